@@ -1,0 +1,51 @@
+#pragma once
+// Internals of Tensor: reference-counted storage and tensor bodies, both drawn from caches so that a
+// training step in steady state does not touch the heap.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "tapegrad/dtype.hpp"
+#include "tapegrad/shape.hpp"
+
+namespace tg::detail {
+
+class Tape;
+
+struct Storage {
+  std::atomic<std::int32_t> refs{1};
+  std::size_t bytes = 0;
+  void* data = nullptr;  // 64-byte aligned
+};
+
+/// Storage for at least `bytes` bytes (uninitialised), reused from this thread's cache when possible.
+[[nodiscard]] Storage* storage_alloc(std::size_t bytes);
+void storage_release(Storage* storage);
+
+struct TensorImpl {
+  std::atomic<std::int32_t> refs{1};
+  Shape shape;
+  std::int64_t numel = 0;
+  Dtype dtype = Dtype::Float32;
+  bool requires_grad = false;
+  bool retains_grad = false;
+  Storage* storage = nullptr;
+  TensorImpl* grad = nullptr;  // accumulated gradient (leaves, and non-leaves that retain it)
+  // The record that produced this tensor; record_serial == 0 marks a leaf.
+  Tape* tape = nullptr;
+  std::uint32_t record_index = 0;
+  std::uint64_t record_serial = 0;
+};
+
+/// A new body with one reference and fresh storage for shape and dtype.
+[[nodiscard]] TensorImpl* impl_alloc(const Shape& shape, Dtype dtype);
+/// A new body with one reference sharing `storage` (which gains a reference).
+[[nodiscard]] TensorImpl* impl_alloc_shared(const Shape& shape, Dtype dtype, Storage* storage);
+inline void impl_retain(TensorImpl* impl) { impl->refs.fetch_add(1, std::memory_order_relaxed); }
+void impl_release(TensorImpl* impl);
+
+/// Heap allocations made by tapegrad's caches on this thread so far (for the benchmarks).
+[[nodiscard]] std::size_t cache_misses();
+
+}  // namespace tg::detail

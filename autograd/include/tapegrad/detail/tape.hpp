@@ -1,0 +1,148 @@
+#pragma once
+// The tape: a Wengert list of records, one per differentiable op, in execution order. backward() sweeps
+// it in reverse. Ops use it through three calls:
+//
+//   Tensor mul(const Tensor& a, const Tensor& b) {
+//     Tensor y = ...compute...;
+//     if (detail::needs_grad(a, b))
+//       detail::record("mul", y, [a, b](const Tensor& dy, const Tensor&) {
+//         detail::accumulate_grad(a, dy * b);
+//         detail::accumulate_grad(b, dy * a);
+//       });
+//     return y;
+//   }
+//
+// A backward closure receives dy and the op's own output y (so that it never captures y, which would
+// keep its own record alive). It must capture (by value) every input it sends a gradient to: the
+// captures keep the inputs, and the records that made them, alive. Closures up to kInline bytes live
+// inside the record.
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tapegrad/grad_mode.hpp"
+#include "tapegrad/tensor.hpp"
+
+namespace tg::detail {
+
+/// A type-erased `void(const Tensor& dy, const Tensor& y)` stored inline when small enough.
+class BackwardFn {
+ public:
+  static constexpr std::size_t kInline = 96;
+
+  BackwardFn() = default;
+  template <class F>
+  explicit BackwardFn(F&& fn) {
+    using Fn = std::decay_t<F>;
+    if constexpr (sizeof(Fn) <= kInline && alignof(Fn) <= alignof(std::max_align_t)) {
+      ::new (static_cast<void*>(buf_)) Fn(std::forward<F>(fn));
+      call_ = [](void* p, const Tensor& dy, const Tensor& y) { (*static_cast<Fn*>(p))(dy, y); };
+      manage_ = [](void* dst, void* src) {
+        if (dst != nullptr) ::new (dst) Fn(std::move(*static_cast<Fn*>(src)));
+        static_cast<Fn*>(src)->~Fn();
+      };
+    } else {
+      *reinterpret_cast<Fn**>(buf_) = new Fn(std::forward<F>(fn));
+      call_ = [](void* p, const Tensor& dy, const Tensor& y) { (**static_cast<Fn**>(p))(dy, y); };
+      manage_ = [](void* dst, void* src) {
+        if (dst != nullptr) *static_cast<Fn**>(dst) = *static_cast<Fn**>(src);
+        else delete *static_cast<Fn**>(src);
+      };
+    }
+  }
+  BackwardFn(BackwardFn&& other) noexcept { take(other); }
+  BackwardFn& operator=(BackwardFn&& other) noexcept {
+    if (this != &other) {
+      reset();
+      take(other);
+    }
+    return *this;
+  }
+  BackwardFn(const BackwardFn&) = delete;
+  BackwardFn& operator=(const BackwardFn&) = delete;
+  ~BackwardFn() { reset(); }
+
+  explicit operator bool() const { return call_ != nullptr; }
+  void operator()(const Tensor& dy, const Tensor& y) { call_(buf_, dy, y); }
+  void reset() {
+    if (manage_ != nullptr) manage_(nullptr, buf_);
+    call_ = nullptr;
+    manage_ = nullptr;
+  }
+
+ private:
+  void take(BackwardFn& other) {
+    if (other.manage_ != nullptr) other.manage_(buf_, other.buf_);
+    call_ = other.call_;
+    manage_ = other.manage_;
+    other.call_ = nullptr;
+    other.manage_ = nullptr;
+  }
+
+  alignas(std::max_align_t) std::byte buf_[kInline];
+  void (*call_)(void*, const Tensor&, const Tensor&) = nullptr;
+  void (*manage_)(void*, void*) = nullptr;  // move into dst (if any), then destroy src
+};
+
+struct Record {
+  const char* op = nullptr;
+  TensorImpl* out = nullptr;  // holds one reference; nullptr once released
+  std::uint64_t serial = 0;
+  Tensor grad;  // gradient of `out` gathered during a sweep
+  BackwardFn backward;
+};
+
+class Tape {
+ public:
+  Tape() = default;
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+  ~Tape();
+
+  /// Appends a record producing `out` (which becomes a non-leaf requiring grad).
+  void push(const char* op, const Tensor& out, BackwardFn backward);
+  /// Reverse sweep from `root`; see Tensor::backward.
+  void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
+  /// Adds dx into the gradient slot of x (its record's slot, or its .grad for a leaf).
+  void accumulate(const Tensor& x, Tensor dx);
+  /// Whether x was produced by a record that is still on this tape.
+  [[nodiscard]] bool holds(const TensorImpl* x) const;
+
+  [[nodiscard]] std::size_t live() const { return live_; }
+  std::size_t limit = 1'000'000;
+
+ private:
+  void release(Record& r);
+  void drop_dead_tail();
+
+  std::vector<Record> records_;  // capacity is kept from one step to the next
+  std::size_t live_ = 0;
+};
+
+/// This thread's tape.
+[[nodiscard]] Tape& current_tape();
+
+/// True when recording is on and some input requires grad.
+template <class... Ts>
+[[nodiscard]] bool needs_grad(const Ts&... inputs) {
+  return is_grad_enabled() && (inputs.requires_grad() || ...);
+}
+
+template <class F>
+void record(const char* op, const Tensor& out, F&& backward) {
+  current_tape().push(op, out, BackwardFn(std::forward<F>(backward)));
+}
+
+/// Sends dx to x if x requires grad; called from backward closures.
+inline void accumulate_grad(const Tensor& x, Tensor dx) {
+  if (x.requires_grad()) current_tape().accumulate(x, std::move(dx));
+}
+
+/// Adds src into dst elementwise (same shape and dtype); not recorded.
+void add_into(Tensor& dst, const Tensor& src);
+
+}  // namespace tg::detail

@@ -1,0 +1,44 @@
+#pragma once
+// Switches for recording: NoGradGuard (nothing is recorded while it lives) and the tape's bound.
+
+#include <cstddef>
+
+namespace tg {
+
+/// True when ops on tensors that require grad are recorded on this thread's tape.
+[[nodiscard]] bool is_grad_enabled();
+
+/// RAII: records nothing on this thread while alive (for evaluation and parameter updates).
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+/// RAII: re-enables recording inside a NoGradGuard.
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+/// Most records this thread's tape may hold before an op throws std::logic_error (default 1,000,000).
+/// Records whose outputs nobody holds any more are dropped as they fall off the tape's end, so a loop
+/// that discards its results stays bounded; one that keeps them (e.g. sums losses with recording on)
+/// hits this limit and is told to use NoGradGuard.
+void set_tape_limit(std::size_t max_records);
+[[nodiscard]] std::size_t tape_limit();
+/// Records currently live on this thread's tape.
+[[nodiscard]] std::size_t tape_size();
+
+}  // namespace tg

@@ -1,0 +1,8 @@
+#pragma once
+// Every differentiable op of tapegrad.
+
+#include "tapegrad/activation.hpp"
+#include "tapegrad/elementwise.hpp"
+#include "tapegrad/linalg.hpp"
+#include "tapegrad/reduction.hpp"
+#include "tapegrad/shape_ops.hpp"

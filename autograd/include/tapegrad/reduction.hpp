@@ -1,0 +1,29 @@
+#pragma once
+// Reductions over given dimensions (negative dims count from the back), with keepdim as in PyTorch.
+// An empty dims list reduces over every dimension.
+
+#include <initializer_list>
+#include <span>
+
+#include "tapegrad/tensor.hpp"
+
+namespace tg {
+
+[[nodiscard]] Tensor sum(const Tensor& x);
+[[nodiscard]] Tensor sum(const Tensor& x, std::span<const int> dims, bool keepdim = false);
+[[nodiscard]] Tensor sum(const Tensor& x, std::initializer_list<int> dims, bool keepdim = false);
+[[nodiscard]] Tensor mean(const Tensor& x);
+[[nodiscard]] Tensor mean(const Tensor& x, std::span<const int> dims, bool keepdim = false);
+[[nodiscard]] Tensor mean(const Tensor& x, std::initializer_list<int> dims, bool keepdim = false);
+/// Maximum over dims; the gradient goes to the first maximal element of each reduced slice.
+[[nodiscard]] Tensor max(const Tensor& x, std::span<const int> dims, bool keepdim = false);
+[[nodiscard]] Tensor max(const Tensor& x, std::initializer_list<int> dims, bool keepdim = false);
+[[nodiscard]] Tensor max(const Tensor& x);
+
+/// Index of the maximum along dim, as a tensor of x's dtype holding whole numbers; not differentiable.
+[[nodiscard]] Tensor argmax(const Tensor& x, int dim, bool keepdim = false);
+
+/// Sums x down to `shape`, the inverse of broadcast_to: x's shape must be shape broadcast.
+[[nodiscard]] Tensor sum_to(const Tensor& x, const Shape& shape);
+
+}  // namespace tg

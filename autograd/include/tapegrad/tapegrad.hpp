@@ -1,0 +1,9 @@
+#pragma once
+// Everything in tapegrad::autograd.
+
+#include "tapegrad/dtype.hpp"
+#include "tapegrad/gradcheck.hpp"
+#include "tapegrad/grad_mode.hpp"
+#include "tapegrad/ops.hpp"
+#include "tapegrad/shape.hpp"
+#include "tapegrad/tensor.hpp"

@@ -1,0 +1,163 @@
+#pragma once
+// Tensor: an n-d, contiguous, row-major array of float32 or float64 whose operations are recorded on
+// the current thread's tape when it requires a gradient.
+//
+// A Tensor is a cheap handle: copying a Tensor copies a pointer, and the copies share the same storage
+// and the same gradient (as torch::Tensor does). Use clone() for an independent copy. reshape() and
+// detach() also share storage with their source; every other op allocates a fresh result.
+
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tapegrad/dtype.hpp"
+#include "tapegrad/shape.hpp"
+
+namespace tg {
+
+namespace detail {
+struct TensorImpl;
+}
+
+class Tensor {
+ public:
+  /// An undefined tensor (defined() is false), like a default torch::Tensor.
+  Tensor() = default;
+  explicit Tensor(detail::TensorImpl* impl);  // adopts one reference
+  Tensor(const Tensor& other);
+  Tensor(Tensor&& other) noexcept;
+  Tensor& operator=(const Tensor& other);
+  Tensor& operator=(Tensor&& other) noexcept;
+  ~Tensor();
+
+  [[nodiscard]] bool defined() const { return impl_ != nullptr; }
+  [[nodiscard]] const Shape& shape() const;
+  /// Number of dimensions.
+  [[nodiscard]] int dim() const { return shape().size(); }
+  /// Extent of dimension d (negative counts from the back).
+  [[nodiscard]] std::int64_t size(int d) const { return shape().at(d); }
+  [[nodiscard]] std::int64_t numel() const;
+  [[nodiscard]] Dtype dtype() const;
+
+  /// Pointer to the elements; throws std::invalid_argument if T does not match dtype().
+  template <class T>
+  [[nodiscard]] T* data();
+  template <class T>
+  [[nodiscard]] const T* data() const;
+
+  /// The single element of a one-element tensor, as double; throws std::invalid_argument otherwise.
+  [[nodiscard]] double item() const;
+  /// Element at a full index (negative indices count from the back), as double.
+  [[nodiscard]] double at(std::initializer_list<std::int64_t> index) const;
+  /// Sets the element at a full index; not recorded on the tape.
+  void put_(std::initializer_list<std::int64_t> index, double value);
+  /// Sets every element to value; not recorded on the tape.
+  Tensor& fill_(double value);
+  /// All elements in row-major order, as doubles.
+  [[nodiscard]] std::vector<double> to_vector() const;
+
+  // ---- autograd ----
+  /// Marks a leaf as needing a gradient; throws std::logic_error on a non-leaf.
+  Tensor& requires_grad_(bool requires_grad = true);
+  [[nodiscard]] bool requires_grad() const;
+  /// True for tensors not produced by a recorded op (user-created, detached, or made under NoGradGuard).
+  [[nodiscard]] bool is_leaf() const;
+  /// Accumulated gradient of a leaf (undefined until the first backward reaches it). Throws
+  /// std::logic_error for a tensor that does not require grad, or a non-leaf without retain_grad().
+  [[nodiscard]] Tensor grad() const;
+  /// Sets the gradient of a leaf (an undefined tensor clears it).
+  void set_grad(const Tensor& grad);
+  /// Drops the accumulated gradient (PyTorch's zero_grad(set_to_none=True)).
+  void zero_grad();
+  /// Keeps the gradient of a non-leaf after backward(), readable with grad().
+  Tensor& retain_grad();
+  /// Sweeps the tape in reverse from this tensor. Without grad_output the tensor must hold one element.
+  /// retain_graph keeps the records so that backward() can run again over them.
+  /// backward({}, true) keeps the records with an implicit gradient.
+  void backward() const;
+  void backward(const Tensor& grad_output, bool retain_graph = false) const;
+  /// Same storage, no gradient history.
+  [[nodiscard]] Tensor detach() const;
+  /// A copy with its own storage; differentiable.
+  [[nodiscard]] Tensor clone() const;
+  /// Conversion to another dtype (the same handle when it already has it); differentiable.
+  [[nodiscard]] Tensor to(Dtype dtype) const;
+
+  // ---- methods that mirror the free ops of ops.hpp ----
+  [[nodiscard]] Tensor reshape(const Shape& shape) const;
+  [[nodiscard]] Tensor transpose(int dim0 = 0, int dim1 = 1) const;
+  [[nodiscard]] Tensor t() const { return transpose(0, 1); }
+  [[nodiscard]] Tensor matmul(const Tensor& other) const;
+  [[nodiscard]] Tensor sum() const;
+  [[nodiscard]] Tensor sum(std::initializer_list<int> dims, bool keepdim = false) const;
+  [[nodiscard]] Tensor mean() const;
+  [[nodiscard]] Tensor mean(std::initializer_list<int> dims, bool keepdim = false) const;
+  [[nodiscard]] Tensor max(std::initializer_list<int> dims, bool keepdim = false) const;
+  [[nodiscard]] Tensor exp() const;
+  [[nodiscard]] Tensor log() const;
+  [[nodiscard]] Tensor pow(double exponent) const;
+  [[nodiscard]] Tensor sqrt() const;
+  [[nodiscard]] Tensor abs() const;
+  [[nodiscard]] Tensor sigmoid() const;
+  [[nodiscard]] Tensor tanh() const;
+  [[nodiscard]] Tensor relu() const;
+
+  /// Multi-line, NumPy-like rendering with shape and dtype.
+  [[nodiscard]] std::string str() const;
+
+  [[nodiscard]] detail::TensorImpl* impl() const { return impl_; }
+
+ private:
+  detail::TensorImpl* impl_ = nullptr;
+};
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// ---- factories (dtype defaults to float32) ----
+/// Tensor of the given shape from values in row-major order; throws if the counts differ.
+[[nodiscard]] Tensor tensor(std::span<const double> values, const Shape& shape, Dtype dtype = kFloat32);
+[[nodiscard]] Tensor tensor(std::initializer_list<double> values, const Shape& shape, Dtype dtype = kFloat32);
+/// 1-d tensor from values.
+[[nodiscard]] Tensor tensor(std::initializer_list<double> values, Dtype dtype = kFloat32);
+/// 0-d tensor holding one value.
+[[nodiscard]] Tensor scalar_tensor(double value, Dtype dtype = kFloat32);
+/// Uninitialised storage: for kernels that overwrite every element.
+[[nodiscard]] Tensor empty(const Shape& shape, Dtype dtype = kFloat32);
+[[nodiscard]] Tensor zeros(const Shape& shape, Dtype dtype = kFloat32);
+[[nodiscard]] Tensor ones(const Shape& shape, Dtype dtype = kFloat32);
+[[nodiscard]] Tensor full(const Shape& shape, double value, Dtype dtype = kFloat32);
+[[nodiscard]] Tensor zeros_like(const Tensor& t);
+[[nodiscard]] Tensor ones_like(const Tensor& t);
+/// [start, start + step, ...) up to but excluding end.
+[[nodiscard]] Tensor arange(double start, double end, double step = 1.0, Dtype dtype = kFloat32);
+[[nodiscard]] Tensor arange(std::int64_t end, Dtype dtype = kFloat32);
+
+/// Seeded pseudo-random source. The same seed gives the same numbers with every compiler.
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed);
+  /// Uniform in [0, 1) with 53 random bits.
+  [[nodiscard]] double uniform();
+  /// Standard normal (Box-Muller).
+  [[nodiscard]] double normal();
+  /// Uniform integer in [0, n).
+  [[nodiscard]] std::uint64_t below(std::uint64_t n);
+  [[nodiscard]] std::uint64_t next_u64();
+
+ private:
+  std::uint64_t state_[4];
+  double spare_normal_ = 0;
+  bool has_spare_ = false;
+};
+
+/// Uniform in [low, high).
+[[nodiscard]] Tensor rand(const Shape& shape, Generator& gen, Dtype dtype = kFloat32, double low = 0.0,
+                          double high = 1.0);
+/// Normal with the given mean and standard deviation.
+[[nodiscard]] Tensor randn(const Shape& shape, Generator& gen, Dtype dtype = kFloat32, double mean = 0.0,
+                           double stddev = 1.0);
+
+}  // namespace tg

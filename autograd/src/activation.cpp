@@ -1,0 +1,152 @@
+// Activations. Forward passes are single loops; backwards are written with tapegrad's ops on the
+// recorded output y (and input x), so that they can be differentiated again.
+
+#include "tapegrad/activation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels.hpp"
+#include "tapegrad/elementwise.hpp"
+#include "tapegrad/reduction.hpp"
+
+namespace tg {
+
+using detail::accumulate_grad;
+using detail::needs_grad;
+using detail::record;
+
+namespace {
+
+// 1 where x > 0, `below` elsewhere: the slope of the piecewise-linear activations.
+Tensor slope(const Tensor& x, double below) {
+  return detail::map(x, [below](auto u) { return static_cast<decltype(u)>(u > 0 ? 1.0 : below); });
+}
+
+}  // namespace
+
+Tensor sigmoid(const Tensor& x) {
+  detail::check_defined(x, "sigmoid");
+  // Split by sign so that exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.
+  Tensor y = detail::map(x, [](auto u) {
+    using T = decltype(u);
+    if (u >= 0) return T(1) / (T(1) + std::exp(-u));
+    const T e = std::exp(u);
+    return e / (T(1) + e);
+  });
+  if (needs_grad(x))  // dx = dy * y * (1 - y)
+    record("sigmoid", y, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * y * (1.0 - y)); });
+  return y;
+}
+
+Tensor tanh(const Tensor& x) {
+  detail::check_defined(x, "tanh");
+  Tensor y = detail::map(x, [](auto u) { return std::tanh(u); });
+  if (needs_grad(x))  // dx = dy * (1 - y^2)
+    record("tanh", y, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * (1.0 - y * y)); });
+  return y;
+}
+
+Tensor relu(const Tensor& x) {
+  detail::check_defined(x, "relu");
+  Tensor y = detail::map(x, [](auto u) { return u > 0 ? u : decltype(u)(0); });
+  if (needs_grad(x))  // dx = dy where x > 0 (the gradient at 0 is 0, as in PyTorch)
+    record("relu", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * slope(x, 0.0)); });
+  return y;
+}
+
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  detail::check_defined(x, "leaky_relu");
+  Tensor y = detail::map(x, [negative_slope](auto u) { return u > 0 ? u : u * static_cast<decltype(u)>(negative_slope); });
+  if (needs_grad(x))  // dx = dy where x > 0, dy * negative_slope elsewhere
+    record("leaky_relu", y, [x, negative_slope](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, dy * slope(x, negative_slope));
+    });
+  return y;
+}
+
+Tensor elu(const Tensor& x, double alpha) {
+  detail::check_defined(x, "elu");
+  Tensor y = detail::map(x, [alpha](auto u) {
+    using T = decltype(u);
+    return u > 0 ? u : static_cast<T>(alpha) * std::expm1(u);
+  });
+  if (needs_grad(x))  // dx = dy where x > 0, dy * (y + alpha) = dy * alpha * e^x elsewhere
+    record("elu", y, [x, alpha](const Tensor& dy, const Tensor& y) {
+      const Tensor positive = slope(x, 0.0);
+      accumulate_grad(x, dy * (positive + (1.0 - positive) * (y + alpha)));
+    });
+  return y;
+}
+
+Tensor softplus(const Tensor& x) {
+  detail::check_defined(x, "softplus");
+  // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x, no lost digits for very negative x.
+  Tensor y = detail::map(x, [](auto u) { return std::max(u, decltype(u)(0)) + std::log1p(std::exp(-std::abs(u))); });
+  if (needs_grad(x))  // dx = dy * sigmoid(x)
+    record("softplus", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sigmoid(x)); });
+  return y;
+}
+
+namespace {
+
+// Softmax or log-softmax along dimension d, viewing x as (outer, extent, inner); the row maximum is
+// subtracted first so that exp never overflows.
+Tensor softmax_forward(const Tensor& x, int d, bool log) {
+  std::int64_t outer = 1;
+  std::int64_t inner = 1;
+  for (int i = 0; i < d; ++i) outer *= x.shape()[i];
+  for (int i = d + 1; i < x.dim(); ++i) inner *= x.shape()[i];
+  const std::int64_t extent = x.shape()[d];
+  Tensor y = empty(x.shape(), x.dtype());
+  visit_dtype(x.dtype(), [&]<class T>() {
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    for (std::int64_t o = 0; o < outer; ++o)
+      for (std::int64_t i = 0; i < inner; ++i) {
+        const std::int64_t base = o * extent * inner + i;
+        T m = -std::numeric_limits<T>::infinity();
+        for (std::int64_t k = 0; k < extent; ++k) m = std::max(m, px[base + k * inner]);
+        if (!std::isfinite(m)) m = 0;  // all -inf (or +inf) rows: leave the arithmetic to produce nan/0
+        T total = 0;
+        for (std::int64_t k = 0; k < extent; ++k) {
+          const T e = std::exp(px[base + k * inner] - m);
+          py[base + k * inner] = e;
+          total += e;
+        }
+        const T log_total = std::log(total);
+        for (std::int64_t k = 0; k < extent; ++k) {
+          T& v = py[base + k * inner];
+          v = log ? px[base + k * inner] - m - log_total : v / total;
+        }
+      }
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int dim) {
+  detail::check_defined(x, "softmax");
+  const int d = detail::normalize_dim(dim, x.dim(), "softmax");
+  Tensor y = softmax_forward(x, d, false);
+  if (needs_grad(x))  // dx = y * (dy - sum(dy * y, d))
+    record("softmax", y, [x, d](const Tensor& dy, const Tensor& y) {
+      accumulate_grad(x, y * (dy - sum(dy * y, {d}, true)));
+    });
+  return y;
+}
+
+Tensor log_softmax(const Tensor& x, int dim) {
+  detail::check_defined(x, "log_softmax");
+  const int d = detail::normalize_dim(dim, x.dim(), "log_softmax");
+  Tensor y = softmax_forward(x, d, true);
+  if (needs_grad(x))  // dx = dy - exp(y) * sum(dy, d)
+    record("log_softmax", y, [x, d](const Tensor& dy, const Tensor& y) {
+      accumulate_grad(x, dy - exp(y) * sum(dy, {d}, true));
+    });
+  return y;
+}
+
+}  // namespace tg

@@ -1,0 +1,56 @@
+#include "kernels.hpp"
+
+#include <algorithm>
+
+namespace tg::detail {
+
+void check_defined(const Tensor& t, const char* op) {
+  if (!t.defined()) throw std::invalid_argument(std::string(op) + ": an input tensor is undefined (default-constructed)");
+}
+
+void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.dtype() != b.dtype())
+    throw std::invalid_argument(std::string(op) + ": dtypes differ: " + std::string(dtype_name(a.dtype())) + " and " +
+                                std::string(dtype_name(b.dtype())) + "; convert one with .to()");
+}
+
+int normalize_dim(int d, int ndim, const char* op) {
+  const int j = d < 0 ? d + ndim : d;
+  if (j < 0 || j >= ndim)
+    throw std::invalid_argument(std::string(op) + ": dimension " + std::to_string(d) + " is out of range for a " +
+                                std::to_string(ndim) + "-d tensor");
+  return j;
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  if (a == b) return a;
+  const int nd = std::max(a.size(), b.size());
+  Shape out;
+  for (int i = 0; i < nd; ++i) {
+    const int ia = a.size() - nd + i;
+    const int ib = b.size() - nd + i;
+    const std::int64_t da = ia >= 0 ? a[ia] : 1;
+    const std::int64_t db = ib >= 0 ? b[ib] : 1;
+    if (da != db && da != 1 && db != 1)
+      throw std::invalid_argument(std::string(op) + ": shapes cannot be broadcast: " + a.str() + " and " + b.str());
+    out.push_back(da == 1 ? db : da);
+  }
+  return out;
+}
+
+void broadcast_strides(const Shape& shape, const Shape& out, std::int64_t* strides) {
+  const int nd = out.size();
+  const int offset = nd - shape.size();
+  std::int64_t stride = 1;
+  for (int i = nd - 1; i >= 0; --i) {
+    const int j = i - offset;
+    if (j < 0 || shape[j] == 1) {
+      strides[i] = 0;
+    } else {
+      strides[i] = stride;
+    }
+    if (j >= 0) stride *= shape[j];
+  }
+}
+
+}  // namespace tg::detail

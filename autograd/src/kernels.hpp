@@ -1,0 +1,102 @@
+#pragma once
+// Loops shared by the op families (private to autograd/src): elementwise maps, NumPy broadcasting, and
+// the checks every op opens with.
+
+#include <stdexcept>
+#include <string>
+
+#include "tapegrad/detail/impl.hpp"
+#include "tapegrad/detail/tape.hpp"
+#include "tapegrad/tensor.hpp"
+
+namespace tg::detail {
+
+/// Throws std::logic_error naming op when t is undefined.
+void check_defined(const Tensor& t, const char* op);
+/// Throws std::invalid_argument naming op and both dtypes when they differ.
+void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
+/// Dimension d of an ndim-d tensor, counting from the back when negative; throws naming op.
+[[nodiscard]] int normalize_dim(int d, int ndim, const char* op);
+
+/// The NumPy broadcast of two shapes; throws "op: shapes cannot be broadcast: [2, 3] and [4]".
+[[nodiscard]] Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+/// y[i] = f(x[i]) for every element, in x's dtype.
+template <class F>
+[[nodiscard]] Tensor map(const Tensor& x, F f) {
+  Tensor y = empty(x.shape(), x.dtype());
+  visit_dtype(x.dtype(), [&]<class T>() {
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    for (std::int64_t i = 0, n = x.numel(); i < n; ++i) py[i] = f(px[i]);
+  });
+  return y;
+}
+
+/// z[i] = f(x[i], y[i]) for two tensors of the same shape and dtype.
+template <class F>
+[[nodiscard]] Tensor zip(const Tensor& x, const Tensor& y, F f) {
+  Tensor z = empty(x.shape(), x.dtype());
+  visit_dtype(x.dtype(), [&]<class T>() {
+    const T* px = x.data<T>();
+    const T* py = y.data<T>();
+    T* pz = z.data<T>();
+    for (std::int64_t i = 0, n = x.numel(); i < n; ++i) pz[i] = f(px[i], py[i]);
+  });
+  return z;
+}
+
+/// Strides of `shape` as seen from a broadcast `out` shape: 0 along dimensions it is repeated over.
+void broadcast_strides(const Shape& shape, const Shape& out, std::int64_t* strides);
+
+/// out = f(a, b) elementwise over the broadcast shape of a and b (same dtype, checked by the caller).
+template <class F>
+[[nodiscard]] Tensor broadcast_zip(const Tensor& a, const Tensor& b, const Shape& out_shape, F f) {
+  Tensor out = empty(out_shape, a.dtype());
+  visit_dtype(a.dtype(), [&]<class T>() {
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    T* po = out.data<T>();
+    const std::int64_t n = out.numel();
+    if (a.shape() == out_shape && b.shape() == out_shape) {
+      for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+      return;
+    }
+    if (b.numel() == 1 && a.shape() == out_shape) {
+      const T s = pb[0];
+      for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], s);
+      return;
+    }
+    if (a.numel() == 1 && b.shape() == out_shape) {
+      const T s = pa[0];
+      for (std::int64_t i = 0; i < n; ++i) po[i] = f(s, pb[i]);
+      return;
+    }
+    // General case: walk the output with an odometer, the last dimension in an inner loop.
+    const int nd = out_shape.size();
+    std::int64_t sa[Shape::kMaxDims];
+    std::int64_t sb[Shape::kMaxDims];
+    broadcast_strides(a.shape(), out_shape, sa);
+    broadcast_strides(b.shape(), out_shape, sb);
+    std::int64_t idx[Shape::kMaxDims] = {};
+    const std::int64_t inner = nd == 0 ? 1 : out_shape[nd - 1];
+    const std::int64_t ia_step = nd == 0 ? 0 : sa[nd - 1];
+    const std::int64_t ib_step = nd == 0 ? 0 : sb[nd - 1];
+    std::int64_t oa = 0;
+    std::int64_t ob = 0;
+    for (std::int64_t o = 0; o < n; o += inner) {
+      for (std::int64_t j = 0; j < inner; ++j) po[o + j] = f(pa[oa + j * ia_step], pb[ob + j * ib_step]);
+      for (int d = nd - 2; d >= 0; --d) {  // advance the odometer over the outer dimensions
+        oa += sa[d];
+        ob += sb[d];
+        if (++idx[d] < out_shape[d]) break;
+        oa -= sa[d] * out_shape[d];
+        ob -= sb[d] * out_shape[d];
+        idx[d] = 0;
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace tg::detail

@@ -1,0 +1,121 @@
+// Matrix products on OpenBLAS. Transposed operands are passed to gemm as flags, never copied.
+
+#include "tapegrad/linalg.hpp"
+
+#include <cblas.h>
+
+#include "kernels.hpp"
+#include "tapegrad/reduction.hpp"
+
+namespace tg {
+
+using detail::accumulate_grad;
+using detail::needs_grad;
+using detail::record;
+
+namespace {
+
+// Below this many multiply-adds a plain loop beats the call into OpenBLAS (measured in
+// bench/bench_ops.cpp: matmul/tapegrad/<n>).
+constexpr std::int64_t kTinyGemm = 4096;
+
+// C = alpha * op(A) @ op(B) + beta * C, row-major; op(A) is (M, K), op(B) is (K, N).
+template <class T>
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, const T* b, T beta, T* c) {
+  const std::int64_t lda = ta ? m : k;
+  const std::int64_t ldb = tb ? k : n;
+  if (m * n * k <= kTinyGemm) {
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < n; ++j) {
+        T acc = 0;
+        for (std::int64_t p = 0; p < k; ++p) acc += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+        c[i * n + j] = beta == T(0) ? acc : acc + beta * c[i * n + j];
+      }
+    return;
+  }
+  const auto opa = ta ? CblasTrans : CblasNoTrans;
+  const auto opb = tb ? CblasTrans : CblasNoTrans;
+  const auto bi = [](std::int64_t v) { return static_cast<blasint>(v); };
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, opa, opb, bi(m), bi(n), bi(k), 1.0F, a, bi(lda), b, bi(ldb), beta, c, bi(n));
+  else
+    cblas_dgemm(CblasRowMajor, opa, opb, bi(m), bi(n), bi(k), 1.0, a, bi(lda), b, bi(ldb), beta, c, bi(n));
+}
+
+std::string operand(const Tensor& t, bool transposed) { return t.shape().str() + (transposed ? "^T" : ""); }
+
+// The product's (M, N, K) after checking that a and b are 2-d matrices with matching inner dimensions.
+void check_matmul(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  detail::check_defined(a, op);
+  detail::check_defined(b, op);
+  if (a.dim() != 2 || b.dim() != 2)
+    throw std::invalid_argument(std::string(op) + ": expects 2-d matrices, got " + a.shape().str() + " x " +
+                                b.shape().str());
+  detail::check_same_dtype(a, b, op);
+  const std::int64_t ka = ta ? a.shape()[0] : a.shape()[1];
+  const std::int64_t kb = tb ? b.shape()[1] : b.shape()[0];
+  if (ka != kb)
+    throw std::invalid_argument(std::string(op) + ": inner dimensions differ: " + operand(a, ta) + " x " +
+                                operand(b, tb));
+}
+
+// y = op(a) @ op(b) (+ bias rows already in y when accumulate is set).
+void gemm_into(Tensor& y, const Tensor& a, const Tensor& b, bool ta, bool tb, bool accumulate) {
+  const std::int64_t m = ta ? a.shape()[1] : a.shape()[0];
+  const std::int64_t k = ta ? a.shape()[0] : a.shape()[1];
+  const std::int64_t n = tb ? b.shape()[0] : b.shape()[1];
+  visit_dtype(a.dtype(), [&]<class T>() {
+    gemm<T>(ta, tb, m, n, k, a.data<T>(), b.data<T>(), accumulate ? T(1) : T(0), y.data<T>());
+  });
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  check_matmul("matmul", a, b, transpose_a, transpose_b);
+  const std::int64_t m = transpose_a ? a.shape()[1] : a.shape()[0];
+  const std::int64_t n = transpose_b ? b.shape()[0] : b.shape()[1];
+  Tensor y = empty(Shape{m, n}, a.dtype());
+  gemm_into(y, a, b, transpose_a, transpose_b, false);
+  if (needs_grad(a, b))
+    record("matmul", y, [a, b, transpose_a, transpose_b](const Tensor& dy, const Tensor&) {
+      // y = A @ B with A = op(a), B = op(b): dA = dy @ B^T, dB = A^T @ dy; then undo op on each.
+      if (a.requires_grad())
+        accumulate_grad(a, transpose_a ? matmul(b, dy, transpose_b, true) : matmul(dy, b, false, !transpose_b));
+      if (b.requires_grad())
+        accumulate_grad(b, transpose_b ? matmul(dy, a, true, transpose_a) : matmul(a, dy, !transpose_a, false));
+    });
+  return y;
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) { return matmul(a, b, false, false); }
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
+  check_matmul("linear", x, w, false, false);
+  const std::int64_t n = x.shape()[0];
+  const std::int64_t o = w.shape()[1];
+  Tensor y = empty(Shape{n, o}, x.dtype());
+  if (bias.defined()) {
+    detail::check_same_dtype(x, bias, "linear");
+    if (bias.dim() != 1 || bias.shape()[0] != o)
+      throw std::invalid_argument("linear: bias " + bias.shape().str() + " does not match the output width " +
+                                  std::to_string(o) + " of weight " + w.shape().str());
+    // Fused: the bias rows go into y first and gemm adds x @ w on top (beta = 1), saving a pass over y.
+    visit_dtype(x.dtype(), [&]<class T>() {
+      const T* pb = bias.data<T>();
+      T* py = y.data<T>();
+      for (std::int64_t i = 0; i < n; ++i) std::copy(pb, pb + o, py + i * o);
+    });
+  }
+  gemm_into(y, x, w, false, false, bias.defined());
+  if (needs_grad(x, w) || (bias.defined() && needs_grad(bias)))
+    record("linear", y, [x, w, bias](const Tensor& dy, const Tensor&) {
+      // y = x @ w + b, x:[N,D] w:[D,O] b:[O]: dx = dy @ wT, dw = xT @ dy, db = sum of dy over rows
+      if (x.requires_grad()) accumulate_grad(x, matmul(dy, w, false, true));
+      if (w.requires_grad()) accumulate_grad(w, matmul(x, dy, true, false));
+      if (bias.defined() && bias.requires_grad()) accumulate_grad(bias, sum(dy, {0}));
+    });
+  return y;
+}
+
+}  // namespace tg

@@ -1,0 +1,199 @@
+#include "tapegrad/detail/tape.hpp"
+
+#include <atomic>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "tapegrad/detail/impl.hpp"
+#include "tapegrad/elementwise.hpp"
+
+namespace tg {
+namespace {
+thread_local bool grad_enabled = true;
+std::atomic<std::uint64_t> next_serial{1};  // serials are unique across threads; 0 marks a leaf
+}  // namespace
+
+bool is_grad_enabled() { return grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
+EnableGradGuard::EnableGradGuard() : previous_(grad_enabled) { grad_enabled = true; }
+EnableGradGuard::~EnableGradGuard() { grad_enabled = previous_; }
+
+void set_tape_limit(std::size_t max_records) {
+  if (max_records == 0) throw std::invalid_argument("set_tape_limit: the limit must be at least 1");
+  detail::current_tape().limit = max_records;
+}
+std::size_t tape_limit() { return detail::current_tape().limit; }
+std::size_t tape_size() { return detail::current_tape().live(); }
+
+namespace detail {
+
+Tape& current_tape() {
+  thread_local Tape tape;
+  return tape;
+}
+
+Tape::~Tape() {
+  for (Record& r : records_)
+    if (r.out != nullptr) {
+      r.out->tape = nullptr;
+      release(r);
+    }
+}
+
+bool Tape::holds(const TensorImpl* x) const {
+  return x->tape == this && x->record_index < records_.size() && records_[x->record_index].serial == x->record_serial &&
+         records_[x->record_index].out != nullptr;
+}
+
+void Tape::release(Record& r) {
+  r.backward.reset();
+  r.grad = Tensor();
+  impl_release(r.out);
+  r.out = nullptr;
+  --live_;
+}
+
+// Records whose output only the tape still holds can never be reached by a backward sweep: nothing can
+// use their output any more. Dropping them from the end keeps a loop that discards its results bounded.
+void Tape::drop_dead_tail() {
+  while (!records_.empty()) {
+    Record& r = records_.back();
+    if (r.out != nullptr) {
+      if (r.out->refs.load(std::memory_order_acquire) != 1) break;
+      release(r);
+    }
+    records_.pop_back();
+  }
+}
+
+void Tape::push(const char* op, const Tensor& out, BackwardFn backward) {
+  drop_dead_tail();
+  if (live_ >= limit)
+    throw std::logic_error(std::string(op) + ": the tape already holds " + std::to_string(live_) +
+                           " records and no backward() has released them. Run evaluation under tg::NoGradGuard, "
+                           "or call backward() each step; raise the bound with tg::set_tape_limit() if the model "
+                           "really needs more ops per step");
+  TensorImpl* y = out.impl();
+  impl_retain(y);
+  y->requires_grad = true;
+  y->tape = this;
+  y->record_index = static_cast<std::uint32_t>(records_.size());
+  y->record_serial = next_serial.fetch_add(1, std::memory_order_relaxed);
+  Record& r = records_.emplace_back();
+  r.op = op;
+  r.out = y;
+  r.serial = y->record_serial;
+  r.backward = std::move(backward);
+  ++live_;
+}
+
+void add_into(Tensor& dst, const Tensor& src) {
+  visit_dtype(dst.dtype(), [&]<class T>() {
+    T* d = dst.data<T>();
+    const T* s = src.data<T>();
+    for (std::int64_t i = 0, n = dst.numel(); i < n; ++i) d[i] += s[i];
+  });
+}
+
+namespace {
+
+bool uniquely_owned(const Tensor& t) {
+  const TensorImpl* b = t.impl();
+  return b->refs.load(std::memory_order_acquire) == 1 && b->storage->refs.load(std::memory_order_acquire) == 1;
+}
+
+// Adds dx into a gradient slot. The first gradient is adopted when nobody else holds it, and copied
+// otherwise (add's backward hands the same dy to both inputs); later ones add in place when the slot is
+// ours alone, so that a gradient handed out by grad() is never changed behind the caller's back.
+void accumulate_into(Tensor& slot, Tensor dx) {
+  if (!slot.defined()) {
+    slot = uniquely_owned(dx) ? std::move(dx) : dx.detach().clone();
+  } else if (uniquely_owned(slot)) {
+    add_into(slot, dx);
+  } else {
+    slot = slot.detach() + dx;
+  }
+}
+
+}  // namespace
+
+void Tape::accumulate(const Tensor& x, Tensor dx) {
+  TensorImpl* b = x.impl();
+  if (dx.shape() != b->shape || dx.dtype() != b->dtype)
+    throw std::logic_error("backward: internal error: a gradient of shape " + dx.shape().str() + " " +
+                           std::string(dtype_name(dx.dtype())) + " was sent to a tensor of shape " + b->shape.str() +
+                           " " + std::string(dtype_name(b->dtype)));
+  if (b->record_serial == 0) {
+    Tensor slot(b->grad);  // adopt, then hand back below
+    b->grad = nullptr;
+    accumulate_into(slot, std::move(dx));
+    b->grad = slot.impl();
+    impl_retain(b->grad);
+    return;
+  }
+  if (!holds(b))
+    throw std::logic_error(
+        "backward: trying to go back through a part of the tape that an earlier backward() already released; "
+        "pass retain_graph=true to the first backward() if you need to go through it twice");
+  accumulate_into(records_[b->record_index].grad, std::move(dx));
+}
+
+void Tape::backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+  TensorImpl* b = root.impl();
+  if (!b->requires_grad)
+    throw std::logic_error("backward: the tensor of shape " + b->shape.str() +
+                           " does not require grad and has no recorded history; call requires_grad_() on the "
+                           "inputs (and do not run the forward pass under NoGradGuard)");
+  Tensor seed = grad_output;
+  if (!seed.defined()) {
+    if (b->numel != 1)
+      throw std::logic_error("backward: called on a tensor of shape " + b->shape.str() +
+                             " without a gradient; only one-element outputs get an implicit gradient of 1. Pass "
+                             "grad_output, or reduce the output first (e.g. sum() or mean())");
+    seed = ones(b->shape, b->dtype);
+  } else if (seed.shape() != b->shape || seed.dtype() != b->dtype) {
+    throw std::invalid_argument("backward: grad_output " + seed.shape().str() + " " +
+                                std::string(dtype_name(seed.dtype())) + " does not match the output " +
+                                b->shape.str() + " " + std::string(dtype_name(b->dtype)));
+  }
+  if (b->record_serial != 0 && b->tape != this)
+    throw std::logic_error("backward: this tensor was recorded on another thread's tape; call backward() on the "
+                           "thread that ran its forward pass");
+  if (b->record_serial != 0 && !holds(b))
+    throw std::logic_error(
+        "backward: the tape that recorded this tensor was already released by an earlier backward(); pass "
+        "retain_graph=true to the first backward() to call it twice");
+
+  const NoGradGuard no_grad;  // the gradients are values, not new history
+  accumulate(root, std::move(seed));
+  if (b->record_serial == 0) return;  // a leaf: nothing to sweep
+  const auto start = static_cast<std::ptrdiff_t>(b->record_index);
+  try {
+    for (std::ptrdiff_t i = start; i >= 0; --i) {
+      Record& r = records_[static_cast<std::size_t>(i)];
+      if (r.out == nullptr || !r.grad.defined()) continue;
+      Tensor dy = std::move(r.grad);
+      r.grad = Tensor();
+      if (r.out->retains_grad) {
+        Tensor slot(r.out->grad);
+        r.out->grad = nullptr;
+        accumulate_into(slot, dy.detach().clone());
+        r.out->grad = slot.impl();
+        impl_retain(r.out->grad);
+      }
+      detail::impl_retain(r.out);
+      const Tensor y(r.out);
+      r.backward(dy, y);
+      if (!retain_graph) release(r);
+    }
+  } catch (...) {
+    for (std::ptrdiff_t i = start; i >= 0; --i) records_[static_cast<std::size_t>(i)].grad = Tensor();
+    throw;
+  }
+  drop_dead_tail();
+}
+
+}  // namespace detail
+}  // namespace tg

@@ -1,0 +1,393 @@
+#include "tapegrad/tensor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "tapegrad/detail/impl.hpp"
+#include "tapegrad/detail/tape.hpp"
+#include "tapegrad/ops.hpp"
+
+namespace tg {
+
+using detail::TensorImpl;
+
+Tensor::Tensor(TensorImpl* impl) : impl_(impl) {}
+Tensor::Tensor(const Tensor& other) : impl_(other.impl_) {
+  if (impl_ != nullptr) detail::impl_retain(impl_);
+}
+Tensor::Tensor(Tensor&& other) noexcept : impl_(other.impl_) { other.impl_ = nullptr; }
+Tensor& Tensor::operator=(const Tensor& other) {
+  if (other.impl_ != nullptr) detail::impl_retain(other.impl_);
+  if (impl_ != nullptr) detail::impl_release(impl_);
+  impl_ = other.impl_;
+  return *this;
+}
+Tensor& Tensor::operator=(Tensor&& other) noexcept {
+  if (this != &other) {
+    if (impl_ != nullptr) detail::impl_release(impl_);
+    impl_ = other.impl_;
+    other.impl_ = nullptr;
+  }
+  return *this;
+}
+Tensor::~Tensor() {
+  if (impl_ != nullptr) detail::impl_release(impl_);
+}
+
+namespace {
+
+const TensorImpl& body(const TensorImpl* impl, const char* what) {
+  if (impl == nullptr) throw std::logic_error(std::string(what) + ": the tensor is undefined (default-constructed)");
+  return *impl;
+}
+
+std::int64_t flat_index(const Shape& shape, std::initializer_list<std::int64_t> index, const char* op) {
+  if (static_cast<int>(index.size()) != shape.size())
+    throw std::invalid_argument(std::string(op) + ": index has " + std::to_string(index.size()) +
+                                " entries for a tensor of shape " + shape.str());
+  std::int64_t flat = 0;
+  int d = 0;
+  for (std::int64_t i : index) {
+    const std::int64_t extent = shape[d];
+    const std::int64_t j = i < 0 ? i + extent : i;
+    if (j < 0 || j >= extent)
+      throw std::out_of_range(std::string(op) + ": index " + std::to_string(i) + " is out of range for dimension " +
+                              std::to_string(d) + " of shape " + shape.str());
+    flat = flat * extent + j;
+    ++d;
+  }
+  return flat;
+}
+
+}  // namespace
+
+const Shape& Tensor::shape() const { return body(impl_, "shape").shape; }
+std::int64_t Tensor::numel() const { return body(impl_, "numel").numel; }
+Dtype Tensor::dtype() const { return body(impl_, "dtype").dtype; }
+
+template <class T>
+T* Tensor::data() {
+  const TensorImpl& b = body(impl_, "data");
+  if (b.dtype != (std::is_same_v<T, float> ? kFloat32 : kFloat64))
+    throw std::invalid_argument(std::string("data: asked for ") + (std::is_same_v<T, float> ? "float32" : "float64") +
+                                " elements of a " + std::string(dtype_name(b.dtype)) + " tensor");
+  return static_cast<T*>(b.storage->data);
+}
+template <class T>
+const T* Tensor::data() const {
+  return const_cast<Tensor*>(this)->data<T>();
+}
+template float* Tensor::data<float>();
+template double* Tensor::data<double>();
+template const float* Tensor::data<float>() const;
+template const double* Tensor::data<double>() const;
+
+double Tensor::item() const {
+  const TensorImpl& b = body(impl_, "item");
+  if (b.numel != 1)
+    throw std::invalid_argument("item: the tensor has " + std::to_string(b.numel) + " elements (shape " +
+                                b.shape.str() + "), item() needs exactly one");
+  return visit_dtype(b.dtype, [&]<class T>() { return static_cast<double>(*static_cast<const T*>(b.storage->data)); });
+}
+
+double Tensor::at(std::initializer_list<std::int64_t> index) const {
+  const TensorImpl& b = body(impl_, "at");
+  const std::int64_t i = flat_index(b.shape, index, "at");
+  return visit_dtype(b.dtype, [&]<class T>() { return static_cast<double>(static_cast<const T*>(b.storage->data)[i]); });
+}
+
+void Tensor::put_(std::initializer_list<std::int64_t> index, double value) {
+  const TensorImpl& b = body(impl_, "put_");
+  const std::int64_t i = flat_index(b.shape, index, "put_");
+  visit_dtype(b.dtype, [&]<class T>() { static_cast<T*>(b.storage->data)[i] = static_cast<T>(value); });
+}
+
+Tensor& Tensor::fill_(double value) {
+  const TensorImpl& b = body(impl_, "fill_");
+  visit_dtype(b.dtype, [&]<class T>() {
+    T* p = static_cast<T*>(b.storage->data);
+    std::fill(p, p + b.numel, static_cast<T>(value));
+  });
+  return *this;
+}
+
+std::vector<double> Tensor::to_vector() const {
+  const TensorImpl& b = body(impl_, "to_vector");
+  return visit_dtype(b.dtype, [&]<class T>() {
+    const T* p = static_cast<const T*>(b.storage->data);
+    return std::vector<double>(p, p + b.numel);
+  });
+}
+
+// ---- autograd ----
+
+Tensor& Tensor::requires_grad_(bool requires_grad) {
+  TensorImpl& b = const_cast<TensorImpl&>(body(impl_, "requires_grad_"));
+  if (b.record_serial != 0)
+    throw std::logic_error(
+        "requires_grad_: only leaf tensors can be marked; this tensor was produced by a recorded op "
+        "(use detach().requires_grad_() for a new leaf)");
+  b.requires_grad = requires_grad;
+  return *this;
+}
+
+bool Tensor::requires_grad() const { return impl_ != nullptr && impl_->requires_grad; }
+bool Tensor::is_leaf() const { return body(impl_, "is_leaf").record_serial == 0; }
+
+Tensor Tensor::grad() const {
+  const TensorImpl& b = body(impl_, "grad");
+  if (!b.requires_grad)
+    throw std::logic_error("grad: this tensor of shape " + b.shape.str() +
+                           " does not require grad; call requires_grad_() on it before the forward pass");
+  if (b.record_serial != 0 && !b.retains_grad)
+    throw std::logic_error("grad: this tensor of shape " + b.shape.str() +
+                           " is not a leaf, so backward() does not keep its gradient; call retain_grad() on it "
+                           "before backward()");
+  if (b.grad == nullptr) return Tensor();
+  detail::impl_retain(b.grad);
+  return Tensor(b.grad);
+}
+
+void Tensor::set_grad(const Tensor& grad) {
+  TensorImpl& b = const_cast<TensorImpl&>(body(impl_, "set_grad"));
+  if (grad.defined() && (grad.shape() != b.shape || grad.dtype() != b.dtype))
+    throw std::invalid_argument("set_grad: gradient " + grad.shape().str() + " " + std::string(dtype_name(grad.dtype())) +
+                                " does not match tensor " + b.shape.str() + " " + std::string(dtype_name(b.dtype)));
+  if (grad.impl_ != nullptr) detail::impl_retain(grad.impl_);
+  if (b.grad != nullptr) detail::impl_release(b.grad);
+  b.grad = grad.impl_;
+}
+
+void Tensor::zero_grad() {
+  TensorImpl& b = const_cast<TensorImpl&>(body(impl_, "zero_grad"));
+  if (b.grad != nullptr) detail::impl_release(b.grad);
+  b.grad = nullptr;
+}
+
+Tensor& Tensor::retain_grad() {
+  TensorImpl& b = const_cast<TensorImpl&>(body(impl_, "retain_grad"));
+  if (!b.requires_grad)
+    throw std::logic_error("retain_grad: this tensor does not require grad, so it will never have a gradient");
+  b.retains_grad = true;
+  return *this;
+}
+
+void Tensor::backward() const { backward(Tensor(), false); }
+
+void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
+  body(impl_, "backward");
+  detail::current_tape().backward(*this, grad_output, retain_graph);
+}
+
+Tensor Tensor::detach() const {
+  const TensorImpl& b = body(impl_, "detach");
+  return Tensor(detail::impl_alloc_shared(b.shape, b.dtype, b.storage));
+}
+
+Tensor Tensor::clone() const {
+  const TensorImpl& b = body(impl_, "clone");
+  Tensor y = empty(b.shape, b.dtype);
+  std::memcpy(y.impl_->storage->data, b.storage->data, static_cast<std::size_t>(b.numel) * dtype_size(b.dtype));
+  if (detail::needs_grad(*this)) {
+    const Tensor x = *this;
+    detail::record("clone", y, [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy); });
+  }
+  return y;
+}
+
+Tensor Tensor::to(Dtype dtype) const {
+  const TensorImpl& b = body(impl_, "to");
+  if (b.dtype == dtype) return *this;
+  Tensor y = empty(b.shape, dtype);
+  visit_dtype(b.dtype, [&]<class S>() {
+    visit_dtype(dtype, [&]<class D>() {
+      const S* src = static_cast<const S*>(b.storage->data);
+      D* dst = y.data<D>();
+      for (std::int64_t i = 0; i < b.numel; ++i) dst[i] = static_cast<D>(src[i]);
+    });
+  });
+  if (detail::needs_grad(*this)) {
+    const Tensor x = *this;
+    detail::record("to", y, [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy.to(x.dtype())); });
+  }
+  return y;
+}
+
+Tensor Tensor::reshape(const Shape& shape) const { return tg::reshape(*this, shape); }
+Tensor Tensor::transpose(int dim0, int dim1) const { return tg::transpose(*this, dim0, dim1); }
+Tensor Tensor::matmul(const Tensor& other) const { return tg::matmul(*this, other); }
+Tensor Tensor::sum() const { return tg::sum(*this); }
+Tensor Tensor::sum(std::initializer_list<int> dims, bool keepdim) const { return tg::sum(*this, dims, keepdim); }
+Tensor Tensor::mean() const { return tg::mean(*this); }
+Tensor Tensor::mean(std::initializer_list<int> dims, bool keepdim) const { return tg::mean(*this, dims, keepdim); }
+Tensor Tensor::max(std::initializer_list<int> dims, bool keepdim) const { return tg::max(*this, dims, keepdim); }
+Tensor Tensor::exp() const { return tg::exp(*this); }
+Tensor Tensor::log() const { return tg::log(*this); }
+Tensor Tensor::pow(double exponent) const { return tg::pow(*this, exponent); }
+Tensor Tensor::sqrt() const { return tg::sqrt(*this); }
+Tensor Tensor::abs() const { return tg::abs(*this); }
+Tensor Tensor::sigmoid() const { return tg::sigmoid(*this); }
+Tensor Tensor::tanh() const { return tg::tanh(*this); }
+Tensor Tensor::relu() const { return tg::relu(*this); }
+
+// ---- printing ----
+
+namespace {
+
+void print_block(std::ostream& os, const std::vector<double>& v, const Shape& shape, int dim, std::int64_t offset,
+                 int indent) {
+  if (shape.size() == 0) {
+    os << v[0];
+    return;
+  }
+  const std::int64_t extent = shape[dim];
+  std::int64_t stride = 1;
+  for (int d = dim + 1; d < shape.size(); ++d) stride *= shape[d];
+  os << '[';
+  for (std::int64_t i = 0; i < extent; ++i) {
+    if (i > 0) {
+      os << ',';
+      if (dim + 1 < shape.size()) os << '\n' << std::string(static_cast<std::size_t>(indent + 1), ' ');
+      else os << ' ';
+    }
+    if (dim + 1 == shape.size()) os << v[static_cast<std::size_t>(offset + i)];
+    else print_block(os, v, shape, dim + 1, offset + i * stride, indent + 1);
+  }
+  os << ']';
+}
+
+}  // namespace
+
+std::string Tensor::str() const {
+  if (impl_ == nullptr) return "tensor(undefined)";
+  std::ostringstream os;
+  os << std::setprecision(impl_->dtype == kFloat32 ? 7 : 15);
+  os << "tensor(";
+  print_block(os, to_vector(), impl_->shape, 0, 0, 7);
+  os << ", shape=" << impl_->shape.str() << ", dtype=" << dtype_name(impl_->dtype);
+  if (impl_->requires_grad) os << ", requires_grad";
+  os << ')';
+  return os.str();
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }
+
+// ---- factories ----
+
+Tensor empty(const Shape& shape, Dtype dtype) { return Tensor(detail::impl_alloc(shape, dtype)); }
+Tensor zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
+Tensor full(const Shape& shape, double value, Dtype dtype) {
+  Tensor t = empty(shape, dtype);
+  t.fill_(value);
+  return t;
+}
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
+
+Tensor tensor(std::span<const double> values, const Shape& shape, Dtype dtype) {
+  if (static_cast<std::int64_t>(values.size()) != shape.numel())
+    throw std::invalid_argument("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
+                                shape.str() + " (" + std::to_string(shape.numel()) + " elements)");
+  Tensor t = empty(shape, dtype);
+  visit_dtype(dtype, [&]<class T>() { std::copy(values.begin(), values.end(), t.data<T>()); });
+  return t;
+}
+Tensor tensor(std::initializer_list<double> values, const Shape& shape, Dtype dtype) {
+  return tensor(std::span<const double>(values.begin(), values.size()), shape, dtype);
+}
+Tensor tensor(std::initializer_list<double> values, Dtype dtype) {
+  return tensor(values, Shape{static_cast<std::int64_t>(values.size())}, dtype);
+}
+Tensor scalar_tensor(double value, Dtype dtype) { return full(Shape{}, value, dtype); }
+
+Tensor arange(double start, double end, double step, Dtype dtype) {
+  if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
+    throw std::invalid_argument("arange: step must be non-zero and the bounds finite");
+  const double count = std::ceil((end - start) / step);
+  const auto n = static_cast<std::int64_t>(std::max(0.0, count));
+  Tensor t = empty(Shape{n}, dtype);
+  visit_dtype(dtype, [&]<class T>() {
+    T* p = t.data<T>();
+    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+  });
+  return t;
+}
+Tensor arange(std::int64_t end, Dtype dtype) { return arange(0.0, static_cast<double>(end), 1.0, dtype); }
+
+// ---- random numbers: xoshiro256** seeded through splitmix64 ----
+
+Generator::Generator(std::uint64_t seed) {
+  for (auto& s : state_) {
+    seed += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = seed;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    s = z ^ (z >> 31);
+  }
+}
+
+std::uint64_t Generator::next_u64() {
+  const auto rotl = [](std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
+  const std::uint64_t t = state_[1] << 17;
+  state_[2] ^= state_[0];
+  state_[3] ^= state_[1];
+  state_[1] ^= state_[2];
+  state_[0] ^= state_[3];
+  state_[2] ^= t;
+  state_[3] = rotl(state_[3], 45);
+  return result;
+}
+
+double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+double Generator::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_normal_;
+  }
+  double u1 = 0;
+  do u1 = uniform();
+  while (u1 <= 0);
+  const double u2 = uniform();
+  const double r = std::sqrt(-2.0 * std::log(u1));
+  spare_normal_ = r * std::sin(2.0 * M_PI * u2);
+  has_spare_ = true;
+  return r * std::cos(2.0 * M_PI * u2);
+}
+
+std::uint64_t Generator::below(std::uint64_t n) {
+  if (n == 0) throw std::invalid_argument("Generator::below: n must be positive");
+  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // reject the biased tail
+  std::uint64_t x = next_u64();
+  while (x >= limit) x = next_u64();
+  return x % n;
+}
+
+Tensor rand(const Shape& shape, Generator& gen, Dtype dtype, double low, double high) {
+  if (!(low < high)) throw std::invalid_argument("rand: low must be below high");
+  Tensor t = empty(shape, dtype);
+  visit_dtype(dtype, [&]<class T>() {
+    T* p = t.data<T>();
+    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(low + (high - low) * gen.uniform());
+  });
+  return t;
+}
+
+Tensor randn(const Shape& shape, Generator& gen, Dtype dtype, double mean, double stddev) {
+  if (!(stddev >= 0)) throw std::invalid_argument("randn: stddev must be non-negative");
+  Tensor t = empty(shape, dtype);
+  visit_dtype(dtype, [&]<class T>() {
+    T* p = t.data<T>();
+    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(mean + stddev * gen.normal());
+  });
+  return t;
+}
+
+}  // namespace tg

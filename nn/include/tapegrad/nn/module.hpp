@@ -1,0 +1,65 @@
+#pragma once
+// Module: the base of every layer. It keeps a registry of named parameters and submodules, in
+// registration order, so that parameters(), zero_grad(), train()/eval() and to() reach the whole tree.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tapegrad/tensor.hpp"
+
+namespace tg::nn {
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  // Parameters are registered by address: a copied module would point into its source.
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  /// The layer's computation; x is (N, D) for the layers of this library.
+  [[nodiscard]] virtual Tensor forward(const Tensor& x) = 0;
+  [[nodiscard]] Tensor operator()(const Tensor& x) { return forward(x); }
+
+  /// Every parameter of this module and its submodules, depth first in registration order.
+  [[nodiscard]] std::vector<Tensor> parameters() const;
+  /// The same, named by their path: "weight", "0.bias", "encoder.1.weight".
+  [[nodiscard]] std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  /// Direct submodules with their names.
+  [[nodiscard]] const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+
+  /// Drops every parameter's gradient.
+  void zero_grad();
+  /// Training mode (the default) switches on Dropout; eval mode switches it off. Applies to submodules.
+  void train(bool on = true);
+  void eval() { train(false); }
+  [[nodiscard]] bool is_training() const { return training_; }
+  /// Converts every parameter to dtype (new leaves requiring grad; gradients are dropped).
+  void to(Dtype dtype);
+  /// Replaces the value of the named parameter with a copy of value (same shape and dtype required);
+  /// the parameter keeps its identity (optimizers holding it see the new values).
+  void load_parameter(const std::string& name, const Tensor& value);
+  /// Short description, e.g. "Linear(64, 128, bias=true)".
+  [[nodiscard]] virtual std::string name() const = 0;
+
+ protected:
+  /// Registers a parameter member (a leaf; it is made to require grad). Returns it.
+  Tensor& register_parameter(std::string name, Tensor& parameter);
+  /// Registers a submodule and returns it.
+  template <class M>
+  std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
+    children_.emplace_back(std::move(name), module);
+    return module;
+  }
+
+ private:
+  void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor*>>& out) const;
+
+  std::vector<std::pair<std::string, Tensor*>> parameters_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+}  // namespace tg::nn

@@ -1,0 +1,76 @@
+#include "tapegrad/nn/module.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "tapegrad/grad_mode.hpp"
+
+namespace tg::nn {
+
+Tensor& Module::register_parameter(std::string name, Tensor& parameter) {
+  if (!parameter.defined()) throw std::invalid_argument(this->name() + ": parameter '" + name + "' is undefined");
+  parameter.requires_grad_(true);
+  parameters_.emplace_back(std::move(name), &parameter);
+  return parameter;
+}
+
+void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor*>>& out) const {
+  for (const auto& [name, p] : parameters_) out.emplace_back(prefix + name, p);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<std::pair<std::string, Tensor*>> all;
+  collect("", all);
+  std::vector<Tensor> out;
+  out.reserve(all.size());
+  for (const auto& entry : all) out.push_back(*entry.second);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor*>> all;
+  collect("", all);
+  std::vector<std::pair<std::string, Tensor>> out;
+  out.reserve(all.size());
+  for (const auto& [name, p] : all) out.emplace_back(name, *p);
+  return out;
+}
+
+void Module::zero_grad() {
+  for (Tensor& p : parameters()) p.zero_grad();
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (const auto& entry : children_) entry.second->train(on);
+}
+
+void Module::to(Dtype dtype) {
+  std::vector<std::pair<std::string, Tensor*>> all;
+  collect("", all);
+  const NoGradGuard no_grad;
+  for (const auto& entry : all) {
+    Tensor& p = *entry.second;
+    if (p.dtype() == dtype) continue;
+    p = p.detach().to(dtype);
+    p.requires_grad_(true);
+  }
+}
+
+void Module::load_parameter(const std::string& name, const Tensor& value) {
+  std::vector<std::pair<std::string, Tensor*>> all;
+  collect("", all);
+  for (const auto& [key, p] : all) {
+    if (key != name) continue;
+    if (value.shape() != p->shape() || value.dtype() != p->dtype())
+      throw std::invalid_argument(this->name() + ": parameter '" + name + "' is " + p->shape().str() + " " +
+                                  std::string(dtype_name(p->dtype())) + ", got " + value.shape().str() + " " +
+                                  std::string(dtype_name(value.dtype())));
+    visit_dtype(p->dtype(), [&]<class T>() { std::copy(value.data<T>(), value.data<T>() + value.numel(), p->data<T>()); });
+    return;
+  }
+  throw std::invalid_argument(this->name() + ": no parameter named '" + name + "'");
+}
+
+}  // namespace tg::nn
