@@ -4,6 +4,10 @@
 
 #include <cblas.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
 #include "kernels.hpp"
 #include "tapegrad/reduction.hpp"
 
@@ -19,7 +23,28 @@ namespace {
 // bench/bench_ops.cpp: matmul/tapegrad/<n>).
 constexpr std::int64_t kTinyGemm = 4096;
 
-// C = alpha * op(A) @ op(B) + beta * C, row-major; op(A) is (M, K), op(B) is (K, N).
+// Debian 12's OpenBLAS falls back to its generic Prescott kernel on CPUs it does not know, where sgemm
+// runs about 4.7x slower; the fix (OPENBLAS_CORETYPE) must be in the environment before the library
+// loads, so all we can do is say so, once. TAPEGRAD_QUIET_BLAS=1 silences it.
+void warn_if_generic_blas_kernel() {
+  static const bool warned = [] {
+    const char* core = openblas_get_corename();
+    const bool generic = core != nullptr && (std::strcmp(core, "Prescott") == 0 || std::strcmp(core, "prescott") == 0);
+    const bool capable = __builtin_cpu_supports("avx2") || __builtin_cpu_supports("avx512f");
+    if (generic && capable && std::getenv("TAPEGRAD_QUIET_BLAS") == nullptr) {
+      const char* fix = __builtin_cpu_supports("avx512f") ? "SkylakeX (or Cooperlake)" : "Haswell";
+      std::fprintf(stderr,
+                   "tapegrad: warning: OpenBLAS picked its generic '%s' kernel on a CPU with %s; matrix products run "
+                   "several times slower. Set OPENBLAS_CORETYPE=%s before starting the program (scripts/env.sh "
+                   "does this).\n",
+                   core, __builtin_cpu_supports("avx512f") ? "AVX-512" : "AVX2", fix);
+    }
+    return true;
+  }();
+  (void)warned;
+}
+
+// C = op(A) @ op(B) + beta * C, row-major; op(A) is (M, K), op(B) is (K, N).
 template <class T>
 void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, const T* b, T beta, T* c) {
   const std::int64_t lda = ta ? m : k;
@@ -33,6 +58,7 @@ void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, cons
       }
     return;
   }
+  warn_if_generic_blas_kernel();
   const auto opa = ta ? CblasTrans : CblasNoTrans;
   const auto opb = tb ? CblasTrans : CblasNoTrans;
   const auto bi = [](std::int64_t v) { return static_cast<blasint>(v); };

@@ -370,6 +370,13 @@ std::uint64_t Generator::below(std::uint64_t n) {
   return x % n;
 }
 
+Generator& default_generator() {
+  thread_local Generator gen(0);
+  return gen;
+}
+
+void manual_seed(std::uint64_t seed) { default_generator() = Generator(seed); }
+
 Tensor rand(const Shape& shape, Generator& gen, Dtype dtype, double low, double high) {
   if (!(low < high)) throw std::invalid_argument("rand: low must be below high");
   Tensor t = empty(shape, dtype);

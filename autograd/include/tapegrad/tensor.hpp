@@ -153,6 +153,11 @@ class Generator {
   bool has_spare_ = false;
 };
 
+/// This thread's default generator (seeded with 0 until manual_seed), used where no generator is given.
+[[nodiscard]] Generator& default_generator();
+/// Reseeds this thread's default generator.
+void manual_seed(std::uint64_t seed);
+
 /// Uniform in [low, high).
 [[nodiscard]] Tensor rand(const Shape& shape, Generator& gen, Dtype dtype = kFloat32, double low = 0.0,
                           double high = 1.0);
