@@ -1,0 +1,182 @@
+#include "experiment.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+
+#include "tapegrad/grad_mode.hpp"
+#include "tapegrad/nn/csv.hpp"
+#include "tapegrad/nn/data_loader.hpp"
+#include "tapegrad/nn/idx.hpp"
+#include "tapegrad/nn/loss.hpp"
+#include "tapegrad/optim/optim.hpp"
+#include "tapegrad/reduction.hpp"
+
+namespace compare {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double kValidationFraction = 0.1;
+
+// data/digits.csv.gz: $TAPEGRAD_DATA first, then the source tree, then the installed copy.
+fs::path digits_file() {
+  std::vector<fs::path> candidates;
+  if (const char* dir = std::getenv("TAPEGRAD_DATA")) candidates.emplace_back(fs::path(dir) / "digits.csv.gz");
+  candidates.emplace_back(fs::path(TAPEGRAD_SOURCE_DIR) / "data" / "digits.csv.gz");
+  candidates.emplace_back(fs::path(TAPEGRAD_DATA_INSTALL_DIR) / "digits.csv.gz");
+  for (const fs::path& p : candidates)
+    if (fs::exists(p)) return p;
+  return candidates.front();  // read_csv names it in its error
+}
+
+Data split_data(const tg::nn::Dataset& all, std::uint64_t seed, std::string description) {
+  tg::nn::Split parts = tg::nn::split(all, kValidationFraction, seed);
+  return Data{std::move(parts.train), std::move(parts.validation), "validation", std::move(description)};
+}
+
+}  // namespace
+
+Data load_data(const std::string& dataset, std::uint64_t seed) {
+  if (dataset == "digits") {
+    const fs::path file = digits_file();
+    return split_data(tg::nn::load_digits(file), seed, "digits (" + file.string() + "), 90/10 split, inputs / 16");
+  }
+  const bool fashion = dataset == "fashion";
+  const fs::path path = fashion ? tg::nn::fashion_mnist_folder() : fs::path(dataset);
+  if (fashion || fs::is_directory(path)) {
+    Data data{tg::nn::load_mnist_folder(path, "train"), tg::nn::load_mnist_folder(path, "t10k"), "test",
+              path.string() + ", train / t10k, inputs / 255"};
+    return data;
+  }
+  if (!fs::exists(path))
+    throw std::invalid_argument("--dataset: '" + dataset +
+                                "' is neither digits, fashion, a folder of MNIST-format files nor a CSV file");
+  Data data = split_data(tg::nn::read_csv(path), seed, path.string() + ", 90/10 split, standardised");
+  const tg::nn::Standardizer scale = tg::nn::Standardizer::fit(data.train);
+  data.train = scale.apply(data.train);
+  data.eval = scale.apply(data.eval);
+  return data;
+}
+
+std::vector<std::int64_t> parse_layers(const std::string& text) {
+  std::vector<std::int64_t> widths;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find('-', start), text.size());
+    const std::string part = text.substr(start, end - start);
+    std::size_t used = 0;
+    long long value = 0;
+    try {
+      value = std::stoll(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (part.empty() || used != part.size() || value <= 0)
+      throw std::invalid_argument("--layers: '" + part + "' in '" + text + "' is not a positive width");
+    widths.push_back(value);
+    start = end + 1;
+  }
+  if (widths.size() < 2)
+    throw std::invalid_argument("--layers: '" + text + "' needs at least an input and an output width, e.g. 64-10");
+  return widths;
+}
+
+std::unique_ptr<tg::nn::Sequential> make_model(const std::vector<std::int64_t>& layers, const std::string& activation,
+                                               std::uint64_t seed) {
+  static const std::map<std::string, std::function<std::shared_ptr<tg::nn::Module>()>> activations = {
+      {"sigmoid", [] { return std::make_shared<tg::nn::Sigmoid>(); }},
+      {"tanh", [] { return std::make_shared<tg::nn::Tanh>(); }},
+      {"relu", [] { return std::make_shared<tg::nn::ReLU>(); }},
+      {"leaky_relu", [] { return std::make_shared<tg::nn::LeakyReLU>(); }},
+      {"elu", [] { return std::make_shared<tg::nn::ELU>(); }},
+  };
+  const auto make_activation = activations.find(activation);
+  if (make_activation == activations.end())
+    throw std::invalid_argument("--activation: unknown activation '" + activation +
+                                "' (choose sigmoid, tanh, relu, leaky_relu or elu)");
+  tg::Generator gen(seed);
+  auto model = std::make_unique<tg::nn::Sequential>();
+  for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
+    if (i > 0) model->push_back(make_activation->second());
+    model->emplace<tg::nn::Linear>(layers[i], layers[i + 1], gen);
+  }
+  return model;
+}
+
+const std::vector<std::string>& optimizer_names() {
+  static const std::vector<std::string> names = {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "adadelta"};
+  return names;
+}
+
+double default_lr(const std::string& optimizer, const std::string& dataset) {
+  // digits: the rates at which PyTorch does best on this network (shared/WORKLOADS.md); elsewhere
+  // (wider relu networks) smaller steps for the plain and momentum SGD.
+  static const std::map<std::string, double> digits = {{"sgd", 0.5},      {"momentum", 0.05}, {"adagrad", 0.05},
+                                                       {"rmsprop", 1e-3}, {"adam", 1e-3},     {"adamw", 1e-3},
+                                                       {"adadelta", 1.0}};
+  static const std::map<std::string, double> other = {{"sgd", 0.1},      {"momentum", 0.01}, {"adagrad", 0.01},
+                                                      {"rmsprop", 1e-3}, {"adam", 1e-3},     {"adamw", 1e-3},
+                                                      {"adadelta", 1.0}};
+  const auto& table = dataset == "digits" ? digits : other;
+  const auto it = table.find(optimizer);
+  if (it == table.end()) throw std::invalid_argument("--optimizers: unknown optimizer '" + optimizer + "'");
+  return it->second;
+}
+
+std::unique_ptr<tg::optim::Optimizer> make_optimizer(const std::string& name, double lr, std::vector<tg::Tensor> params) {
+  namespace o = tg::optim;
+  if (name == "sgd") return std::make_unique<o::SGD>(std::move(params), o::SGDOptions{.lr = lr});
+  if (name == "momentum") return std::make_unique<o::SGD>(std::move(params), o::SGDOptions{.lr = lr, .momentum = 0.9});
+  if (name == "adagrad") return std::make_unique<o::Adagrad>(std::move(params), o::AdagradOptions{.lr = lr});
+  if (name == "rmsprop") return std::make_unique<o::RMSprop>(std::move(params), o::RMSpropOptions{.lr = lr});
+  if (name == "adam") return std::make_unique<o::Adam>(std::move(params), o::AdamOptions{.lr = lr});
+  if (name == "adamw") return std::make_unique<o::AdamW>(std::move(params), o::AdamWOptions{.lr = lr});
+  if (name == "adadelta") return std::make_unique<o::Adadelta>(std::move(params), o::AdadeltaOptions{.lr = lr});
+  throw std::invalid_argument("--optimizers: unknown optimizer '" + name +
+                              "' (choose sgd, momentum, adagrad, rmsprop, adam, adamw or adadelta)");
+}
+
+Evaluation evaluate(tg::nn::Module& model, const tg::nn::Dataset& data) {
+  const tg::NoGradGuard no_grad;
+  model.eval();
+  const tg::Tensor logits = model(data.inputs);
+  model.train();
+  const double loss = tg::nn::cross_entropy(logits, data.labels).item();
+  const std::vector<double> predicted = tg::argmax(logits, 1).to_vector();
+  const std::vector<double> labels = data.labels.to_vector();
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i] ? 1 : 0;
+  return {loss, static_cast<double>(correct) / static_cast<double>(labels.size())};
+}
+
+History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data& data, const RunOptions& options,
+              const StepCallback& on_step) {
+  tg::nn::DataLoader loader(data.train, {.batch_size = options.batch, .shuffle = true, .seed = options.seed});
+  History history;
+  const auto start = std::chrono::steady_clock::now();
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    double loss_sum = 0;
+    std::int64_t samples = 0;
+    std::int64_t step = 0;
+    for (const tg::nn::Batch& batch : loader) {
+      const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.labels);  // forward, loss
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      const std::int64_t n = batch.inputs.size(0);
+      loss_sum += loss.item() * static_cast<double>(n);
+      samples += n;
+      if (on_step) on_step(epoch, ++step, loader.size(), loss_sum / static_cast<double>(samples));
+    }
+    const Evaluation eval = evaluate(model, data.eval);
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    history.epochs.push_back({epoch, loss_sum / static_cast<double>(samples), eval.loss, eval.accuracy, elapsed.count()});
+  }
+  return history;
+}
+
+}  // namespace compare

@@ -1,0 +1,80 @@
+#pragma once
+// The pieces of compare_optimizers: the data it trains on, the model it builds, the optimizers it knows
+// and the training run that records one History per optimizer.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tapegrad/nn/dataset.hpp"
+#include "tapegrad/nn/layers.hpp"
+#include "tapegrad/optim/optimizer.hpp"
+
+namespace compare {
+
+/// Training and evaluation sets with a name for the evaluation one ("validation" or "test").
+struct Data {
+  tg::nn::Dataset train;
+  tg::nn::Dataset eval;
+  std::string eval_name;
+  std::string description;
+};
+
+/// "digits" (data/digits.csv.gz, a seeded 90/10 split, inputs / 16), "fashion" (Debian's Fashion-MNIST,
+/// train / t10k, inputs / 255), a folder of MNIST-format files, or a CSV file (label last; a seeded 90/10
+/// split, standardised on the training part).
+[[nodiscard]] Data load_data(const std::string& dataset, std::uint64_t seed);
+
+/// Parses "64-128-128-10"; throws std::invalid_argument naming the option.
+[[nodiscard]] std::vector<std::int64_t> parse_layers(const std::string& text);
+
+/// Linear layers of the given widths with `activation` between them (none after the last: the output
+/// is logits). Initial weights come from Generator(seed), so every optimizer starts from the same point.
+[[nodiscard]] std::unique_ptr<tg::nn::Sequential> make_model(const std::vector<std::int64_t>& layers,
+                                                             const std::string& activation, std::uint64_t seed);
+
+/// The optimizers the tool knows, in the order of its default list.
+[[nodiscard]] const std::vector<std::string>& optimizer_names();
+/// A learning rate that works for `optimizer` on `dataset` (the digits rates are PyTorch's best here).
+[[nodiscard]] double default_lr(const std::string& optimizer, const std::string& dataset);
+[[nodiscard]] std::unique_ptr<tg::optim::Optimizer> make_optimizer(const std::string& name, double lr,
+                                                                   std::vector<tg::Tensor> params);
+
+struct Epoch {
+  int epoch = 0;  // 1-based
+  double train_loss = 0;
+  double eval_loss = 0;
+  double eval_accuracy = 0;
+  double seconds = 0;  // since the run started
+};
+
+struct History {
+  std::string optimizer;
+  double lr = 0;
+  std::vector<Epoch> epochs;
+};
+
+struct RunOptions {
+  int epochs = 50;
+  std::int64_t batch = 64;
+  std::uint64_t seed = 0;
+};
+
+/// Called after every training step with (epoch, step, steps per epoch, running loss).
+using StepCallback = std::function<void(int, std::int64_t, std::int64_t, double)>;
+
+/// Trains model with optimizer for options.epochs epochs on data.train (batches from a loader seeded with
+/// options.seed, the same for every optimizer) and evaluates on data.eval after each epoch.
+[[nodiscard]] History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data& data,
+                            const RunOptions& options, const StepCallback& on_step);
+
+/// Mean cross-entropy and accuracy of model on data, without recording.
+struct Evaluation {
+  double loss = 0;
+  double accuracy = 0;
+};
+[[nodiscard]] Evaluation evaluate(tg::nn::Module& model, const tg::nn::Dataset& data);
+
+}  // namespace compare

@@ -1,0 +1,119 @@
+#include "report.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+namespace compare {
+
+namespace fs = std::filesystem;
+
+Progress::Progress(std::string label, int epochs)
+    : label_(std::move(label)), epochs_(epochs), terminal_(isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+
+void Progress::update(int epoch, std::int64_t step, std::int64_t steps, double loss) {
+  if (!terminal_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_draw_ < std::chrono::milliseconds(100) && step != steps) return;
+  last_draw_ = now;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double done = (static_cast<double>(epoch - 1) + static_cast<double>(step) / static_cast<double>(steps)) /
+                      static_cast<double>(epochs_);
+  const double rate = static_cast<double>((epoch - 1) * steps + step) / std::max(elapsed, 1e-9);
+  const double left = done > 0 ? elapsed * (1 - done) / done : 0;
+  constexpr int kWidth = 24;
+  const int filled = static_cast<int>(done * kWidth);
+  std::fprintf(stderr, "\r%-9s [%s%s] epoch %d/%d step %lld/%lld loss %.4f %.0f step/s %.1fs left \x1b[K",
+               label_.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
+               std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), epoch, epochs_,
+               static_cast<long long>(step), static_cast<long long>(steps), loss, rate, left);
+  std::fflush(stderr);
+}
+
+void Progress::finish_epoch(const Epoch& e) {
+  if (terminal_) {
+    if (e.epoch == epochs_) std::fprintf(stderr, "\r\x1b[K");
+    return;
+  }
+  std::fprintf(stderr, "%s epoch %d/%d train loss %.4f eval accuracy %.4f %.1fs\n", label_.c_str(), e.epoch, epochs_,
+               e.train_loss, e.eval_accuracy, e.seconds);
+}
+
+void print_table(const std::vector<History>& runs, const std::string& eval_name, double target) {
+  std::ostringstream reached_header;
+  reached_header << "epoch to " << std::setprecision(3) << target;
+  std::printf("\nAccuracy on the %s set after each epoch; time is wall time for all epochs.\n", eval_name.c_str());
+  std::printf("| %-9s | %-7s | %-10s | %-9s | %-9s | %-12s | %-8s |\n", "optimizer", "lr", "train loss", "best acc",
+              "final acc", reached_header.str().c_str(), "time (s)");
+  std::printf("|-----------|---------|------------|-----------|-----------|--------------|----------|\n");
+  for (const History& run : runs) {
+    double best = 0;
+    int reached = 0;
+    for (const Epoch& e : run.epochs) {
+      best = std::max(best, e.eval_accuracy);
+      if (reached == 0 && e.eval_accuracy >= target) reached = e.epoch;
+    }
+    const Epoch& last = run.epochs.back();
+    std::printf("| %-9s | %-7g | %-10.4f | %-9.4f | %-9.4f | %-12s | %-8.2f |\n", run.optimizer.c_str(), run.lr,
+                last.train_loss, best, last.eval_accuracy, reached > 0 ? std::to_string(reached).c_str() : "-",
+                last.seconds);
+  }
+}
+
+void write_csv(const std::vector<History>& runs, const fs::path& file) {
+  std::ofstream out(file);
+  if (!out) throw std::runtime_error("cannot write " + file.string());
+  out << "optimizer,lr,epoch,train_loss,eval_loss,eval_accuracy,seconds\n" << std::setprecision(9);
+  for (const History& run : runs)
+    for (const Epoch& e : run.epochs)
+      out << run.optimizer << ',' << run.lr << ',' << e.epoch << ',' << e.train_loss << ',' << e.eval_loss << ','
+          << e.eval_accuracy << ',' << e.seconds << '\n';
+  if (!out) throw std::runtime_error("cannot write " + file.string());
+}
+
+namespace {
+
+// Two panels side by side; each optimizer's rows are selected from the CSV by name.
+std::string gnuplot_script(const fs::path& csv, const std::vector<History>& runs, const std::string& eval_name,
+                           const std::string& title) {
+  std::ostringstream s;
+  s << "set datafile separator ','\nset key autotitle columnhead\nset grid\nset key outside right top vertical\n"
+    << "set multiplot layout 1,2 title \"" << title << "\"\n";
+  const auto panel = [&](const char* ylabel, int column, bool log_scale) {
+    s << "set xlabel 'epoch'\nset ylabel '" << ylabel << "'\n" << (log_scale ? "set logscale y\n" : "unset logscale y\n")
+      << "plot ";
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      s << (i ? ", " : "") << "'" << csv.string() << "' using 3:(strcol(1) eq '" << runs[i].optimizer << "' ? $"
+        << column << " : NaN) with lines lw 2 dt " << (i % 3 + 1) << " title '" << runs[i].optimizer << "'";
+    s << '\n';
+  };
+  panel("training loss", 4, true);
+  panel((eval_name + " accuracy").c_str(), 6, false);
+  s << "unset multiplot\n";
+  return s.str();
+}
+
+}  // namespace
+
+void plot(const fs::path& csv, const std::vector<History>& runs, const std::string& eval_name, const std::string& title,
+          const fs::path& stem) {
+  const std::string body = gnuplot_script(csv, runs, eval_name, title);
+  const fs::path script = fs::path(stem).replace_extension(".gp");
+  std::ofstream out(script);
+  out << "set terminal pngcairo size 1400,600 font ',11'\nset output '" << stem.string() << ".png'\n" << body
+      << "set terminal svg size 1400,600 dynamic font ',11'\nset output '" << stem.string() << ".svg'\n" << body;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + script.string());
+  const std::string command = "gnuplot '" + script.string() + "'";
+  if (std::system(command.c_str()) != 0)
+    throw std::runtime_error("gnuplot failed on " + script.string() +
+                             " (is it installed? scripts/setup.sh installs Debian's gnuplot-nox)");
+}
+
+}  // namespace compare

@@ -1,0 +1,156 @@
+// compare_optimizers: trains one network with several optimizers from the same initial weights on the
+// same batches, then prints a table, writes a CSV with one row per optimizer per epoch, and plots
+// training loss and evaluation accuracy per epoch (PNG and SVG, drawn by gnuplot).
+//
+// Run: build/examples/compare_optimizers                    (the digits network, seven optimizers)
+//      build/examples/compare_optimizers --dataset fashion --layers 784-256-256-10 --activation relu
+//          --optimizers adam --lr 1e-3 --batch 128 --epochs 10
+//      build/examples/compare_optimizers --help
+
+#include <cblas.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "compare/experiment.hpp"
+#include "compare/report.hpp"
+
+namespace {
+
+struct Settings {
+  std::string dataset = "digits";
+  std::string layers;      // default from the dataset
+  std::string activation;  // sigmoid on digits, relu elsewhere
+  std::vector<std::string> optimizers = compare::optimizer_names();
+  double lr = 0;  // 0: each optimizer's default
+  int epochs = 0;
+  std::int64_t batch = 0;
+  std::uint64_t seed = 0;
+  int threads = 1;
+  double target = 0;
+  std::string out = "out/compare";
+};
+
+struct Choice {
+  std::string name;
+  double lr;
+};
+
+// "adam" or "adam:3e-4"; --lr, when given, is the rate of entries without one.
+std::vector<Choice> parse_optimizers(const Settings& s) {
+  std::vector<Choice> choices;
+  for (const std::string& entry : s.optimizers) {
+    const std::size_t colon = entry.find(':');
+    const std::string name = entry.substr(0, colon);
+    const auto& known = compare::optimizer_names();
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      throw std::invalid_argument("--optimizers: unknown optimizer '" + name +
+                                  "' (choose sgd, momentum, adagrad, rmsprop, adam, adamw or adadelta)");
+    double lr = s.lr > 0 ? s.lr : compare::default_lr(name, s.dataset);
+    if (colon != std::string::npos) {
+      const std::string text = entry.substr(colon + 1);
+      std::size_t used = 0;
+      try {
+        lr = std::stod(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != text.size())
+        throw std::invalid_argument("--optimizers: '" + text + "' in '" + entry + "' is not a learning rate");
+    }
+    if (!(lr > 0) || !std::isfinite(lr))
+      throw std::invalid_argument("--optimizers: the learning rate of " + name + " must be positive, got " +
+                                  std::to_string(lr));
+    choices.push_back({name, lr});
+  }
+  return choices;
+}
+
+void apply_defaults(Settings& s, const compare::Data& data) {
+  const bool digits = s.dataset == "digits";
+  if (s.layers.empty())
+    s.layers = std::to_string(data.train.features()) + (digits ? "-128-128-" : "-256-256-") +
+               std::to_string(data.train.num_classes);
+  if (s.activation.empty()) s.activation = digits ? "sigmoid" : "relu";
+  if (s.epochs == 0) s.epochs = digits ? 50 : 10;
+  if (s.batch == 0) s.batch = digits ? 64 : 128;
+  if (s.target == 0) s.target = digits ? 0.95 : 0.85;
+}
+
+void check_layers(const std::vector<std::int64_t>& layers, const compare::Data& data, const std::string& text) {
+  if (layers.front() != data.train.features())
+    throw std::invalid_argument("--layers: '" + text + "' starts with width " + std::to_string(layers.front()) +
+                                " but the data has " + std::to_string(data.train.features()) + " features");
+  if (layers.back() != data.train.num_classes)
+    throw std::invalid_argument("--layers: '" + text + "' ends with width " + std::to_string(layers.back()) +
+                                " but the data has " + std::to_string(data.train.num_classes) + " classes");
+}
+
+int run(Settings& s) {
+  const compare::Data data = compare::load_data(s.dataset, s.seed);
+  apply_defaults(s, data);
+  const std::vector<std::int64_t> layers = compare::parse_layers(s.layers);
+  check_layers(layers, data, s.layers);
+  const std::vector<Choice> choices = parse_optimizers(s);
+  openblas_set_num_threads(s.threads);
+  std::printf("data: %s: %lld training, %lld %s samples\nmodel: %s, %s, softmax cross-entropy; batch %lld, %d epochs, "
+              "seed %llu, %d thread(s)\n",
+              data.description.c_str(), static_cast<long long>(data.train.size()),
+              static_cast<long long>(data.eval.size()), data.eval_name.c_str(), s.layers.c_str(),
+              s.activation.c_str(), static_cast<long long>(s.batch), s.epochs,
+              static_cast<unsigned long long>(s.seed), s.threads);
+
+  std::vector<compare::History> runs;
+  for (const Choice& choice : choices) {
+    const auto model = compare::make_model(layers, s.activation, s.seed);  // the same start for everyone
+    const auto optimizer = compare::make_optimizer(choice.name, choice.lr, model->parameters());
+    compare::Progress progress(choice.name, s.epochs);
+    compare::History history = compare::train(
+        *model, *optimizer, data, {.epochs = s.epochs, .batch = s.batch, .seed = s.seed},
+        [&](int epoch, std::int64_t step, std::int64_t steps, double loss) { progress.update(epoch, step, steps, loss); });
+    for (const compare::Epoch& e : history.epochs) progress.finish_epoch(e);
+    history.optimizer = choice.name;
+    history.lr = choice.lr;
+    runs.push_back(std::move(history));
+  }
+
+  compare::print_table(runs, data.eval_name, s.target);
+  const std::filesystem::path out(s.out);
+  std::filesystem::create_directories(out);
+  compare::write_csv(runs, out / "history.csv");
+  compare::plot(out / "history.csv", runs, data.eval_name, s.layers + " " + s.activation + " on " + s.dataset,
+                out / "history");
+  std::printf("\nwrote %s, %s.png, %s.svg\n", (out / "history.csv").c_str(), (out / "history").c_str(),
+              (out / "history").c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings s;
+  CLI::App app{"Compare optimizers on one network: same initial weights, same batches."};
+  app.add_option("--dataset", s.dataset, "digits, fashion, a folder of MNIST-format files, or a CSV file")
+      ->capture_default_str();
+  app.add_option("--layers", s.layers, "layer widths, e.g. 64-128-128-10 (default from the data)");
+  app.add_option("--activation", s.activation, "sigmoid, tanh, relu, leaky_relu or elu");
+  app.add_option("--optimizers", s.optimizers, "comma-separated list; name or name:lr")->delimiter(',');
+  app.add_option("--lr", s.lr, "learning rate for every optimizer listed without one")->check(CLI::PositiveNumber);
+  app.add_option("--epochs", s.epochs, "epochs (default 50 on digits, 10 otherwise)")->check(CLI::PositiveNumber);
+  app.add_option("--batch", s.batch, "batch size (default 64 on digits, 128 otherwise)")->check(CLI::PositiveNumber);
+  app.add_option("--seed", s.seed, "seed of the split, initial weights and batch order")->capture_default_str();
+  app.add_option("--threads", s.threads, "OpenBLAS threads")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--target", s.target, "accuracy whose first epoch the table reports")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--out", s.out, "output folder")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return run(s);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "compare_optimizers: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,31 @@
+#pragma once
+// Reading a Dataset from a CSV file of numbers, plain or gzip-compressed (detected from the content).
+
+#include <filesystem>
+
+#include "tapegrad/dtype.hpp"
+#include "tapegrad/nn/dataset.hpp"
+
+namespace tg::nn {
+
+struct CsvOptions {
+  /// Which field of each row is the label, 0-based; negative counts from the back (-1: the last).
+  int label_column = -1;
+  /// Labels must be below this; 0 takes the largest label + 1.
+  int num_classes = 0;
+  /// Skip the first non-blank line.
+  bool header = false;
+  char delimiter = ',';
+  Dtype dtype = kFloat32;
+  /// Every input (not the label) is divided by this while loading.
+  double divisor = 1.0;
+};
+
+/// One sample per non-blank line: every field a number, the same number of fields on every line, the
+/// label a whole number in [0, num_classes). Throws DataError naming the file, line and field (1-based).
+[[nodiscard]] Dataset read_csv(const std::filesystem::path& file, const CsvOptions& options = {});
+
+/// The digits set (data/digits.csv.gz): 1797 x 64 pixels divided by 16 (so in [0, 1]), labels 0..9.
+[[nodiscard]] Dataset load_digits(const std::filesystem::path& file, Dtype dtype = kFloat32);
+
+}  // namespace tg::nn

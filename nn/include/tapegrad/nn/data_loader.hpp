@@ -1,0 +1,91 @@
+#pragma once
+// DataLoader: mini-batches of a Dataset, optionally reshuffled every epoch from a seed.
+//
+//   tg::nn::DataLoader loader(train, {.batch_size = 64, .shuffle = true, .seed = 1});
+//   for (int epoch = 0; epoch < 10; ++epoch)
+//     for (const tg::nn::Batch& b : loader) { ... b.inputs [B, D], b.labels [B] ... }
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <vector>
+
+#include "tapegrad/nn/dataset.hpp"
+#include "tapegrad/tensor.hpp"
+
+namespace tg::nn {
+
+struct DataLoaderOptions {
+  std::int64_t batch_size = 32;
+  /// Visit the samples in a new random order every epoch (else in dataset order).
+  bool shuffle = false;
+  /// Seeds the loader's Generator; epoch e shuffles with the generator state left by epochs 0..e-1, so
+  /// two loaders with the same seed give the same sequence of epochs.
+  std::uint64_t seed = 0;
+  /// Leave out the last batch of an epoch when it has fewer than batch_size samples.
+  bool drop_last = false;
+};
+
+struct Batch {
+  Tensor inputs;  // [B, D]
+  Tensor labels;  // [B]
+};
+
+class DataLoader {
+ public:
+  class Iterator;
+
+  /// Throws std::invalid_argument for a batch_size below 1 or a malformed dataset.
+  explicit DataLoader(Dataset data, const DataLoaderOptions& options = {});
+
+  /// Starts a new epoch (reshuffling when shuffle is on) and returns its first batch.
+  [[nodiscard]] Iterator begin();
+  [[nodiscard]] std::default_sentinel_t end() const { return {}; }
+
+  /// Batches per epoch: ceil(N / batch_size), or floor with drop_last.
+  [[nodiscard]] std::int64_t size() const;
+  /// Epochs started so far (calls to begin()).
+  [[nodiscard]] std::int64_t epochs() const { return epochs_; }
+  [[nodiscard]] const Dataset& dataset() const { return data_; }
+  [[nodiscard]] const DataLoaderOptions& options() const { return options_; }
+
+ private:
+  const Batch& load(std::int64_t batch_index);
+
+  Dataset data_;
+  DataLoaderOptions options_;
+  Generator gen_;
+  std::vector<std::int64_t> order_;
+  std::int64_t epochs_ = 0;
+  // Reused from one step to the next while nobody else holds them (full batches and the short last one).
+  Batch full_;
+  Batch tail_;
+};
+
+/// An input iterator over one epoch. A batch stays valid until the iterator advances; a copy of its
+/// tensors kept past that point stays valid too (the loader then gathers into new storage).
+class DataLoader::Iterator {
+ public:
+  using value_type = Batch;
+  using difference_type = std::ptrdiff_t;
+  using iterator_concept = std::input_iterator_tag;
+
+  Iterator() = default;
+  [[nodiscard]] const Batch& operator*() const { return *batch_; }
+  [[nodiscard]] const Batch* operator->() const { return batch_; }
+  Iterator& operator++();
+  void operator++(int) { ++*this; }
+  [[nodiscard]] friend bool operator==(const Iterator& it, std::default_sentinel_t) {
+    return it.loader_ == nullptr || it.index_ >= it.loader_->size();
+  }
+
+ private:
+  friend class DataLoader;
+  explicit Iterator(DataLoader* loader);
+
+  DataLoader* loader_ = nullptr;
+  std::int64_t index_ = 0;
+  const Batch* batch_ = nullptr;
+};
+
+}  // namespace tg::nn

@@ -1,0 +1,165 @@
+// The CSV reader: one sample per non-blank line, every field a number, one field the label.
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "data_io.hpp"
+#include "tapegrad/nn/csv.hpp"
+
+namespace tg::nn {
+
+namespace {
+
+constexpr std::string_view kOp = "read_csv";
+
+std::string_view trim(std::string_view s) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// A field as it appears in a message, shortened so that a binary file does not make a megabyte message.
+std::string quoted(std::string_view field) {
+  constexpr std::size_t kShown = 40;
+  std::string text(1, '"');
+  text.append(field.substr(0, kShown));
+  text.append(field.size() > kShown ? "...\"" : "\"");
+  return text;
+}
+
+class CsvParser {
+ public:
+  CsvParser(const std::filesystem::path& file, const CsvOptions& options) : file_(file), options_(options) {}
+  [[nodiscard]] Dataset parse(std::string_view text);
+
+ private:
+  void parse_row(std::string_view line);
+  void set_width(std::int64_t fields);
+  [[nodiscard]] double parse_number(std::string_view field, std::int64_t field_no) const;
+  [[noreturn]] void fail_at(const std::string& what) const {
+    detail::fail(kOp, file_, "line " + std::to_string(line_no_) + ": " + what);
+  }
+  [[noreturn]] void fail_at(std::int64_t field_no, const std::string& what) const {
+    detail::fail(kOp, file_, "line " + std::to_string(line_no_) + ", field " + std::to_string(field_no) + ": " + what);
+  }
+
+  const std::filesystem::path& file_;
+  const CsvOptions& options_;
+  std::int64_t line_no_ = 0;
+  std::int64_t width_ = 0;  // fields per row, set by the first row
+  std::int64_t first_row_line_ = 0;
+  std::int64_t label_index_ = 0;  // 0-based
+  double max_label_ = -1;
+  std::vector<std::string_view> fields_;
+  std::vector<double> features_;
+  std::vector<double> labels_;
+};
+
+Dataset CsvParser::parse(std::string_view text) {
+  bool skip_header = options_.header;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (trim(line).empty()) continue;
+    if (skip_header) {
+      skip_header = false;
+      continue;
+    }
+    parse_row(line);
+  }
+  if (labels_.empty()) detail::fail(kOp, file_, "the file is empty: it has no rows of numbers");
+  const int num_classes = options_.num_classes > 0 ? options_.num_classes : static_cast<int>(max_label_) + 1;
+  const auto n = static_cast<std::int64_t>(labels_.size());
+  return {tensor(features_, {n, width_ - 1}, options_.dtype), tensor(labels_, {n}, options_.dtype), num_classes};
+}
+
+void CsvParser::parse_row(std::string_view line) {
+  fields_.clear();
+  for (std::size_t start = 0;;) {
+    const std::size_t end = line.find(options_.delimiter, start);
+    fields_.push_back(line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  const auto count = static_cast<std::int64_t>(fields_.size());
+  if (width_ == 0) set_width(count);
+  if (count != width_)
+    fail_at(std::to_string(count) + " fields, expected " + std::to_string(width_) + " (as on line " +
+            std::to_string(first_row_line_) + ")");
+  for (std::int64_t k = 0; k < count; ++k) {
+    const double value = parse_number(trim(fields_[static_cast<std::size_t>(k)]), k + 1);
+    if (k != label_index_) {
+      const double feature = value / options_.divisor;
+      if (options_.dtype == kFloat32 && std::abs(feature) > std::numeric_limits<float>::max())
+        fail_at(k + 1, quoted(fields_[static_cast<std::size_t>(k)]) + " is too large for float32");
+      features_.push_back(feature);
+      continue;
+    }
+    const std::string problem = detail::label_problem(value, options_.num_classes);
+    if (!problem.empty()) fail_at(k + 1, problem);
+    labels_.push_back(value);
+    if (value > max_label_) max_label_ = value;
+  }
+}
+
+void CsvParser::set_width(std::int64_t fields) {
+  if (fields < 2) fail_at("1 field, but a row needs at least 2 (the features and a label)");
+  const std::int64_t index = options_.label_column < 0 ? fields + options_.label_column : options_.label_column;
+  if (index < 0 || index >= fields)
+    fail_at("the label column " + std::to_string(options_.label_column) + " is out of range for rows of " +
+            std::to_string(fields) + " fields");
+  width_ = fields;
+  first_row_line_ = line_no_;
+  label_index_ = index;
+}
+
+double CsvParser::parse_number(std::string_view field, std::int64_t field_no) const {
+  if (field.empty()) fail_at(field_no, "the field is empty, expected a number");
+  std::string_view digits = field;
+  if (digits.size() > 1 && digits.front() == '+' && digits[1] != '-') digits.remove_prefix(1);
+  double value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error == std::errc::result_out_of_range) fail_at(field_no, quoted(field) + " is out of range for a double");
+  if (error != std::errc() || end != digits.data() + digits.size())
+    fail_at(field_no, quoted(field) + " is not a number");
+  if (!std::isfinite(value)) fail_at(field_no, quoted(field) + " is not a finite number");
+  return value;
+}
+
+}  // namespace
+
+Dataset read_csv(const std::filesystem::path& file, const CsvOptions& options) {
+  detail::check_divisor(kOp, options.divisor);
+  if (options.num_classes < 0)
+    throw std::invalid_argument("read_csv: num_classes must be >= 0 (0 infers it), got " +
+                                std::to_string(options.num_classes));
+  if (options.delimiter == '\n' || options.delimiter == '\r')
+    throw std::invalid_argument("read_csv: the delimiter cannot be a line break");
+  const detail::FileBytes content = detail::read_file(kOp, file);
+  const std::string_view text(reinterpret_cast<const char*>(content.bytes.data()), content.bytes.size());
+  return CsvParser(file, options).parse(text);
+}
+
+Dataset load_digits(const std::filesystem::path& file, Dtype dtype) {
+  constexpr std::int64_t kPixels = 64;
+  Dataset digits = read_csv(file, {.label_column = -1, .num_classes = 10, .dtype = dtype, .divisor = 16.0});
+  if (digits.features() != kPixels)
+    detail::fail("load_digits", file,
+                 "rows have " + std::to_string(digits.features()) + " pixel values, expected " +
+                     std::to_string(kPixels) + " (an 8x8 image) and a label");
+  return digits;
+}
+
+}  // namespace tg::nn
