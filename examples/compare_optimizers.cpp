@@ -129,6 +129,22 @@ int run(Settings& s) {
   return 0;
 }
 
+// CLI11's own range checks print the whole double range; this says what is wrong in a sentence.
+const CLI::Validator kPositive(
+    [](const std::string& text) -> std::string {
+      double value = 0;
+      std::size_t used = 0;
+      try {
+        value = std::stod(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != text.size() || used == 0 || !(value > 0) || !std::isfinite(value))
+        return "must be a positive number, got " + text;
+      return "";
+    },
+    "POSITIVE");
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,9 +155,9 @@ int main(int argc, char** argv) {
   app.add_option("--layers", s.layers, "layer widths, e.g. 64-128-128-10 (default from the data)");
   app.add_option("--activation", s.activation, "sigmoid, tanh, relu, leaky_relu or elu");
   app.add_option("--optimizers", s.optimizers, "comma-separated list; name or name:lr")->delimiter(',');
-  app.add_option("--lr", s.lr, "learning rate for every optimizer listed without one")->check(CLI::PositiveNumber);
-  app.add_option("--epochs", s.epochs, "epochs (default 50 on digits, 10 otherwise)")->check(CLI::PositiveNumber);
-  app.add_option("--batch", s.batch, "batch size (default 64 on digits, 128 otherwise)")->check(CLI::PositiveNumber);
+  app.add_option("--lr", s.lr, "learning rate for every optimizer listed without one")->check(kPositive);
+  app.add_option("--epochs", s.epochs, "epochs (default 50 on digits, 10 otherwise)")->check(kPositive);
+  app.add_option("--batch", s.batch, "batch size (default 64 on digits, 128 otherwise)")->check(kPositive);
   app.add_option("--seed", s.seed, "seed of the split, initial weights and batch order")->capture_default_str();
   app.add_option("--threads", s.threads, "OpenBLAS threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--target", s.target, "accuracy whose first epoch the table reports")->check(CLI::Range(0.0, 1.0));

@@ -53,8 +53,8 @@ Data load_data(const std::string& dataset, std::uint64_t seed) {
     return data;
   }
   if (!fs::exists(path))
-    throw std::invalid_argument("--dataset: '" + dataset +
-                                "' is neither digits, fashion, a folder of MNIST-format files nor a CSV file");
+    throw std::invalid_argument("--dataset: no such file or folder: '" + dataset +
+                                "' (give digits, fashion, a folder of MNIST-format files or a CSV file)");
   Data data = split_data(tg::nn::read_csv(path), seed, path.string() + ", 90/10 split, standardised");
   const tg::nn::Standardizer scale = tg::nn::Standardizer::fit(data.train);
   data.train = scale.apply(data.train);

@@ -1,0 +1,98 @@
+#pragma once
+// Shared by the tutorial examples: `--name VALUE` command-line options and classification accuracy.
+
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include "tapegrad/tapegrad.hpp"
+
+namespace examples {
+
+/// One `--name VALUE` option, written into *value: a whole number (at least `min`) or a text.
+struct Flag {
+  std::string_view name;
+  std::variant<std::int64_t*, std::string*> value;
+  std::int64_t min = 0;
+};
+
+namespace detail {
+
+inline void print_usage(std::FILE* out, const char* program, std::initializer_list<Flag> flags) {
+  std::fprintf(out, "usage: %s", program);
+  for (const Flag& flag : flags)
+    std::fprintf(out, " [%.*s %s]", static_cast<int>(flag.name.size()), flag.name.data(),
+                 std::holds_alternative<std::string*>(flag.value) ? "FILE" : "N");
+  std::fprintf(out, "\n");
+}
+
+// Stores `text` into the flag; returns an error sentence, or an empty string on success.
+inline std::string store(const Flag& flag, std::string_view text) {
+  if (auto* out = std::get_if<std::string*>(&flag.value)) {
+    **out = std::string(text);
+    return {};
+  }
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return std::string(flag.name) + " expects a whole number, got '" + std::string(text) + "'";
+  if (n < flag.min)
+    return std::string(flag.name) + " must be at least " + std::to_string(flag.min) + ", got " + std::to_string(n);
+  *std::get<std::int64_t*>(flag.value) = n;
+  return {};
+}
+
+}  // namespace detail
+
+/// Reads argv as `--name VALUE` pairs of the given flags; flags not given keep their values.
+/// Returns the code main should exit with when the program must stop (0 after --help; 2 after a bad
+/// argument, with a message and the usage on stderr), std::nullopt when it should run.
+[[nodiscard]] inline std::optional<int> parse_flags(int argc, char** argv, std::initializer_list<Flag> flags) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      detail::print_usage(stdout, argv[0], flags);
+      return 0;
+    }
+    const Flag* flag = nullptr;
+    for (const Flag& f : flags)
+      if (f.name == arg) flag = &f;
+    std::string error;
+    if (flag == nullptr) error = "unknown argument '" + std::string(arg) + "'";
+    else if (i + 1 == argc) error = std::string(arg) + " needs a value";
+    else error = detail::store(*flag, argv[++i]);
+    if (!error.empty()) {
+      std::fprintf(stderr, "%s: %s\n", argv[0], error.c_str());
+      detail::print_usage(stderr, argv[0], flags);
+      return 2;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Fraction of the rows of logits (N, C) whose largest entry sits at the row's label (N, class indices).
+[[nodiscard]] inline double accuracy(const tg::Tensor& logits, const tg::Tensor& labels) {
+  const std::vector<double> predicted = tg::argmax(logits, 1).to_vector();
+  const std::vector<double> expected = labels.to_vector();
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == expected[i] ? 1 : 0;
+  return static_cast<double>(correct) / static_cast<double>(predicted.size());
+}
+
+/// Fraction of the probabilities (N, 1) that round to their 0/1 target (N, 1).
+[[nodiscard]] inline double binary_accuracy(const tg::Tensor& probs, const tg::Tensor& targets) {
+  const std::vector<double> p = probs.to_vector();
+  const std::vector<double> t = targets.to_vector();
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) correct += (p[i] > 0.5 ? 1.0 : 0.0) == t[i] ? 1 : 0;
+  return static_cast<double>(correct) / static_cast<double>(p.size());
+}
+
+}  // namespace examples

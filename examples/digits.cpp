@@ -1,0 +1,94 @@
+// digits: the tutorial's 64-128-128-10 sigmoid network classifying the 8x8 handwritten digits
+// (data/digits.csv.gz, pixels divided by 16), trained with softmax cross-entropy on the logits. A seeded
+// 90/10 split gives 1617 training and 180 validation images; mini-batches of 64 and Adam with lr 0.01
+// (the tutorial's plain SGD with lr 0.5 stays near 0.94; Adam passes 0.95 within 22 epochs for each of
+// seeds 1-20, median 6). Prints the training loss and validation accuracy after every epoch, then the best.
+// Run: build/examples/digits [--epochs N] [--seed S] [--data FILE]   (30 epochs and seed 1 by default)
+
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common.hpp"
+#include "tapegrad/nn.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/optim/adam.hpp"
+#include "tapegrad/tapegrad.hpp"
+
+namespace {
+
+// Mean loss and accuracy of the model on a whole set, in eval mode and without recording.
+struct Evaluation {
+  double loss;
+  double accuracy;
+};
+
+Evaluation evaluate(tg::nn::Module& model, const tg::nn::Dataset& data) {
+  const tg::NoGradGuard no_grad;
+  model.eval();
+  const tg::Tensor logits = model(data.inputs);
+  const Evaluation result{tg::nn::cross_entropy(logits, data.labels).item(), examples::accuracy(logits, data.labels)};
+  model.train();
+  return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::int64_t epochs = 30;
+  std::int64_t seed = 1;
+  std::string data_file = TAPEGRAD_SOURCE_DIR "/data/digits.csv.gz";
+  if (const std::optional<int> exit_code = examples::parse_flags(
+          argc, argv, {{"--epochs", &epochs, 1}, {"--seed", &seed}, {"--data", &data_file}}))
+    return *exit_code;
+  const auto useed = static_cast<std::uint64_t>(seed);
+
+  // data: 1797 images of 64 pixels in [0, 1], labels 0..9; 10% held out for validation
+  tg::nn::Dataset digits;
+  try {
+    digits = tg::nn::load_digits(data_file);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 1;
+  }
+  const tg::nn::Split sets = tg::nn::split(digits, 0.1, useed);
+  tg::nn::DataLoader loader(sets.train, {.batch_size = 64, .shuffle = true, .seed = useed});
+  std::printf("digits: %lld training and %lld validation images, seed %llu\n",
+              static_cast<long long>(sets.train.size()), static_cast<long long>(sets.validation.size()),
+              static_cast<unsigned long long>(useed));
+
+  // model: 64 -> 128 sigmoid -> 128 sigmoid -> 10 logits (softmax is part of the loss)
+  tg::Generator gen(useed);
+  tg::nn::Sequential model(std::make_shared<tg::nn::Linear>(64, 128, gen), std::make_shared<tg::nn::Sigmoid>(),
+                           std::make_shared<tg::nn::Linear>(128, 128, gen), std::make_shared<tg::nn::Sigmoid>(),
+                           std::make_shared<tg::nn::Linear>(128, 10, gen));
+  // (Loading saved parameters, e.g. a future --load FILE, would replace the initial ones here.)
+  tg::optim::Adam optimizer(model.parameters(), tg::optim::AdamOptions{.lr = 0.01});
+
+  double best_accuracy = 0;
+  std::int64_t best_epoch = 0;
+  for (std::int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    double loss_sum = 0;
+    for (const tg::nn::Batch& batch : loader) {
+      const tg::Tensor logits = model(batch.inputs);                         // forward
+      const tg::Tensor loss = tg::nn::cross_entropy(logits, batch.labels);  // loss
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      loss_sum += loss.item();
+    }
+    const Evaluation validation = evaluate(model, sets.validation);  // log
+    std::printf("epoch %3lld  training loss %.4f  validation loss %.4f  validation accuracy %.4f\n",
+                static_cast<long long>(epoch), loss_sum / static_cast<double>(loader.size()), validation.loss,
+                validation.accuracy);
+    if (validation.accuracy > best_accuracy) {
+      best_accuracy = validation.accuracy;
+      best_epoch = epoch;
+    }
+  }
+  std::printf("best validation accuracy %.4f at epoch %lld\n", best_accuracy, static_cast<long long>(best_epoch));
+  return 0;
+}
