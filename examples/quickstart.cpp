@@ -1,0 +1,37 @@
+// quickstart: the README's first program. A two-layer network on the digits set, cross-entropy and an
+// Adam loop, then the validation accuracy.
+// Run: build/examples/quickstart
+
+#include <cstdio>
+
+#include "tapegrad/nn.hpp"
+#include "tapegrad/nn/data.hpp"
+#include "tapegrad/optim/optim.hpp"
+#include "tapegrad/tapegrad.hpp"
+
+int main() {
+  const tg::nn::Split data = tg::nn::split(tg::nn::load_digits(TAPEGRAD_SOURCE_DIR "/data/digits.csv.gz"), 0.1, 0);
+  tg::nn::DataLoader loader(data.train, {.batch_size = 64, .shuffle = true});
+
+  // --- the README's loop ---
+  tg::nn::Sequential model(std::make_shared<tg::nn::Linear>(64, 128), std::make_shared<tg::nn::ReLU>(),
+                           std::make_shared<tg::nn::Linear>(128, 10));
+  tg::optim::Adam optimizer(model.parameters(), {.lr = 1e-3});
+  for (int epoch = 0; epoch < 20; ++epoch)
+    for (const tg::nn::Batch& batch : loader) {
+      const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.labels);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+    }
+  // --- end ---
+
+  const tg::NoGradGuard no_grad;
+  const std::vector<double> predicted = tg::argmax(model(data.validation.inputs), 1).to_vector();
+  const std::vector<double> labels = data.validation.labels.to_vector();
+  int correct = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i] ? 1 : 0;
+  const double accuracy = correct / static_cast<double>(labels.size());
+  std::printf("validation accuracy after 20 epochs: %.4f\n", accuracy);
+  return 0;
+}
