@@ -160,9 +160,9 @@ Tensor log1p(const Tensor& x) {
 Tensor pow(const Tensor& x, double exponent) {
   detail::check_defined(x, "pow");
   Tensor y = detail::map(x, [exponent](auto u) { return std::pow(u, static_cast<decltype(u)>(exponent)); });
-  if (needs_grad(x))  // dx = dy * p * x^(p-1)
+  if (needs_grad(x))  // dx = dy * p * x^(p-1); x^0 is constant: zeros, not 0 * 0^-1 = nan at x = 0
     record("pow", y, [x, exponent](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, dy * exponent * pow(x, exponent - 1.0));
+      accumulate_grad(x, exponent == 0.0 ? zeros_like(x) : dy * exponent * pow(x, exponent - 1.0));
     });
   return y;
 }

@@ -26,7 +26,7 @@ std::int64_t Shape::numel() const {
 void Shape::push_back(std::int64_t extent) {
   if (ndim_ == kMaxDims)
     throw std::invalid_argument("Shape: more than " + std::to_string(kMaxDims) + " dimensions");
-  if (extent < 0)
+  if (extent < -1)  // -1 stays allowed: it is reshape's "infer this extent"
     throw std::invalid_argument("Shape: negative extent " + std::to_string(extent));
   dims_[static_cast<std::size_t>(ndim_++)] = extent;
 }

@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <new>
-#include <vector>
+#include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "tapegrad/detail/impl.hpp"
 
@@ -12,10 +14,12 @@ namespace tg::detail {
 namespace {
 
 constexpr std::size_t kAlign = 64;
-constexpr std::size_t kHeader = 64;                     // Storage header, then the data
+constexpr std::size_t kHeader = 64;                            // Storage header, then the data
 constexpr std::size_t kMaxCachedBytes = std::size_t{1} << 31;  // per thread
+constexpr std::size_t kMaxCachedImpls = std::size_t{1} << 16;
+constexpr std::size_t kClasses = 64 + 4 * 52;
 
-// Size classes: multiples of 64 bytes below 4 KiB, then four classes per power of two.
+// Size classes: multiples of 64 bytes up to 4 KiB, then four classes per power of two.
 std::size_t size_class(std::size_t bytes, std::size_t* rounded) {
   if (bytes <= 4096) {
     const std::size_t n = (bytes + 63) / 64;
@@ -30,38 +34,62 @@ std::size_t size_class(std::size_t bytes, std::size_t* rounded) {
   return 64 + static_cast<std::size_t>(log2 - 12) * 4 + step;
 }
 
-struct Cache {
-  std::vector<std::vector<Storage*>> storages;
-  std::vector<TensorImpl*> impls;
-  std::size_t cached_bytes = 0;
-  std::size_t misses = 0;
+// Intrusive free lists in a constant-initialised thread_local, so that the fast path is a few loads
+// with no initialisation guard. Storage::next and TensorImpl::grad link the free entries.
+struct FreeLists {
+  Storage* storages[kClasses];
+  TensorImpl* impls;
+  std::size_t impl_count;
+  std::size_t cached_bytes;
+  std::size_t misses;
+};
+constinit thread_local FreeLists lists{};
 
-  ~Cache() {
-    for (auto& list : storages)
-      for (Storage* s : list) std::free(s);
-    for (TensorImpl* t : impls) ::operator delete(t);
+// Hands the cached blocks back to the heap when the thread ends. It is created on the first miss,
+// before this thread's tape (see current_tape), so it is destroyed after the tape has returned its tensors.
+struct Cleanup {
+  ~Cleanup() {
+    for (Storage*& head : lists.storages)
+      while (head != nullptr) std::free(std::exchange(head, head->next));
+    while (lists.impls != nullptr) ::operator delete(std::exchange(lists.impls, lists.impls->grad));
+    lists.impl_count = 0;
+    lists.cached_bytes = 0;
   }
 };
 
-Cache& cache() {
-  thread_local Cache c;
-  return c;
+void ensure_cleanup() {
+  thread_local Cleanup cleanup;
+  static_cast<void>(cleanup);
+}
+
+void count_miss() {
+  ensure_cleanup();
+  ++lists.misses;
+}
+
+TensorImpl* impl_body() {
+  if (TensorImpl* t = lists.impls) {
+    lists.impls = t->grad;
+    --lists.impl_count;
+    return ::new (t) TensorImpl;
+  }
+  count_miss();
+  return ::new (::operator new(sizeof(TensorImpl))) TensorImpl;
 }
 
 }  // namespace
 
 Storage* storage_alloc(std::size_t bytes) {
-  Cache& c = cache();
   std::size_t rounded = 0;
   const std::size_t cls = size_class(bytes == 0 ? 1 : bytes, &rounded);
-  if (cls < c.storages.size() && !c.storages[cls].empty()) {
-    Storage* s = c.storages[cls].back();
-    c.storages[cls].pop_back();
-    c.cached_bytes -= s->bytes;
+  if (cls < kClasses && lists.storages[cls] != nullptr) {
+    Storage* s = lists.storages[cls];
+    lists.storages[cls] = s->next;
+    lists.cached_bytes -= s->bytes;
     s->refs.store(1, std::memory_order_relaxed);
     return s;
   }
-  ++c.misses;
+  count_miss();
   void* block = std::aligned_alloc(kAlign, kHeader + rounded);
   if (block == nullptr) throw std::bad_alloc();
   auto* s = ::new (block) Storage;
@@ -72,31 +100,22 @@ Storage* storage_alloc(std::size_t bytes) {
 
 void storage_release(Storage* storage) {
   if (storage->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  Cache& c = cache();
   std::size_t rounded = 0;
   const std::size_t cls = size_class(storage->bytes, &rounded);
-  if (c.cached_bytes + storage->bytes > kMaxCachedBytes) {
+  if (cls >= kClasses || lists.cached_bytes + storage->bytes > kMaxCachedBytes) {
     std::free(storage);
     return;
   }
-  if (cls >= c.storages.size()) c.storages.resize(cls + 1);
-  c.storages[cls].push_back(storage);
-  c.cached_bytes += storage->bytes;
-}
-
-static TensorImpl* impl_body() {
-  Cache& c = cache();
-  if (!c.impls.empty()) {
-    TensorImpl* t = c.impls.back();
-    c.impls.pop_back();
-    return ::new (t) TensorImpl;
-  }
-  ++c.misses;
-  return ::new (::operator new(sizeof(TensorImpl))) TensorImpl;
+  storage->next = lists.storages[cls];
+  lists.storages[cls] = storage;
+  lists.cached_bytes += storage->bytes;
 }
 
 TensorImpl* impl_alloc(const Shape& shape, Dtype dtype) {
   const std::int64_t numel = shape.numel();
+  for (std::int64_t extent : shape)
+    if (extent < 0)
+      throw std::invalid_argument("empty: shape " + shape.str() + " has a -1 extent; only reshape can infer one");
   Storage* storage = storage_alloc(static_cast<std::size_t>(numel) * dtype_size(dtype));
   TensorImpl* t = impl_body();
   t->shape = shape;
@@ -116,19 +135,26 @@ TensorImpl* impl_alloc_shared(const Shape& shape, Dtype dtype, Storage* storage)
   return t;
 }
 
-void impl_release(TensorImpl* impl) {
+void impl_destroy(TensorImpl* impl) {
   // Iterative over the chain impl -> grad, so that nothing recurses deeply.
-  while (impl != nullptr && impl->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  while (impl != nullptr) {
     TensorImpl* next = impl->grad;
     if (impl->storage != nullptr) storage_release(impl->storage);
     impl->~TensorImpl();
-    Cache& c = cache();
-    if (c.impls.size() < 1u << 16) c.impls.push_back(impl);
-    else ::operator delete(impl);
-    impl = next;
+    if (lists.impl_count < kMaxCachedImpls) {
+      impl->grad = lists.impls;
+      lists.impls = impl;
+      ++lists.impl_count;
+    } else {
+      ::operator delete(impl);
+    }
+    impl = next != nullptr && next->refs.fetch_sub(1, std::memory_order_acq_rel) == 1 ? next : nullptr;
   }
 }
 
-std::size_t cache_misses() { return cache().misses; }
+std::size_t cache_misses() {
+  ensure_cleanup();  // before anything that returns memory at thread exit (the tape) is constructed
+  return lists.misses;
+}
 
 }  // namespace tg::detail

@@ -10,15 +10,15 @@
 
 namespace tg {
 namespace {
-thread_local bool grad_enabled = true;
-std::atomic<std::uint64_t> next_serial{1};  // serials are unique across threads; 0 marks a leaf
+// Each tape numbers its records from its own block of 2^40 serials, so that a serial names one record
+// of one tape even when a new thread's tape reuses a dead one's address; 0 marks a leaf.
+std::atomic<std::uint64_t> next_serial_block{1};
 }  // namespace
 
-bool is_grad_enabled() { return grad_enabled; }
-NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
-EnableGradGuard::EnableGradGuard() : previous_(grad_enabled) { grad_enabled = true; }
-EnableGradGuard::~EnableGradGuard() { grad_enabled = previous_; }
+NoGradGuard::NoGradGuard() : previous_(detail::grad_enabled) { detail::grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { detail::grad_enabled = previous_; }
+EnableGradGuard::EnableGradGuard() : previous_(detail::grad_enabled) { detail::grad_enabled = true; }
+EnableGradGuard::~EnableGradGuard() { detail::grad_enabled = previous_; }
 
 void set_tape_limit(std::size_t max_records) {
   if (max_records == 0) throw std::invalid_argument("set_tape_limit: the limit must be at least 1");
@@ -30,7 +30,11 @@ std::size_t tape_size() { return detail::current_tape().live(); }
 namespace detail {
 
 Tape& current_tape() {
+  // The tape's destructor hands its tensors back to this thread's storage cache, so the cache must be
+  // constructed first: thread_locals are destroyed in the reverse order of their construction.
+  thread_local const std::size_t cache_first = cache_misses();
   thread_local Tape tape;
+  static_cast<void>(cache_first);
   return tape;
 }
 
@@ -68,7 +72,9 @@ void Tape::drop_dead_tail() {
   }
 }
 
-void Tape::push(const char* op, const Tensor& out, BackwardFn backward) {
+Tape::Tape() : next_serial_(next_serial_block.fetch_add(1, std::memory_order_relaxed) << 40) {}
+
+Record& Tape::push(const char* op, const Tensor& out) {
   drop_dead_tail();
   if (live_ >= limit)
     throw std::logic_error(std::string(op) + ": the tape already holds " + std::to_string(live_) +
@@ -80,13 +86,13 @@ void Tape::push(const char* op, const Tensor& out, BackwardFn backward) {
   y->requires_grad = true;
   y->tape = this;
   y->record_index = static_cast<std::uint32_t>(records_.size());
-  y->record_serial = next_serial.fetch_add(1, std::memory_order_relaxed);
+  y->record_serial = ++next_serial_;
   Record& r = records_.emplace_back();
   r.op = op;
   r.out = y;
   r.serial = y->record_serial;
-  r.backward = std::move(backward);
   ++live_;
+  return r;
 }
 
 void add_into(Tensor& dst, const Tensor& src) {
@@ -185,7 +191,7 @@ void Tape::backward(const Tensor& root, const Tensor& grad_output, bool retain_g
       }
       detail::impl_retain(r.out);
       const Tensor y(r.out);
-      r.backward(dy, y);
+      if (r.backward) r.backward(dy, y);  // empty only if storing the closure threw
       if (!retain_graph) release(r);
     }
   } catch (...) {

@@ -16,35 +16,16 @@ namespace tg {
 
 using detail::TensorImpl;
 
-Tensor::Tensor(TensorImpl* impl) : impl_(impl) {}
-Tensor::Tensor(const Tensor& other) : impl_(other.impl_) {
-  if (impl_ != nullptr) detail::impl_retain(impl_);
+void Tensor::throw_undefined(const char* what) {
+  throw std::logic_error(std::string(what) + ": the tensor is undefined (default-constructed)");
 }
-Tensor::Tensor(Tensor&& other) noexcept : impl_(other.impl_) { other.impl_ = nullptr; }
-Tensor& Tensor::operator=(const Tensor& other) {
-  if (other.impl_ != nullptr) detail::impl_retain(other.impl_);
-  if (impl_ != nullptr) detail::impl_release(impl_);
-  impl_ = other.impl_;
-  return *this;
-}
-Tensor& Tensor::operator=(Tensor&& other) noexcept {
-  if (this != &other) {
-    if (impl_ != nullptr) detail::impl_release(impl_);
-    impl_ = other.impl_;
-    other.impl_ = nullptr;
-  }
-  return *this;
-}
-Tensor::~Tensor() {
-  if (impl_ != nullptr) detail::impl_release(impl_);
+
+void Tensor::throw_dtype_mismatch(std::size_t requested_size) const {
+  throw std::invalid_argument(std::string("data: asked for ") + (requested_size == sizeof(float) ? "float32" : "float64") +
+                              " elements of a " + std::string(dtype_name(impl_->dtype)) + " tensor");
 }
 
 namespace {
-
-const TensorImpl& body(const TensorImpl* impl, const char* what) {
-  if (impl == nullptr) throw std::logic_error(std::string(what) + ": the tensor is undefined (default-constructed)");
-  return *impl;
-}
 
 std::int64_t flat_index(const Shape& shape, std::initializer_list<std::int64_t> index, const char* op) {
   if (static_cast<int>(index.size()) != shape.size())
@@ -66,29 +47,8 @@ std::int64_t flat_index(const Shape& shape, std::initializer_list<std::int64_t> 
 
 }  // namespace
 
-const Shape& Tensor::shape() const { return body(impl_, "shape").shape; }
-std::int64_t Tensor::numel() const { return body(impl_, "numel").numel; }
-Dtype Tensor::dtype() const { return body(impl_, "dtype").dtype; }
-
-template <class T>
-T* Tensor::data() {
-  const TensorImpl& b = body(impl_, "data");
-  if (b.dtype != (std::is_same_v<T, float> ? kFloat32 : kFloat64))
-    throw std::invalid_argument(std::string("data: asked for ") + (std::is_same_v<T, float> ? "float32" : "float64") +
-                                " elements of a " + std::string(dtype_name(b.dtype)) + " tensor");
-  return static_cast<T*>(b.storage->data);
-}
-template <class T>
-const T* Tensor::data() const {
-  return const_cast<Tensor*>(this)->data<T>();
-}
-template float* Tensor::data<float>();
-template double* Tensor::data<double>();
-template const float* Tensor::data<float>() const;
-template const double* Tensor::data<double>() const;
-
 double Tensor::item() const {
-  const TensorImpl& b = body(impl_, "item");
+  const TensorImpl& b = body("item");
   if (b.numel != 1)
     throw std::invalid_argument("item: the tensor has " + std::to_string(b.numel) + " elements (shape " +
                                 b.shape.str() + "), item() needs exactly one");
@@ -96,19 +56,19 @@ double Tensor::item() const {
 }
 
 double Tensor::at(std::initializer_list<std::int64_t> index) const {
-  const TensorImpl& b = body(impl_, "at");
+  const TensorImpl& b = body("at");
   const std::int64_t i = flat_index(b.shape, index, "at");
   return visit_dtype(b.dtype, [&]<class T>() { return static_cast<double>(static_cast<const T*>(b.storage->data)[i]); });
 }
 
 void Tensor::put_(std::initializer_list<std::int64_t> index, double value) {
-  const TensorImpl& b = body(impl_, "put_");
+  const TensorImpl& b = body("put_");
   const std::int64_t i = flat_index(b.shape, index, "put_");
   visit_dtype(b.dtype, [&]<class T>() { static_cast<T*>(b.storage->data)[i] = static_cast<T>(value); });
 }
 
 Tensor& Tensor::fill_(double value) {
-  const TensorImpl& b = body(impl_, "fill_");
+  const TensorImpl& b = body("fill_");
   visit_dtype(b.dtype, [&]<class T>() {
     T* p = static_cast<T*>(b.storage->data);
     std::fill(p, p + b.numel, static_cast<T>(value));
@@ -117,7 +77,7 @@ Tensor& Tensor::fill_(double value) {
 }
 
 std::vector<double> Tensor::to_vector() const {
-  const TensorImpl& b = body(impl_, "to_vector");
+  const TensorImpl& b = body("to_vector");
   return visit_dtype(b.dtype, [&]<class T>() {
     const T* p = static_cast<const T*>(b.storage->data);
     return std::vector<double>(p, p + b.numel);
@@ -127,7 +87,7 @@ std::vector<double> Tensor::to_vector() const {
 // ---- autograd ----
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
-  TensorImpl& b = const_cast<TensorImpl&>(body(impl_, "requires_grad_"));
+  TensorImpl& b = const_cast<TensorImpl&>(body("requires_grad_"));
   if (b.record_serial != 0)
     throw std::logic_error(
         "requires_grad_: only leaf tensors can be marked; this tensor was produced by a recorded op "
@@ -136,11 +96,10 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
   return *this;
 }
 
-bool Tensor::requires_grad() const { return impl_ != nullptr && impl_->requires_grad; }
-bool Tensor::is_leaf() const { return body(impl_, "is_leaf").record_serial == 0; }
+bool Tensor::is_leaf() const { return body("is_leaf").record_serial == 0; }
 
 Tensor Tensor::grad() const {
-  const TensorImpl& b = body(impl_, "grad");
+  const TensorImpl& b = body("grad");
   if (!b.requires_grad)
     throw std::logic_error("grad: this tensor of shape " + b.shape.str() +
                            " does not require grad; call requires_grad_() on it before the forward pass");
@@ -154,7 +113,7 @@ Tensor Tensor::grad() const {
 }
 
 void Tensor::set_grad(const Tensor& grad) {
-  TensorImpl& b = const_cast<TensorImpl&>(body(impl_, "set_grad"));
+  TensorImpl& b = const_cast<TensorImpl&>(body("set_grad"));
   if (grad.defined() && (grad.shape() != b.shape || grad.dtype() != b.dtype))
     throw std::invalid_argument("set_grad: gradient " + grad.shape().str() + " " + std::string(dtype_name(grad.dtype())) +
                                 " does not match tensor " + b.shape.str() + " " + std::string(dtype_name(b.dtype)));
@@ -164,13 +123,13 @@ void Tensor::set_grad(const Tensor& grad) {
 }
 
 void Tensor::zero_grad() {
-  TensorImpl& b = const_cast<TensorImpl&>(body(impl_, "zero_grad"));
+  TensorImpl& b = const_cast<TensorImpl&>(body("zero_grad"));
   if (b.grad != nullptr) detail::impl_release(b.grad);
   b.grad = nullptr;
 }
 
 Tensor& Tensor::retain_grad() {
-  TensorImpl& b = const_cast<TensorImpl&>(body(impl_, "retain_grad"));
+  TensorImpl& b = const_cast<TensorImpl&>(body("retain_grad"));
   if (!b.requires_grad)
     throw std::logic_error("retain_grad: this tensor does not require grad, so it will never have a gradient");
   b.retains_grad = true;
@@ -180,17 +139,17 @@ Tensor& Tensor::retain_grad() {
 void Tensor::backward() const { backward(Tensor(), false); }
 
 void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
-  body(impl_, "backward");
+  static_cast<void>(body("backward"));
   detail::current_tape().backward(*this, grad_output, retain_graph);
 }
 
 Tensor Tensor::detach() const {
-  const TensorImpl& b = body(impl_, "detach");
+  const TensorImpl& b = body("detach");
   return Tensor(detail::impl_alloc_shared(b.shape, b.dtype, b.storage));
 }
 
 Tensor Tensor::clone() const {
-  const TensorImpl& b = body(impl_, "clone");
+  const TensorImpl& b = body("clone");
   Tensor y = empty(b.shape, b.dtype);
   std::memcpy(y.impl_->storage->data, b.storage->data, static_cast<std::size_t>(b.numel) * dtype_size(b.dtype));
   if (detail::needs_grad(*this)) {
@@ -201,7 +160,7 @@ Tensor Tensor::clone() const {
 }
 
 Tensor Tensor::to(Dtype dtype) const {
-  const TensorImpl& b = body(impl_, "to");
+  const TensorImpl& b = body("to");
   if (b.dtype == dtype) return *this;
   Tensor y = empty(b.shape, dtype);
   visit_dtype(b.dtype, [&]<class S>() {

@@ -5,8 +5,12 @@
 
 namespace tg {
 
+namespace detail {
+inline constinit thread_local bool grad_enabled = true;
+}
+
 /// True when ops on tensors that require grad are recorded on this thread's tape.
-[[nodiscard]] bool is_grad_enabled();
+[[nodiscard]] inline bool is_grad_enabled() { return detail::grad_enabled; }
 
 /// RAII: records nothing on this thread while alive (for evaluation and parameter updates).
 class NoGradGuard {

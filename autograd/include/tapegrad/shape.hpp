@@ -30,7 +30,7 @@ class Shape {
 
   /// Product of the extents (1 for a 0-d shape).
   [[nodiscard]] std::int64_t numel() const;
-  /// Appends a dimension; throws std::invalid_argument past kMaxDims.
+  /// Appends a dimension; throws std::invalid_argument past kMaxDims or below -1 (reshape's "infer").
   void push_back(std::int64_t extent);
   /// "[64, 10]".
   [[nodiscard]] std::string str() const;

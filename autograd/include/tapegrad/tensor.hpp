@@ -11,42 +11,58 @@
 #include <iosfwd>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "tapegrad/detail/impl.hpp"
 #include "tapegrad/dtype.hpp"
 #include "tapegrad/shape.hpp"
 
 namespace tg {
 
-namespace detail {
-struct TensorImpl;
-}
-
 class Tensor {
  public:
   /// An undefined tensor (defined() is false), like a default torch::Tensor.
   Tensor() = default;
-  explicit Tensor(detail::TensorImpl* impl);  // adopts one reference
-  Tensor(const Tensor& other);
-  Tensor(Tensor&& other) noexcept;
-  Tensor& operator=(const Tensor& other);
-  Tensor& operator=(Tensor&& other) noexcept;
-  ~Tensor();
+  explicit Tensor(detail::TensorImpl* impl) : impl_(impl) {}  // adopts one reference
+  Tensor(const Tensor& other) : impl_(other.impl_) {
+    if (impl_ != nullptr) detail::impl_retain(impl_);
+  }
+  Tensor(Tensor&& other) noexcept : impl_(other.impl_) { other.impl_ = nullptr; }
+  Tensor& operator=(const Tensor& other) {
+    if (other.impl_ != nullptr) detail::impl_retain(other.impl_);
+    if (impl_ != nullptr) detail::impl_release(impl_);
+    impl_ = other.impl_;
+    return *this;
+  }
+  Tensor& operator=(Tensor&& other) noexcept {
+    if (this != &other) {
+      if (impl_ != nullptr) detail::impl_release(impl_);
+      impl_ = other.impl_;
+      other.impl_ = nullptr;
+    }
+    return *this;
+  }
+  ~Tensor() {
+    if (impl_ != nullptr) detail::impl_release(impl_);
+  }
 
   [[nodiscard]] bool defined() const { return impl_ != nullptr; }
-  [[nodiscard]] const Shape& shape() const;
+  [[nodiscard]] const Shape& shape() const { return body("shape").shape; }
   /// Number of dimensions.
   [[nodiscard]] int dim() const { return shape().size(); }
   /// Extent of dimension d (negative counts from the back).
   [[nodiscard]] std::int64_t size(int d) const { return shape().at(d); }
-  [[nodiscard]] std::int64_t numel() const;
-  [[nodiscard]] Dtype dtype() const;
+  [[nodiscard]] std::int64_t numel() const { return body("numel").numel; }
+  [[nodiscard]] Dtype dtype() const { return body("dtype").dtype; }
 
   /// Pointer to the elements; throws std::invalid_argument if T does not match dtype().
   template <class T>
-  [[nodiscard]] T* data();
-  template <class T>
-  [[nodiscard]] const T* data() const;
+  [[nodiscard]] T* data() const {
+    const detail::TensorImpl& b = body("data");
+    if (b.dtype != (std::is_same_v<T, float> ? kFloat32 : kFloat64)) throw_dtype_mismatch(sizeof(T));
+    return static_cast<T*>(b.storage->data);
+  }
 
   /// The single element of a one-element tensor, as double; throws std::invalid_argument otherwise.
   [[nodiscard]] double item() const;
@@ -62,7 +78,7 @@ class Tensor {
   // ---- autograd ----
   /// Marks a leaf as needing a gradient; throws std::logic_error on a non-leaf.
   Tensor& requires_grad_(bool requires_grad = true);
-  [[nodiscard]] bool requires_grad() const;
+  [[nodiscard]] bool requires_grad() const { return impl_ != nullptr && impl_->requires_grad; }
   /// True for tensors not produced by a recorded op (user-created, detached, or made under NoGradGuard).
   [[nodiscard]] bool is_leaf() const;
   /// Accumulated gradient of a leaf (undefined until the first backward reaches it). Throws
@@ -111,6 +127,13 @@ class Tensor {
   [[nodiscard]] detail::TensorImpl* impl() const { return impl_; }
 
  private:
+  [[nodiscard]] const detail::TensorImpl& body(const char* what) const {
+    if (impl_ == nullptr) throw_undefined(what);
+    return *impl_;
+  }
+  [[noreturn]] static void throw_undefined(const char* what);
+  [[noreturn]] void throw_dtype_mismatch(std::size_t requested_size) const;
+
   detail::TensorImpl* impl_ = nullptr;
 };
 

@@ -17,6 +17,7 @@ struct Storage {
   std::atomic<std::int32_t> refs{1};
   std::size_t bytes = 0;
   void* data = nullptr;  // 64-byte aligned
+  Storage* next = nullptr;  // link while in the cache's free list
 };
 
 /// Storage for at least `bytes` bytes (uninitialised), reused from this thread's cache when possible.
@@ -43,7 +44,11 @@ struct TensorImpl {
 /// A new body with one reference sharing `storage` (which gains a reference).
 [[nodiscard]] TensorImpl* impl_alloc_shared(const Shape& shape, Dtype dtype, Storage* storage);
 inline void impl_retain(TensorImpl* impl) { impl->refs.fetch_add(1, std::memory_order_relaxed); }
-void impl_release(TensorImpl* impl);
+/// Frees a body whose last reference is gone (and its gradient chain); use impl_release.
+void impl_destroy(TensorImpl* impl);
+inline void impl_release(TensorImpl* impl) {
+  if (impl->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) impl_destroy(impl);
+}
 
 /// Heap allocations made by tapegrad's caches on this thread so far (for the benchmarks).
 [[nodiscard]] std::size_t cache_misses();

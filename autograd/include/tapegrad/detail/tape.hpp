@@ -37,6 +37,11 @@ class BackwardFn {
   BackwardFn() = default;
   template <class F>
   explicit BackwardFn(F&& fn) {
+    emplace(std::forward<F>(fn));
+  }
+  /// Stores fn (this must be empty).
+  template <class F>
+  void emplace(F&& fn) {
     using Fn = std::decay_t<F>;
     if constexpr (sizeof(Fn) <= kInline && alignof(Fn) <= alignof(std::max_align_t)) {
       ::new (static_cast<void*>(buf_)) Fn(std::forward<F>(fn));
@@ -98,13 +103,14 @@ struct Record {
 
 class Tape {
  public:
-  Tape() = default;
+  Tape();
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
   ~Tape();
 
-  /// Appends a record producing `out` (which becomes a non-leaf requiring grad).
-  void push(const char* op, const Tensor& out, BackwardFn backward);
+  /// Appends a record producing `out` (which becomes a non-leaf requiring grad); the caller stores the
+  /// backward closure in the returned record.
+  Record& push(const char* op, const Tensor& out);
   /// Reverse sweep from `root`; see Tensor::backward.
   void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
   /// Adds dx into the gradient slot of x (its record's slot, or its .grad for a leaf).
@@ -121,6 +127,7 @@ class Tape {
 
   std::vector<Record> records_;  // capacity is kept from one step to the next
   std::size_t live_ = 0;
+  std::uint64_t next_serial_;  // serials of different tapes never meet: see the constructor
 };
 
 /// This thread's tape.
@@ -134,7 +141,7 @@ template <class... Ts>
 
 template <class F>
 void record(const char* op, const Tensor& out, F&& backward) {
-  current_tape().push(op, out, BackwardFn(std::forward<F>(backward)));
+  current_tape().push(op, out).backward.emplace(std::forward<F>(backward));
 }
 
 /// Sends dx to x if x requires grad; called from backward closures.

@@ -1,6 +1,9 @@
 #pragma once
-// Initialisers, in place on a parameter (not recorded). Weights are (in, out): fan_in = size(0),
-// fan_out = size(1); a 1-d bias has fan_in = fan_out = its length.
+// Initialisers, in place on a parameter (raw writes into its storage: not recorded, the tensor stays the
+// same leaf). Weights are (in, out): fan_in = size(0), fan_out = size(1) (times any further extents); a
+// 1-d bias has fan_in = fan_out = its length. All throw std::invalid_argument on an undefined tensor,
+// the fan-based ones on a 0-d tensor, and each on a bad parameter (stddev or gain < 0, low >= high).
+// normal_ and uniform_ draw the same numbers as tg::randn and tg::rand with the same generator state.
 
 #include "tapegrad/tensor.hpp"
 
