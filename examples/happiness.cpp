@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   }
   std::printf("%d of %lld days round to their label\n", right, static_cast<long long>(inputs.size(0)));
   const double new_day = tg::sigmoid(unit(tg::tensor({0, 1, 1}, {1, 3}, tg::kFloat64))).item();
-  std::printf("a new day, pizza and chili but no coffee -> %.3f (%s)\n", new_day, new_day > 0.5 ? "happy" : "not happy");
+  std::printf("a new day, pizza and chili but no coffee -> %.3f (%s)\n", new_day,
+              new_day > 0.5 ? "happy" : "not happy");
   return 0;
 }

@@ -1,0 +1,44 @@
+# The tutorial examples, run from CTest: each run's output must show the tutorial's figures (a regular
+# expression over stdout and stderr), and bad command-line arguments must give a message and a non-zero
+# exit (checked by tests/cli/run_and_check.cmake). An example that is not built is skipped.
+
+# example_case(<example> <regex> [args...]): runs the example with args; passes when the output matches.
+function(example_case example regex)
+  if(NOT TARGET ${example})
+    return()
+  endif()
+  add_test(NAME example.${example} COMMAND $<TARGET_FILE:${example}> ${ARGN})
+  set_tests_properties(example.${example} PROPERTIES PASS_REGULAR_EXPRESSION "${regex}" TIMEOUT 60
+                       ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+endfunction()
+
+# example_bad_args(<example> <name> <regex> <args joined with |>): must exit non-zero with a matching message.
+function(example_bad_args example name regex args)
+  if(NOT TARGET ${example})
+    return()
+  endif()
+  add_test(NAME example.${example}.${name}
+           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:${example}>|${args}" -DEXPECT_EXIT=nonzero
+                   "-DEXPECT=${regex}" -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+endfunction()
+
+set(_at_least_095 "(0\\.9[5-9][0-9]*|1\\.0+)")
+
+example_case(network_221
+  "network\\(\\[2, 3\\]\\) = 0\\.7216325609518421\nmse_loss\\(\\[1, 0, 0, 1\\], \\[0, 0, 0, 0\\]\\) = 0\\.5\n")
+# final loss below 0.01, Emily above 0.9 and female, Frank below 0.1 and male
+example_case(gender
+  "Epoch 0 loss: 0\\.[0-9]+\n.*Epoch 999 loss: 0\\.00[0-9]\nEmily: 0\\.9[0-9]+ - F\nFrank: 0\\.0[0-9]+ - M\n")
+example_case(happiness "5 of 5 days round to their label")
+example_case(digits "best validation accuracy ${_at_least_095} at epoch")
+example_case(tanh_bce "final accuracy ${_at_least_095}\n")
+
+example_bad_args(digits unknown_argument "unknown argument '--bogus'.*usage: " "--bogus")
+example_bad_args(digits bad_epochs "--epochs must be at least 1, got 0" "--epochs|0")
+example_bad_args(digits not_a_number "--seed expects a whole number, got 'one'" "--seed|one")
+example_bad_args(digits missing_value "--epochs needs a value" "--epochs")
+example_bad_args(digits missing_data "read_csv: .*missing\\.csv" "--data|${CMAKE_BINARY_DIR}/missing.csv")
+example_bad_args(gender bad_epochs "--epochs must be at least 1, got -3" "--epochs|-3")
+example_bad_args(tanh_bce bad_steps "--steps expects a whole number, got '10x'" "--steps|10x")
+example_bad_args(network_221 any_argument "unknown argument '--seed'" "--seed|1")
+example_bad_args(happiness any_argument "unknown argument 'extra'" "extra")
