@@ -1,6 +1,7 @@
 #include "tapegrad/detail/tape.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,8 @@ std::atomic<std::uint64_t> next_serial_block{1};
 
 NoGradGuard::NoGradGuard() : previous_(detail::grad_enabled) { detail::grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { detail::grad_enabled = previous_; }
+DetectAnomalyGuard::DetectAnomalyGuard() : previous_(detail::anomaly_enabled) { detail::anomaly_enabled = true; }
+DetectAnomalyGuard::~DetectAnomalyGuard() { detail::anomaly_enabled = previous_; }
 EnableGradGuard::EnableGradGuard() : previous_(detail::grad_enabled) { detail::grad_enabled = true; }
 EnableGradGuard::~EnableGradGuard() { detail::grad_enabled = previous_; }
 
@@ -28,6 +31,22 @@ std::size_t tape_limit() { return detail::current_tape().limit; }
 std::size_t tape_size() { return detail::current_tape().live(); }
 
 namespace detail {
+
+namespace {
+
+// Throws when t holds a NaN or an Inf: "detect_anomaly: the forward of 'log' produced nan at element 2 of [4]".
+void check_finite(const Tensor& t, const char* op, const char* pass, const char* what) {
+  visit_dtype(t.dtype(), [&]<class T>() {
+    const T* p = t.data<T>();
+    for (std::int64_t i = 0, n = t.numel(); i < n; ++i)
+      if (!std::isfinite(p[i]))
+        throw std::runtime_error(std::string("detect_anomaly: the ") + pass + " of '" + op + "' produced " +
+                                 (std::isnan(p[i]) ? "nan" : "inf") + " at element " + std::to_string(i) + " of " +
+                                 what + " " + t.shape().str());
+  });
+}
+
+}  // namespace
 
 Tape& current_tape() {
   // The tape's destructor hands its tensors back to this thread's storage cache, so the cache must be
@@ -81,6 +100,7 @@ Record& Tape::push(const char* op, const Tensor& out) {
                            " records and no backward() has released them. Run evaluation under tg::NoGradGuard, "
                            "or call backward() each step; raise the bound with tg::set_tape_limit() if the model "
                            "really needs more ops per step");
+  if (anomaly_enabled) check_finite(out, op, "forward", "its output");
   TensorImpl* y = out.impl();
   impl_retain(y);
   y->requires_grad = true;
@@ -126,6 +146,7 @@ void accumulate_into(Tensor& slot, Tensor dx) {
 }  // namespace
 
 void Tape::accumulate(const Tensor& x, Tensor dx) {
+  if (anomaly_enabled) check_finite(dx, sweeping_ != nullptr ? sweeping_ : "backward", "backward", "an input's gradient");
   TensorImpl* b = x.impl();
   if (dx.shape() != b->shape || dx.dtype() != b->dtype)
     throw std::logic_error("backward: internal error: a gradient of shape " + dx.shape().str() + " " +
@@ -191,10 +212,13 @@ void Tape::backward(const Tensor& root, const Tensor& grad_output, bool retain_g
       }
       detail::impl_retain(r.out);
       const Tensor y(r.out);
-      if (r.backward) r.backward(dy, y);  // empty only if storing the closure threw
+      sweeping_ = r.op;
+      if (r.backward) r.backward(dy, y);
+      sweeping_ = nullptr;  // empty only if storing the closure threw
       if (!retain_graph) release(r);
     }
   } catch (...) {
+    sweeping_ = nullptr;
     for (std::ptrdiff_t i = start; i >= 0; --i) records_[static_cast<std::size_t>(i)].grad = Tensor();
     throw;
   }

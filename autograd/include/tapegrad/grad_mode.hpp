@@ -7,6 +7,7 @@ namespace tg {
 
 namespace detail {
 inline constinit thread_local bool grad_enabled = true;
+inline constinit thread_local bool anomaly_enabled = false;
 }
 
 /// True when ops on tensors that require grad are recorded on this thread's tape.
@@ -35,6 +36,22 @@ class EnableGradGuard {
  private:
   bool previous_;
 };
+
+/// RAII: while alive, every recorded op's forward output and every gradient its backward produces is
+/// checked for NaN and Inf on this thread, and the first one throws std::runtime_error naming the op and
+/// whether it was forward or backward (PyTorch's detect_anomaly). Slow: for debugging.
+class DetectAnomalyGuard {
+ public:
+  DetectAnomalyGuard();
+  ~DetectAnomalyGuard();
+  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+[[nodiscard]] inline bool is_anomaly_enabled() { return detail::anomaly_enabled; }
 
 /// Most records this thread's tape may hold before an op throws std::logic_error (default 1,000,000).
 /// Records whose outputs nobody holds any more are dropped as they fall off the tape's end, so a loop

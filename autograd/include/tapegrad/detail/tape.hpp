@@ -127,7 +127,8 @@ class Tape {
 
   std::vector<Record> records_;  // capacity is kept from one step to the next
   std::size_t live_ = 0;
-  std::uint64_t next_serial_;  // serials of different tapes never meet: see the constructor
+  std::uint64_t next_serial_;
+  const char* sweeping_ = nullptr;  // the op whose backward is running, for anomaly messages  // serials of different tapes never meet: see the constructor
 };
 
 /// This thread's tape.
