@@ -163,7 +163,7 @@ void Tape::accumulate(const Tensor& x, Tensor dx) {
   if (!holds(b))
     throw std::logic_error(
         "backward: trying to go back through a part of the tape that an earlier backward() already released; "
-        "pass retain_graph=true to the first backward() if you need to go through it twice");
+        "pass retain_graph=true to the first backward(), as in backward({}, true), to go through it twice");
   accumulate_into(records_[b->record_index].grad, std::move(dx));
 }
 
@@ -191,7 +191,7 @@ void Tape::backward(const Tensor& root, const Tensor& grad_output, bool retain_g
   if (b->record_serial != 0 && !holds(b))
     throw std::logic_error(
         "backward: the tape that recorded this tensor was already released by an earlier backward(); pass "
-        "retain_graph=true to the first backward() to call it twice");
+        "retain_graph=true to the first backward(), as in backward({}, true), to call it twice");
 
   const NoGradGuard no_grad;  // the gradients are values, not new history
   accumulate(root, std::move(seed));

@@ -1,6 +1,7 @@
 #pragma once
 // Everything in tapegrad::nn (layers, losses, initialisers); optimizers are in tapegrad/optim/optim.hpp.
 
+#include "tapegrad/nn/checkpoint.hpp"
 #include "tapegrad/nn/init.hpp"
 #include "tapegrad/nn/layers.hpp"
 #include "tapegrad/nn/loss.hpp"

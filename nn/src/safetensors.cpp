@@ -1,0 +1,333 @@
+// The safetensors format: header JSON through nlohmann_json, tensor data as raw little-endian bytes.
+
+#include "tapegrad/nn/safetensors.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <set>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+namespace tg::detail {
+
+void fail_checkpoint(std::string_view op, const std::filesystem::path& file, const std::string& what) {
+  throw nn::CheckpointError(std::string(op) + ": " + file.string() + ": " + what);
+}
+
+// Appended piece by piece: GCC 12 misreports "literal" + std::string&& under -Wrestrict (PR 105329).
+std::string in_quotes(std::string_view name) {
+  std::string text = "'";
+  text.append(name).append("'");
+  return text;
+}
+
+}  // namespace tg::detail
+
+namespace tg::nn {
+
+namespace {
+
+namespace fs = std::filesystem;
+// Ordered: the header we write lists the tensors in the order their data follows.
+using Json = nlohmann::ordered_json;
+
+static_assert(std::endian::native == std::endian::little,
+              "safetensors data is little-endian; tapegrad copies it without swapping bytes");
+
+constexpr std::string_view kMetadataKey = "__metadata__";
+constexpr std::size_t kLengthBytes = 8;  // the header length in front of the header
+constexpr std::size_t kAlignment = 8;    // the reference writer pads the header to this
+
+using detail::in_quotes;
+[[noreturn]] void fail(std::string_view op, const fs::path& file, const std::string& what) {
+  detail::fail_checkpoint(op, file, what);
+}
+
+std::string_view dtype_code(Dtype dtype) { return dtype == kFloat32 ? "F32" : "F64"; }
+
+std::optional<Dtype> dtype_from_code(std::string_view code) {
+  if (code == "F32") return kFloat32;
+  if (code == "F64") return kFloat64;
+  return std::nullopt;
+}
+
+/// The elements of t as bytes, row-major (tensors are contiguous; a handle shares its storage).
+std::span<char> bytes_of(const Tensor& t) {
+  return visit_dtype(t.dtype(), [&]<class T>() {
+    return std::span(reinterpret_cast<char*>(t.data<T>()), static_cast<std::size_t>(t.numel()) * sizeof(T));
+  });
+}
+
+// ---- saving ----
+
+void check_for_saving(const fs::path& file, const NamedTensors& tensors) {
+  std::set<std::string_view> names;
+  for (const auto& [name, t] : tensors) {
+    if (name.empty() || name == kMetadataKey)
+      fail("save_safetensors", file, "a tensor may not be named " + in_quotes(name));
+    if (!names.insert(name).second)
+      fail("save_safetensors", file, "the tensor name " + in_quotes(name) + " appears twice");
+    if (!t.defined()) fail("save_safetensors", file, "tensor " + in_quotes(name) + " is undefined");
+  }
+}
+
+/// The JSON header, padded with spaces to a multiple of kAlignment bytes.
+std::string make_header(const fs::path& file, const NamedTensors& tensors, const Metadata& metadata) {
+  Json header = Json::object();
+  if (!metadata.empty()) header[kMetadataKey] = metadata;
+  std::uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    const std::uint64_t bytes = bytes_of(t).size();
+    header[name] = {{"dtype", dtype_code(t.dtype())},
+                    {"shape", std::vector<std::int64_t>(t.shape().begin(), t.shape().end())},
+                    {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const Json::exception& e) {  // JSON strings are UTF-8; nlohmann_json refuses anything else
+    fail("save_safetensors", file, std::string("a tensor name or metadata text is not valid UTF-8: ") + e.what());
+  }
+  text.append((kAlignment - text.size() % kAlignment) % kAlignment, ' ');
+  return text;
+}
+
+/// A name beside `file` that no other writer picks: the data goes there before the rename.
+fs::path temporary_beside(const fs::path& file) {
+  std::random_device entropy;
+  return fs::path(file.string() + ".tmp" + std::to_string(entropy()));
+}
+
+/// Removes the temporary file unless the rename onto the destination happened.
+struct TemporaryFile {
+  fs::path path;
+  bool kept = false;
+  ~TemporaryFile() {
+    std::error_code ignored;
+    if (!kept) fs::remove(path, ignored);
+  }
+};
+
+void write_bytes(std::ofstream& out, std::span<const char> bytes) {
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace
+
+void save_safetensors(const fs::path& file, const NamedTensors& tensors, const Metadata& metadata) {
+  check_for_saving(file, tensors);
+  const std::string header = make_header(file, tensors, metadata);
+  std::array<char, kLengthBytes> length{};
+  for (std::size_t i = 0; i < kLengthBytes; ++i)
+    length[i] = static_cast<char>((static_cast<std::uint64_t>(header.size()) >> (8 * i)) & 0xFF);
+
+  TemporaryFile temporary{temporary_beside(file)};
+  std::ofstream out(temporary.path, std::ios::binary | std::ios::trunc);
+  if (!out)
+    fail("save_safetensors", file, "cannot open " + temporary.path.string() + " for writing: " + std::strerror(errno));
+  write_bytes(out, length);
+  write_bytes(out, header);
+  for (const auto& entry : tensors) write_bytes(out, bytes_of(entry.second));
+  out.close();
+  if (!out) fail("save_safetensors", file, "cannot write " + temporary.path.string() + ": " + std::strerror(errno));
+  // rename() replaces the destination in one step on POSIX: a reader sees the old file or the new one.
+  std::error_code ec;
+  fs::rename(temporary.path, file, ec);
+  if (ec) fail("save_safetensors", file, "cannot rename " + temporary.path.string() + " onto it: " + ec.message());
+  temporary.kept = true;
+}
+
+// ---- loading ----
+
+namespace {
+
+constexpr std::string_view kLoad = "load_safetensors";
+
+struct Entry {
+  std::string name;
+  Dtype dtype = kFloat32;
+  Shape shape;
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+};
+
+/// Opens the file and returns it with its size.
+std::pair<std::ifstream, std::uint64_t> open_for_reading(const fs::path& file) {
+  std::error_code ec;
+  const auto status = fs::status(file, ec);
+  if (!fs::exists(status)) fail(kLoad, file, "no such file");
+  if (fs::is_directory(status)) fail(kLoad, file, "is a folder, expected a file");
+  const std::uint64_t size = fs::file_size(file, ec);
+  std::ifstream in(file, std::ios::binary);
+  if (ec || !in) fail(kLoad, file, "cannot open for reading: " + std::string(std::strerror(errno != 0 ? errno : EIO)));
+  return {std::move(in), size};
+}
+
+void read_bytes(std::ifstream& in, std::span<char> bytes, const fs::path& file) {
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!in) fail(kLoad, file, "cannot read " + std::to_string(bytes.size()) + " bytes (the file changed while read?)");
+}
+
+/// Reads the header length and the header text; the rest of the file is the data.
+std::string read_header_text(std::ifstream& in, std::uint64_t file_size, const fs::path& file) {
+  if (file_size < kLengthBytes)
+    fail(kLoad, file, "the file is " + std::to_string(file_size) +
+                          " bytes, too short for the 8-byte header length (truncated file?)");
+  std::array<char, kLengthBytes> length_bytes{};
+  read_bytes(in, length_bytes, file);
+  std::uint64_t length = 0;
+  for (std::size_t i = 0; i < kLengthBytes; ++i)
+    length |= static_cast<std::uint64_t>(static_cast<unsigned char>(length_bytes[i])) << (8 * i);
+  if (length > file_size - kLengthBytes)
+    fail(kLoad, file, "the header length " + std::to_string(length) + " is larger than the " +
+                          std::to_string(file_size - kLengthBytes) +
+                          " bytes that follow it (truncated, or not a safetensors file?)");
+  std::string text(length, '\0');
+  read_bytes(in, text, file);
+  return text;
+}
+
+/// Parses the header; a name given twice is an error (nlohmann_json would keep one of them silently).
+Json parse_header(const std::string& text, const fs::path& file) {
+  std::set<std::string> names;
+  std::string duplicate;
+  const auto note_name = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::key && depth == 1 && !names.insert(parsed.get<std::string>()).second)
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+  Json header;
+  try {
+    header = Json::parse(text, note_name);
+  } catch (const Json::exception& e) {
+    fail(kLoad, file, std::string("malformed JSON header: ") + e.what());
+  }
+  if (!header.is_object())
+    fail(kLoad, file, "the JSON header must be an object, got " + std::string(header.type_name()));
+  if (!duplicate.empty()) fail(kLoad, file, "the header names tensor " + in_quotes(duplicate) + " twice");
+  return header;
+}
+
+Metadata read_metadata(const Json& value, const fs::path& file) {
+  if (!value.is_object()) fail(kLoad, file, "__metadata__ must be an object, got " + std::string(value.type_name()));
+  Metadata metadata;
+  for (const auto& [key, text] : value.items()) {
+    if (!text.is_string())
+      fail(kLoad, file, "__metadata__ entry " + in_quotes(key) + " is not a string: " + text.dump());
+    metadata.emplace(key, text.get<std::string>());
+  }
+  return metadata;
+}
+
+/// value as a whole number >= 0, or nullopt.
+std::optional<std::uint64_t> whole_number(const Json& value) {
+  if (!value.is_number_unsigned()) return std::nullopt;
+  return value.get<std::uint64_t>();
+}
+
+/// The shape and its size in bytes; checks rank, extents and overflow.
+std::pair<Shape, std::uint64_t> read_shape(const Json& value, Dtype dtype, const std::string& where,
+                                           const fs::path& file) {
+  if (!value.is_array() || value.size() > static_cast<std::size_t>(Shape::kMaxDims))
+    fail(kLoad, file, where + " has shape " + value.dump() + ", expected a list of at most " +
+                          std::to_string(Shape::kMaxDims) + " extents");
+  Shape shape;
+  std::uint64_t bytes = dtype_size(dtype);
+  for (const Json& extent : value) {
+    const auto n = whole_number(extent);
+    if (!n || *n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
+        (*n != 0 && bytes > std::numeric_limits<std::uint64_t>::max() / *n))
+      fail(kLoad, file, where + " has shape " + value.dump() +
+                            ", expected whole numbers >= 0 whose product fits in memory");
+    shape.push_back(static_cast<std::int64_t>(*n));
+    bytes *= *n;
+  }
+  return {shape, bytes};
+}
+
+Entry read_entry(const std::string& name, const Json& info, std::uint64_t data_size, const fs::path& file) {
+  const std::string where = "tensor " + in_quotes(name);
+  if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets"))
+    fail(kLoad, file, where + " is " + info.dump() + ", expected an object with dtype, shape and data_offsets");
+  const Json& code = info["dtype"];
+  const auto dtype = code.is_string() ? dtype_from_code(code.get<std::string>()) : std::nullopt;
+  if (!dtype) fail(kLoad, file, where + " has the unsupported dtype " + code.dump() + " (tapegrad reads F32 and F64)");
+  Entry entry;
+  entry.name = name;
+  entry.dtype = *dtype;
+  std::uint64_t bytes = 0;
+  std::tie(entry.shape, bytes) = read_shape(info["shape"], *dtype, where, file);
+
+  const Json& offsets = info["data_offsets"];
+  const auto begin = offsets.is_array() && offsets.size() == 2 ? whole_number(offsets[0]) : std::nullopt;
+  const auto end = offsets.is_array() && offsets.size() == 2 ? whole_number(offsets[1]) : std::nullopt;
+  if (!begin || !end || *begin > *end)
+    fail(kLoad, file, where + " has data_offsets " + offsets.dump() + ", expected [begin, end] with 0 <= begin <= end");
+  if (*end > data_size)
+    fail(kLoad, file, where + " has data_offsets " + offsets.dump() + " outside the " + std::to_string(data_size) +
+                          " bytes of data (truncated file?)");
+  if (*end - *begin != bytes)
+    fail(kLoad, file, where + " has data_offsets " + offsets.dump() + " (" + std::to_string(*end - *begin) +
+                          " bytes) but shape " + entry.shape.str() + " of " + code.get<std::string>() + " needs " +
+                          std::to_string(bytes) + " bytes");
+  entry.begin = *begin;
+  entry.end = *end;
+  return entry;
+}
+
+/// Sorts the entries by offset and checks that they cover the data exactly, without overlap or gap.
+void check_layout(std::vector<Entry>& entries, std::uint64_t data_size, const fs::path& file) {
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return std::tie(a.begin, a.end) < std::tie(b.begin, b.end); });
+  std::uint64_t covered = 0;
+  const Entry* previous = nullptr;
+  for (const Entry& entry : entries) {
+    const std::string where =
+        "tensor " + in_quotes(entry.name) + " [" + std::to_string(entry.begin) + ", " + std::to_string(entry.end) + ")";
+    const std::string after = previous ? "tensor " + in_quotes(previous->name) : "the start of the data";
+    if (entry.begin < covered)
+      fail(kLoad, file, where + " overlaps " + after + " (which ends at byte " + std::to_string(covered) + ")");
+    if (entry.begin > covered)
+      fail(kLoad, file, where + " leaves a gap of " + std::to_string(entry.begin - covered) + " bytes after " + after);
+    covered = entry.end;
+    previous = &entry;
+  }
+  if (covered != data_size)
+    fail(kLoad, file, std::to_string(data_size - covered) + " bytes of data follow the last tensor and belong to none");
+}
+
+}  // namespace
+
+SafetensorsFile load_safetensors(const fs::path& file) {
+  auto [in, file_size] = open_for_reading(file);
+  const std::string text = read_header_text(in, file_size, file);
+  const Json header = parse_header(text, file);
+  const std::uint64_t data_size = file_size - kLengthBytes - text.size();
+
+  SafetensorsFile out;
+  std::vector<Entry> entries;
+  for (const auto& [name, info] : header.items()) {
+    if (name == kMetadataKey) out.metadata = read_metadata(info, file);
+    else entries.push_back(read_entry(name, info, data_size, file));
+  }
+  check_layout(entries, data_size, file);
+  for (const Entry& entry : entries) {  // in offset order: the data is read front to back
+    Tensor t = empty(entry.shape, entry.dtype);
+    read_bytes(in, bytes_of(t), file);
+    out.tensors.emplace_back(entry.name, std::move(t));
+  }
+  return out;
+}
+
+}  // namespace tg::nn
