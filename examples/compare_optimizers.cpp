@@ -33,6 +33,7 @@ struct Settings {
   int threads = 1;
   double target = 0;
   std::string out = "out/compare";
+  bool save_best = false;
 };
 
 struct Choice {
@@ -104,13 +105,17 @@ int run(Settings& s) {
               s.activation.c_str(), static_cast<long long>(s.batch), s.epochs,
               static_cast<unsigned long long>(s.seed), s.threads);
 
+  const std::filesystem::path out(s.out);
+  std::filesystem::create_directories(out);
   std::vector<compare::History> runs;
   for (const Choice& choice : choices) {
     const auto model = compare::make_model(layers, s.activation, s.seed);  // the same start for everyone
     const auto optimizer = compare::make_optimizer(choice.name, choice.lr, model->parameters());
     compare::Progress progress(choice.name, s.epochs);
     compare::History history = compare::train(
-        *model, *optimizer, data, {.epochs = s.epochs, .batch = s.batch, .seed = s.seed},
+        *model, *optimizer, data,
+        {.epochs = s.epochs, .batch = s.batch, .seed = s.seed,
+         .best_model = s.save_best ? out / (choice.name + "-best.safetensors") : std::filesystem::path()},
         [&](int epoch, std::int64_t step, std::int64_t steps, double loss) { progress.update(epoch, step, steps, loss); });
     for (const compare::Epoch& e : history.epochs) progress.finish_epoch(e);
     history.optimizer = choice.name;
@@ -119,13 +124,11 @@ int run(Settings& s) {
   }
 
   compare::print_table(runs, data.eval_name, s.target);
-  const std::filesystem::path out(s.out);
-  std::filesystem::create_directories(out);
   compare::write_csv(runs, out / "history.csv");
   compare::plot(out / "history.csv", runs, data.eval_name, s.layers + " " + s.activation + " on " + s.dataset,
                 out / "history");
-  std::printf("\nwrote %s, %s.png, %s.svg\n", (out / "history.csv").c_str(), (out / "history").c_str(),
-              (out / "history").c_str());
+  std::printf("\nwrote %s, %s.png, %s.svg%s\n", (out / "history.csv").c_str(), (out / "history").c_str(),
+              (out / "history").c_str(), s.save_best ? " and each optimizer's best model" : "");
   return 0;
 }
 
@@ -162,6 +165,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", s.threads, "OpenBLAS threads")->check(CLI::Range(1, 256))->capture_default_str();
   app.add_option("--target", s.target, "accuracy whose first epoch the table reports")->check(CLI::Range(0.0, 1.0));
   app.add_option("--out", s.out, "output folder")->capture_default_str();
+  app.add_flag("--save-best", s.save_best,
+               "save each optimizer's best model as <out>/<optimizer>-best.safetensors (load it with digits --load)");
   CLI11_PARSE(app, argc, argv);
   try {
     return run(s);

@@ -42,3 +42,16 @@ compare_optimizers_case(NegativePerOptimizerRate nonzero "the learning rate of a
   "--optimizers|adam:-1")
 compare_optimizers_case(LayersDoNotMatchData nonzero "--layers: '10-128-10' starts with width 10 but the data has 64 features"
   "--layers|10-128-10")
+
+# --save-best writes each optimizer's best model; the digits example loads it and reports its accuracy.
+set(_saved ${CMAKE_BINARY_DIR}/compare-save-best)
+compare_optimizers_case(SaveBest 0 "adam +\\| 0.001 +\\| [0-9.]+ +\\| 0\\.[0-9]+"
+  "--optimizers|adam|--epochs|5|--save-best|--out|${_saved}" ${_saved}/adam-best.safetensors)
+set_tests_properties(CompareOptimizers.SaveBest PROPERTIES FIXTURES_SETUP saved_model)
+if(TARGET digits)
+  add_test(NAME Examples.DigitsLoadsASavedModel
+           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:digits>|--load|${_saved}/adam-best.safetensors"
+                   -DEXPECT_EXIT=0 "-DEXPECT=seed 0\n.*loaded .*adam-best.safetensors: validation accuracy 0\\.[0-9]+"
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+  set_tests_properties(Examples.DigitsLoadsASavedModel PROPERTIES FIXTURES_REQUIRED saved_model)
+endif()

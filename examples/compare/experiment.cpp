@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "tapegrad/grad_mode.hpp"
+#include "tapegrad/nn/checkpoint.hpp"
 #include "tapegrad/nn/csv.hpp"
 #include "tapegrad/nn/data_loader.hpp"
 #include "tapegrad/nn/idx.hpp"
@@ -153,6 +154,12 @@ Evaluation evaluate(tg::nn::Module& model, const tg::nn::Dataset& data) {
   return {loss, static_cast<double>(correct) / static_cast<double>(labels.size())};
 }
 
+double best_accuracy(const History& history) {
+  double best = 0;
+  for (const Epoch& e : history.epochs) best = std::max(best, e.eval_accuracy);
+  return best;
+}
+
 History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data& data, const RunOptions& options,
               const StepCallback& on_step) {
   tg::nn::DataLoader loader(data.train, {.batch_size = options.batch, .shuffle = true, .seed = options.seed});
@@ -174,7 +181,12 @@ History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data
     }
     const Evaluation eval = evaluate(model, data.eval);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    const bool improved = history.epochs.empty() || eval.accuracy > best_accuracy(history);
     history.epochs.push_back({epoch, loss_sum / static_cast<double>(samples), eval.loss, eval.accuracy, elapsed.count()});
+    if (improved && !options.best_model.empty())
+      tg::nn::save(model, options.best_model,
+                   {{"seed", std::to_string(options.seed)}, {"epoch", std::to_string(epoch)},
+                    {"accuracy", std::to_string(eval.accuracy)}, {"optimizer", optimizer.name()}});
   }
   return history;
 }

@@ -3,6 +3,7 @@
 // and the training run that records one History per optimizer.
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -60,6 +61,9 @@ struct RunOptions {
   int epochs = 50;
   std::int64_t batch = 64;
   std::uint64_t seed = 0;
+  /// When set, the model is saved here (safetensors) after every epoch that improves the best accuracy,
+  /// with the seed, epoch and accuracy in its metadata.
+  std::filesystem::path best_model;
 };
 
 /// Called after every training step with (epoch, step, steps per epoch, running loss).
@@ -69,6 +73,9 @@ using StepCallback = std::function<void(int, std::int64_t, std::int64_t, double)
 /// options.seed, the same for every optimizer) and evaluates on data.eval after each epoch.
 [[nodiscard]] History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data& data,
                             const RunOptions& options, const StepCallback& on_step);
+
+/// The best evaluation accuracy over the epochs so far (0 before the first).
+[[nodiscard]] double best_accuracy(const History& history);
 
 /// Mean cross-entropy and accuracy of model on data, without recording.
 struct Evaluation {

@@ -53,12 +53,10 @@ void print_table(const std::vector<History>& runs, const std::string& eval_name,
               "final acc", reached_header.str().c_str(), "time (s)");
   std::printf("|-----------|---------|------------|-----------|-----------|--------------|----------|\n");
   for (const History& run : runs) {
-    double best = 0;
+    const double best = best_accuracy(run);
     int reached = 0;
-    for (const Epoch& e : run.epochs) {
-      best = std::max(best, e.eval_accuracy);
+    for (const Epoch& e : run.epochs)
       if (reached == 0 && e.eval_accuracy >= target) reached = e.epoch;
-    }
     const Epoch& last = run.epochs.back();
     std::printf("| %-9s | %-7g | %-10.4f | %-9.4f | %-9.4f | %-12s | %-8.2f |\n", run.optimizer.c_str(), run.lr,
                 last.train_loss, best, last.eval_accuracy, reached > 0 ? std::to_string(reached).c_str() : "-",
