@@ -1,0 +1,92 @@
+// The README's "Misuse errors" section, message for message: if a message changes, this test and the
+// README change together.
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "tapegrad/optim/optim.hpp"
+#include "tapegrad/tapegrad.hpp"
+
+namespace {
+
+template <class E>
+std::string message_of(const std::function<void()>& misuse) {
+  try {
+    misuse();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "no exception of the expected type";
+}
+
+TEST(Misuse, BackwardTwice) {
+  EXPECT_EQ(message_of<std::logic_error>([] {
+              const tg::Tensor x = tg::tensor({1.0, 2.0}).requires_grad_();
+              const tg::Tensor y = (x * x).sum();
+              y.backward();
+              y.backward();
+            }),
+            "backward: the tape that recorded this tensor was already released by an earlier backward(); pass "
+            "retain_graph=true to the first backward(), as in backward({}, true), to call it twice");
+}
+
+TEST(Misuse, GradOfANonLeafWithoutRetention) {
+  EXPECT_EQ(message_of<std::logic_error>([] {
+              const tg::Tensor x = tg::tensor({1.0, 2.0}).requires_grad_();
+              const tg::Tensor h = x * x;
+              h.sum().backward();
+              static_cast<void>(h.grad());
+            }),
+            "grad: this tensor of shape [2] is not a leaf, so backward() does not keep its gradient; call "
+            "retain_grad() on it before backward()");
+}
+
+TEST(Misuse, GradOfATensorThatNeverRequiredOne) {
+  EXPECT_EQ(message_of<std::logic_error>([] { static_cast<void>(tg::tensor({1.0, 2.0}).grad()); }),
+            "grad: this tensor of shape [2] does not require grad; call requires_grad_() on it before the forward "
+            "pass");
+}
+
+TEST(Misuse, BackwardOnANonScalar) {
+  EXPECT_EQ(message_of<std::logic_error>([] { (tg::zeros({2, 3}).requires_grad_() * 2.0).backward(); }),
+            "backward: called on a tensor of shape [2, 3] without a gradient; only one-element outputs get an "
+            "implicit gradient of 1. Pass grad_output, or reduce the output first (e.g. sum() or mean())");
+}
+
+TEST(Misuse, ShapeMismatch) {
+  EXPECT_EQ(message_of<std::invalid_argument>([] { static_cast<void>(tg::matmul(tg::zeros({64, 10}), tg::zeros({64, 128}))); }),
+            "matmul: inner dimensions differ: [64, 10] x [64, 128]");
+  EXPECT_EQ(message_of<std::invalid_argument>([] { static_cast<void>(tg::zeros({2, 3}) + tg::zeros({4})); }),
+            "add: shapes cannot be broadcast: [2, 3] and [4]");
+}
+
+TEST(Misuse, DtypeMix) {
+  EXPECT_EQ(message_of<std::invalid_argument>([] { static_cast<void>(tg::zeros({2}) + tg::zeros({2}, tg::kFloat64)); }),
+            "add: dtypes differ: float32 and float64; convert one with .to()");
+}
+
+TEST(Misuse, BadOptimizerOptions) {
+  const tg::Tensor w = tg::zeros({2}).requires_grad_();
+  EXPECT_EQ(message_of<std::invalid_argument>([&] { tg::optim::Adam adam({w}, {.lr = -0.1}); }),
+            "Adam: lr must be >= 0, got -0.1");
+  EXPECT_EQ(message_of<std::invalid_argument>([&] { tg::optim::SGD sgd({w}, {.lr = 0.1, .nesterov = true}); }),
+            "SGD: nesterov requires momentum > 0 and dampening = 0, got momentum 0 and dampening 0");
+}
+
+TEST(Misuse, RecordingWithoutEverCallingBackward) {
+  const std::size_t limit = tg::tape_limit();
+  tg::set_tape_limit(100);
+  EXPECT_EQ(message_of<std::logic_error>([] {
+              const tg::Tensor x = tg::ones({1}).requires_grad_();
+              tg::Tensor total = tg::zeros({1});
+              for (int i = 0; i < 1000; ++i) total = total + x * 2.0;  // keeps every step's history
+            }),
+            "mul: the tape already holds 100 records and no backward() has released them. Run evaluation under "
+            "tg::NoGradGuard, or call backward() each step; raise the bound with tg::set_tape_limit() if the model "
+            "really needs more ops per step");
+  tg::set_tape_limit(limit);
+}
+
+}  // namespace
