@@ -29,7 +29,7 @@ Tensor slope(const Tensor& x, double below) {
 
 // e^x for float32 without branches, so that the loops calling it vectorise (glibc's expf does not):
 // Cody-Waite reduction x = n ln2 + r, then Cephes' degree-6 polynomial for e^r; within 2 ulp of expf on
-// [-87, 88] (tests/test_ops_activation.cpp). Inputs are clamped to that range: callers only need e^x
+// [-87, 88] (tests/test_sigmoid_f32.cpp). Inputs are clamped to that range: callers only need e^x
 // there. Measured: the digits training step spent a third of its time in sigmoid's scalar expf.
 float exp_f32(float x) {
   x = std::min(88.0F, std::max(-87.0F, x));
@@ -50,7 +50,11 @@ float exp_f32(float x) {
 template <class T>
 T sigmoid_of(T u) {
   if constexpr (std::is_same_v<T, float>) {
-    const float s = 1.0F / (1.0F + exp_f32(-u));
+    // e = e^-|u| as the square of e^(-|u|/2), so that it stays in exp_f32's range down to u = -174 and
+    // underflows to 0 past it; then 1/(1+e) for u >= 0 and e/(1+e) below, as in the float64 branch.
+    const float h = exp_f32(-0.5F * std::abs(u));
+    const float e = h * h;
+    const float s = (u >= 0 ? 1.0F : e) / (1.0F + e);
     return u != u ? u : s;  // the clamp inside exp_f32 would turn NaN into a number
   } else {
     // Split by sign so that exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below.

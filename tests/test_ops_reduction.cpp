@@ -1,0 +1,218 @@
+// Reductions (sum, mean, max over given dims with and without keepdim, and over everything; argmax;
+// sum_to): closed-form values and shapes, gradcheck in float64, and the messages for bad dims and shapes.
+
+#include <functional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd_testing.hpp"
+
+namespace tg {
+namespace {
+
+using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
+
+// A reduction over `dims` (empty: everything) with keepdim, as one signature for the shared checks.
+using Reduce = std::function<Tensor(const Tensor&, std::span<const int>, bool)>;
+
+struct Case {
+  std::string name;
+  Shape shape;
+  std::vector<int> dims;
+  bool keepdim;
+};
+
+// Dims and keepdim combinations over [2, 3] and [2, 3, 2]; the empty dims list reduces everything.
+std::vector<Case> reduction_cases() {
+  return {{"all of [2, 3]", {2, 3}, {}, false},         {"all of [2, 3], keepdim", {2, 3}, {}, true},
+          {"dim 0 of [2, 3]", {2, 3}, {0}, false},      {"dim 1 of [2, 3], keepdim", {2, 3}, {1}, true},
+          {"dim -1 of [2, 3]", {2, 3}, {-1}, false},    {"dims 0, 2 of [2, 3, 2]", {2, 3, 2}, {0, 2}, false},
+          {"dim 1 of [2, 3, 2], keepdim", {2, 3, 2}, {1}, true}};
+}
+
+// gradcheck of reduce for every case of reduction_cases(), and fanned out: the kept reduction of x
+// broadcast back against x itself.
+void expect_reduction_gradchecks(const Reduce& reduce, const Tensor& x23, const Tensor& x232) {
+  for (const Case& c : reduction_cases()) {
+    SCOPED_TRACE(c.name);
+    const Tensor& x = c.shape.size() == 2 ? x23 : x232;
+    expect_gradcheck([&](const Inputs& in) { return reduce(in[0], c.dims, c.keepdim); }, {x});
+  }
+  SCOPED_TRACE("fan-out: reduce(x, {1}, keepdim) * x");
+  expect_gradcheck([&](const Inputs& in) { return reduce(in[0], std::vector<int>{1}, true) * in[0]; }, {x23});
+}
+
+Tensor arange24() { return arange(24, kFloat64).reshape({2, 3, 4}); }
+
+// Distinct values, each more than 0.01 from every other: max is smooth around them.
+Tensor distinct23() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2}, {2, 3}); }
+Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0.1, 0.9, -1.2, 0.6}, {2, 3, 2}); }
+
+// ---- sum ----
+
+TEST(Reduction, SumValues) {
+  const Tensor x = f64({1, 2, 3, 4, 5, 6}, {2, 3});
+  expect_values(sum(x), {}, {21});
+  expect_values(sum(x, {0}), {3}, {5, 7, 9});
+  expect_values(sum(x, {1}), {2}, {6, 15});
+  expect_values(sum(x, {-1}, true), {2, 1}, {6, 15});
+  expect_values(sum(x, {0, 1}, true), {1, 1}, {21});
+  expect_values(x.sum({0}, true), {1, 3}, {5, 7, 9});
+  expect_values(x.sum(), {}, {21});
+}
+
+TEST(Reduction, SumOverInnerAndOuterDimsOf3d) {
+  // x[i, j, k] = 12 i + 4 j + k
+  expect_values(sum(arange24(), {1}), {2, 4}, {12, 15, 18, 21, 48, 51, 54, 57});
+  expect_values(sum(arange24(), {0, 2}), {3}, {60, 92, 124});
+  expect_values(sum(arange24(), {0, 2}, true), {1, 3, 1}, {60, 92, 124});
+}
+
+TEST(Reduction, SumOfZeroDimTensor) { expect_values(sum(f64({2.5}, {})), {}, {2.5}); }
+
+TEST(Reduction, SumFloat32) {
+  const Tensor s = sum(tensor({0.1, 0.2, 0.3, 0.4}, {2, 2}), {1});
+  EXPECT_EQ(s.dtype(), kFloat32);
+  expect_values(s, {2}, {0.1F + 0.2F, 0.3F + 0.4F}, 1e-7);
+}
+
+TEST(Reduction, GradcheckSum) {
+  const Reduce reduce = [](const Tensor& x, std::span<const int> dims, bool keepdim) { return sum(x, dims, keepdim); };
+  expect_reduction_gradchecks(reduce, random_leaf({2, 3}, 1), random_leaf({2, 3, 2}, 2));
+  SCOPED_TRACE("0-d input");
+  expect_gradcheck([](const Inputs& in) { return sum(in[0]); }, {leaf({0.7}, {})});
+}
+
+// ---- mean ----
+
+TEST(Reduction, MeanValues) {
+  const Tensor x = f64({1, 2, 3, 4, 5, 6}, {2, 3});
+  expect_values(mean(x), {}, {3.5});
+  expect_values(mean(x, {0}), {3}, {2.5, 3.5, 4.5});
+  expect_values(mean(x, {1}, true), {2, 1}, {2, 5});
+  expect_values(x.mean({-1}), {2}, {2, 5});
+  expect_values(x.mean(), {}, {3.5});
+  expect_values(mean(arange24(), {0, 2}), {3}, {7.5, 11.5, 15.5});
+}
+
+TEST(Reduction, MeanGradientIsOneOverCount) {
+  const Tensor x = leaf({1, 2, 3, 4, 5, 6}, {2, 3});
+  mean(x, {1}).sum().backward();
+  expect_values(x.grad(), {2, 3}, std::vector<double>(6, 1.0 / 3.0));
+}
+
+TEST(Reduction, GradcheckMean) {
+  const Reduce reduce = [](const Tensor& x, std::span<const int> dims, bool keepdim) { return mean(x, dims, keepdim); };
+  expect_reduction_gradchecks(reduce, random_leaf({2, 3}, 3), random_leaf({2, 3, 2}, 4));
+}
+
+// ---- max ----
+
+TEST(Reduction, MaxValues) {
+  const Tensor x = f64({1, 5, 3, 4, 2, 6}, {2, 3});
+  expect_values(max(x), {}, {6});
+  expect_values(max(x, {0}), {3}, {4, 5, 6});
+  expect_values(max(x, {1}), {2}, {5, 6});
+  expect_values(max(x, {1}, true), {2, 1}, {5, 6});
+  expect_values(x.max({0}, true), {1, 3}, {4, 5, 6});
+  expect_values(max(arange24(), {1}), {2, 4}, {8, 9, 10, 11, 20, 21, 22, 23});
+  expect_values(max(f64({-3, -1, -2}, {3})), {}, {-1});
+}
+
+TEST(Reduction, MaxGradientGoesToTheFirstMaximum) {
+  const Tensor x = leaf({3, 1, 3, 2, 7, 7}, {2, 3});
+  max(x, {1}).sum().backward();
+  expect_values(x.grad(), {2, 3}, {1, 0, 0, 0, 1, 0});
+}
+
+TEST(Reduction, MaxFloat32) { expect_values(max(tensor({0.5, -2.25, 1.75}, {3})), {}, {1.75}); }
+
+TEST(Reduction, GradcheckMax) {
+  const Reduce reduce = [](const Tensor& x, std::span<const int> dims, bool keepdim) { return max(x, dims, keepdim); };
+  expect_reduction_gradchecks(reduce, distinct23(), distinct232());
+}
+
+TEST(Reduction, MaxRejectsAnEmptyTensor) {
+  expect_throws<std::invalid_argument>([] { return max(zeros({0})); },
+                                       "max: cannot reduce an empty tensor of shape [0]");
+}
+
+// ---- argmax ----
+
+TEST(Reduction, ArgmaxValues) {
+  const Tensor x = f64({1, 5, 3, 4, 2, 6}, {2, 3});
+  expect_values(argmax(x, 1), {2}, {1, 2});
+  expect_values(argmax(x, 0, true), {1, 3}, {1, 0, 1});
+  expect_values(argmax(f64({2, 7, 7}, {3}), 0), {}, {1});  // the first of equal maxima
+  EXPECT_FALSE(argmax(distinct23(), 1).requires_grad());
+}
+
+// ---- sum_to ----
+
+TEST(Reduction, SumToValues) {
+  const Tensor x = f64({1, 2, 3, 4, 5, 6}, {2, 3});
+  expect_values(sum_to(x, {3}), {3}, {5, 7, 9});
+  expect_values(sum_to(x, {1, 3}), {1, 3}, {5, 7, 9});
+  expect_values(sum_to(x, {2, 1}), {2, 1}, {6, 15});
+  expect_values(sum_to(x, {}), {}, {21});
+  EXPECT_EQ(sum_to(x, {2, 3}).impl(), x.impl());  // already the shape: the same handle
+}
+
+TEST(Reduction, SumToInvertsBroadcastTo) {
+  const Tensor x = f64({1, 2}, {2, 1});
+  expect_values(sum_to(broadcast_to(x, {4, 2, 3}), {2, 1}), {2, 1}, {12, 24});
+}
+
+TEST(Reduction, GradcheckSumTo) {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{2, 3}, {3}}, {{2, 3}, {1, 3}}, {{2, 3}, {2, 1}}, {{2, 3}, {}}, {{2, 3, 4}, {3, 1}}};
+  for (const auto& [from, to] : cases) {
+    SCOPED_TRACE(from.str() + " to " + to.str());
+    expect_gradcheck([&](const Inputs& in) { return sum_to(in[0], to); }, {random_leaf(from, 5)});
+  }
+  SCOPED_TRACE("fan-out: sum_to(x, [3]) * x");
+  expect_gradcheck([](const Inputs& in) { return sum_to(in[0], {3}) * in[0]; }, {random_leaf({2, 3}, 6)});
+}
+
+TEST(Reduction, SumToRejectsShapesThatDoNotBroadcastToX) {
+  const Tensor x = zeros({2, 3});
+  expect_throws<std::invalid_argument>([&] { return sum_to(x, {2, 3, 1}); },
+                                       "sum_to: shape [2, 3] is not a broadcast of [2, 3, 1]");
+  expect_throws<std::invalid_argument>([] { return sum_to(zeros({2, 1}), {3}); },
+                                       "sum_to: shape [2, 1] is not a broadcast of [3]");
+  expect_throws<std::invalid_argument>([&] { return sum_to(x, {4}); },
+                                       "sum_to: shapes cannot be broadcast: [4] and [2, 3]");
+}
+
+// ---- bad dims ----
+
+TEST(Reduction, DimsOutOfRangeOrRepeatedAreRejected) {
+  const std::vector<std::pair<std::string, std::function<Tensor(const Tensor&, std::initializer_list<int>)>>> ops = {
+      {"sum", [](const Tensor& x, std::initializer_list<int> dims) { return sum(x, dims); }},
+      {"mean", [](const Tensor& x, std::initializer_list<int> dims) { return mean(x, dims); }},
+      {"max", [](const Tensor& x, std::initializer_list<int> dims) { return max(x, dims); }}};
+  const Tensor x = zeros({2, 3});
+  for (const auto& [name, op] : ops) {
+    SCOPED_TRACE(name);
+    expect_throws<std::invalid_argument>([&] { return op(x, {2}); },
+                                         name + ": dimension 2 is out of range for a 2-d tensor");
+    expect_throws<std::invalid_argument>([&] { return op(x, {-3}); },
+                                         name + ": dimension -3 is out of range for a 2-d tensor");
+    expect_throws<std::invalid_argument>([&] { return op(x, {1, -1}); }, name + ": dimension -1 is listed twice");
+  }
+  expect_throws<std::invalid_argument>([&] { return argmax(x, 2); },
+                                       "argmax: dimension 2 is out of range for a 2-d tensor");
+}
+
+TEST(Reduction, UndefinedInputsAreRejected) {
+  const NamedUnaryOps ops = {
+      {"sum", [](const Tensor& x) { return sum(x); }},         {"mean", [](const Tensor& x) { return mean(x); }},
+      {"max", [](const Tensor& x) { return max(x); }},         {"argmax", [](const Tensor& x) { return argmax(x, 0); }},
+      {"sum_to", [](const Tensor& x) { return sum_to(x, {1}); }}};
+  expect_undefined_inputs_rejected(ops);
+}
+
+}  // namespace
+}  // namespace tg
