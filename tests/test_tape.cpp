@@ -194,6 +194,22 @@ TEST(Tape, ALoopThatDropsItsResultsStaysBounded) {
   EXPECT_LE(most, 4U);
 }
 
+TEST(Tape, ALoopThatReassignsAnOuterResultStaysBounded) {
+  // The previous iteration's loss is still held when the next one is recorded, so its records never
+  // reach the tape's end; the periodic collection drops them once the reassignment frees them.
+  settle_tape();
+  const Tensor x = leaf({0.5, -1, 2}, {3});
+  Tensor loss;
+  std::size_t most = 0;
+  for (int i = 0; i < 100000; ++i) {
+    loss = sum_of_squares(x);
+    most = std::max(most, tape_size());
+  }
+  EXPECT_LE(most, 4096U);
+  loss.backward();  // the last loss's records survived every collection
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{1, -2, 4}));
+}
+
 TEST(Tape, ALoopThatKeepsItsResultsHitsTheLimit) {
   settle_tape();
   {

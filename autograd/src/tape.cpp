@@ -1,5 +1,6 @@
 #include "tapegrad/detail/tape.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -93,8 +94,32 @@ void Tape::drop_dead_tail() {
 
 Tape::Tape() : next_serial_(next_serial_block.fetch_add(1, std::memory_order_relaxed) << 40) {}
 
+// A record whose output only the tape holds is dead wherever it stands: whatever could reach it (a user's
+// handle, or a later record's closure) would hold a reference. The tail check in push() catches the
+// common case; this catches the rest (e.g. `loss = f(x)` reassigned in a loop), sweeping from the end so
+// that a release which frees an earlier record's output is seen in the same pass, then closing the gaps.
+// It runs when the tape has doubled since the last time, so its cost per record is constant.
+void Tape::collect() {
+  for (std::size_t i = records_.size(); i-- > 0;) {
+    Record& r = records_[i];
+    if (r.out != nullptr && r.out->refs.load(std::memory_order_acquire) == 1) release(r);
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < records_.size(); ++i) {
+    if (records_[i].out == nullptr) continue;
+    if (i != kept) {
+      records_[kept] = std::move(records_[i]);
+      records_[kept].out->record_index = static_cast<std::uint32_t>(kept);
+    }
+    ++kept;
+  }
+  records_.erase(records_.begin() + static_cast<std::ptrdiff_t>(kept), records_.end());
+  collect_at_ = std::max<std::size_t>(4096, 2 * kept);
+}
+
 Record& Tape::push(const char* op, const Tensor& out) {
   drop_dead_tail();
+  if (records_.size() >= collect_at_ || live_ >= limit) collect();
   if (live_ >= limit)
     throw std::logic_error(std::string(op) + ": the tape already holds " + std::to_string(live_) +
                            " records and no backward() has released them. Run evaluation under tg::NoGradGuard, "

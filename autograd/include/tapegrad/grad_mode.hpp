@@ -54,8 +54,8 @@ class DetectAnomalyGuard {
 [[nodiscard]] inline bool is_anomaly_enabled() { return detail::anomaly_enabled; }
 
 /// Most records this thread's tape may hold before an op throws std::logic_error (default 1,000,000).
-/// Records whose outputs nobody holds any more are dropped as they fall off the tape's end, so a loop
-/// that discards its results stays bounded; one that keeps them (e.g. sums losses with recording on)
+/// Records whose outputs nobody holds any more are dropped (at once from the tape's end, and in a
+/// periodic sweep elsewhere), so a loop that discards or overwrites its results stays bounded; one that keeps them (e.g. sums losses with recording on)
 /// hits this limit and is told to use NoGradGuard.
 void set_tape_limit(std::size_t max_records);
 [[nodiscard]] std::size_t tape_limit();

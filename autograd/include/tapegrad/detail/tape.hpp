@@ -124,9 +124,11 @@ class Tape {
  private:
   void release(Record& r);
   void drop_dead_tail();
+  void collect();
 
   std::vector<Record> records_;  // capacity is kept from one step to the next
   std::size_t live_ = 0;
+  std::size_t collect_at_ = 4096;  // records_.size() at which collect() runs next
   std::uint64_t next_serial_;
   const char* sweeping_ = nullptr;  // the op whose backward is running, for anomaly messages  // serials of different tapes never meet: see the constructor
 };
