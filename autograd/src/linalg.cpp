@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 
 #include "kernels.hpp"
@@ -95,6 +96,23 @@ void gemm_into(Tensor& y, const Tensor& a, const Tensor& b, bool ta, bool tb, bo
   });
 }
 
+// sum(dy, {0}) for a matrix: linear's bias gradient. While the sweep is not recorded a direct loop
+// replaces the general reduction (its planning costs more than the sum on small layers: zhou step).
+Tensor column_sums(const Tensor& dy) {
+  if (is_grad_enabled()) return sum(dy, {0});
+  const std::int64_t n = dy.shape()[0];
+  const std::int64_t o = dy.shape()[1];
+  Tensor db = empty(Shape{o}, dy.dtype());
+  visit_dtype(dy.dtype(), [&]<class T>() {
+    const T* g = dy.data<T>();
+    T* out = db.data<T>();
+    std::copy(g, g + o, out);
+    for (std::int64_t i = 1; i < n; ++i)
+      for (std::int64_t j = 0; j < o; ++j) out[j] += g[i * o + j];
+  });
+  return db;
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
@@ -139,7 +157,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
       // y = x @ w + b, x:[N,D] w:[D,O] b:[O]: dx = dy @ wT, dw = xT @ dy, db = sum of dy over rows
       if (x.requires_grad()) accumulate_grad(x, matmul(dy, w, false, true));
       if (w.requires_grad()) accumulate_grad(w, matmul(x, dy, true, false));
-      if (bias.defined() && bias.requires_grad()) accumulate_grad(bias, sum(dy, {0}));
+      if (bias.defined() && bias.requires_grad()) accumulate_grad(bias, column_sums(dy));
     });
   return y;
 }

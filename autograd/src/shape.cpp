@@ -17,12 +17,6 @@ std::int64_t Shape::at(int i) const {
   return dims_[static_cast<std::size_t>(j)];
 }
 
-std::int64_t Shape::numel() const {
-  std::int64_t n = 1;
-  for (std::int64_t d : *this) n *= d;
-  return n;
-}
-
 void Shape::push_back(std::int64_t extent) {
   if (ndim_ == kMaxDims)
     throw std::invalid_argument("Shape: more than " + std::to_string(kMaxDims) + " dimensions");
@@ -38,13 +32,6 @@ std::string Shape::str() const {
     s += std::to_string(dims_[static_cast<std::size_t>(i)]);
   }
   return s + "]";
-}
-
-bool operator==(const Shape& a, const Shape& b) {
-  if (a.ndim_ != b.ndim_) return false;
-  for (int i = 0; i < a.ndim_; ++i)
-    if (a[i] != b[i]) return false;
-  return true;
 }
 
 }  // namespace tg

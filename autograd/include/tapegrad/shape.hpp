@@ -29,13 +29,22 @@ class Shape {
   [[nodiscard]] std::span<const std::int64_t> dims() const { return {dims_.data(), static_cast<std::size_t>(ndim_)}; }
 
   /// Product of the extents (1 for a 0-d shape).
-  [[nodiscard]] std::int64_t numel() const;
+  [[nodiscard]] std::int64_t numel() const {
+    std::int64_t n = 1;
+    for (int i = 0; i < ndim_; ++i) n *= dims_[static_cast<std::size_t>(i)];
+    return n;
+  }
   /// Appends a dimension; throws std::invalid_argument past kMaxDims or below -1 (reshape's "infer").
   void push_back(std::int64_t extent);
   /// "[64, 10]".
   [[nodiscard]] std::string str() const;
 
-  friend bool operator==(const Shape& a, const Shape& b);
+  friend bool operator==(const Shape& a, const Shape& b) {
+    if (a.ndim_ != b.ndim_) return false;
+    for (int i = 0; i < a.ndim_; ++i)
+      if (a.dims_[static_cast<std::size_t>(i)] != b.dims_[static_cast<std::size_t>(i)]) return false;
+    return true;
+  }
 
  private:
   std::array<std::int64_t, kMaxDims> dims_{};
