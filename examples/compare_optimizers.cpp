@@ -7,8 +7,6 @@
 //          --optimizers adam --lr 1e-3 --batch 128 --epochs 10
 //      build/examples/compare_optimizers --help
 
-#include <cblas.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -18,6 +16,7 @@
 
 #include "compare/experiment.hpp"
 #include "compare/report.hpp"
+#include "tapegrad/linalg.hpp"
 
 namespace {
 
@@ -97,7 +96,7 @@ int run(Settings& s) {
   const std::vector<std::int64_t> layers = compare::parse_layers(s.layers);
   check_layers(layers, data, s.layers);
   const std::vector<Choice> choices = parse_optimizers(s);
-  openblas_set_num_threads(s.threads);
+  tg::set_num_threads(s.threads);
   std::printf("data: %s: %lld training, %lld %s samples\nmodel: %s, %s, softmax cross-entropy; batch %lld, %d epochs, "
               "seed %llu, %d thread(s)\n",
               data.description.c_str(), static_cast<long long>(data.train.size()),

@@ -187,4 +187,18 @@ TEST(Linalg, LinearRejectsMismatchedShapes) {
 }
 
 }  // namespace
+TEST(Linalg, ThreadCountIsSetAndRead) {
+  const int before = tg::num_threads();
+  tg::set_num_threads(2);
+  EXPECT_EQ(tg::num_threads(), 2);
+  tg::set_num_threads(before);
+  EXPECT_EQ(tg::num_threads(), before);
+  try {
+    tg::set_num_threads(0);
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "set_num_threads: needs at least 1 thread, got 0");
+  }
+}
+
 }  // namespace tg

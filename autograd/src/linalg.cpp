@@ -115,6 +115,13 @@ Tensor column_sums(const Tensor& dy) {
 
 }  // namespace
 
+void set_num_threads(int threads) {
+  if (threads < 1) throw std::invalid_argument("set_num_threads: needs at least 1 thread, got " + std::to_string(threads));
+  openblas_set_num_threads(threads);
+}
+
+int num_threads() { return openblas_get_num_threads(); }
+
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
   check_matmul("matmul", a, b, transpose_a, transpose_b);
   const std::int64_t m = transpose_a ? a.shape()[1] : a.shape()[0];
