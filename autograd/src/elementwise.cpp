@@ -21,6 +21,7 @@ Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f) {
   detail::check_defined(a, op);
   detail::check_defined(b, op);
   detail::check_same_dtype(a, b, op);
+  if (a.shape() == b.shape()) return detail::zip(a, b, f);  // the common case needs no broadcast plan
   return detail::broadcast_zip(a, b, detail::broadcast_shapes(a.shape(), b.shape(), op), f);
 }
 

@@ -4,13 +4,12 @@
 
 namespace tg::detail {
 
-void check_defined(const Tensor& t, const char* op) {
-  if (!t.defined()) throw std::invalid_argument(std::string(op) + ": an input tensor is undefined (default-constructed)");
+void throw_undefined(const char* op) {
+  throw std::invalid_argument(std::string(op) + ": an input tensor is undefined (default-constructed)");
 }
 
-void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
-  if (a.dtype() != b.dtype())
-    throw std::invalid_argument(std::string(op) + ": dtypes differ: " + std::string(dtype_name(a.dtype())) + " and " +
+void throw_dtype_mismatch(const Tensor& a, const Tensor& b, const char* op) {
+  throw std::invalid_argument(std::string(op) + ": dtypes differ: " + std::string(dtype_name(a.dtype())) + " and " +
                                 std::string(dtype_name(b.dtype())) + "; convert one with .to()");
 }
 

@@ -11,10 +11,17 @@
 
 namespace tg::detail {
 
-/// Throws std::logic_error naming op when t is undefined.
-void check_defined(const Tensor& t, const char* op);
+[[noreturn]] void throw_undefined(const char* op);
+[[noreturn]] void throw_dtype_mismatch(const Tensor& a, const Tensor& b, const char* op);
+
+/// Throws std::invalid_argument naming op when t is undefined.
+inline void check_defined(const Tensor& t, const char* op) {
+  if (!t.defined()) throw_undefined(op);
+}
 /// Throws std::invalid_argument naming op and both dtypes when they differ.
-void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
+inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.dtype() != b.dtype()) throw_dtype_mismatch(a, b, op);
+}
 /// Dimension d of an ndim-d tensor, counting from the back when negative; throws naming op.
 [[nodiscard]] int normalize_dim(int d, int ndim, const char* op);
 

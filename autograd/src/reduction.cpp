@@ -188,7 +188,7 @@ Tensor argmax(const Tensor& x, int dim, bool keepdim) {
   return y;
 }
 
-Tensor sum_to(const Tensor& x, const Shape& shape) {
+Tensor sum_to(Tensor x, const Shape& shape) {
   detail::check_defined(x, "sum_to");
   if (x.shape() == shape) return x;
   const int nd = x.dim();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <new>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -46,6 +47,20 @@ void check_finite(const Tensor& t, const char* op, const char* pass, const char*
                                  what + " " + t.shape().str());
   });
 }
+
+// A Tensor handle on a body someone else keeps alive, made and dropped without touching its reference
+// count (two atomic operations per record in the sweep).
+class Borrowed {
+ public:
+  explicit Borrowed(TensorImpl* impl) { ::new (static_cast<void*>(storage_)) Tensor(impl); }
+  ~Borrowed() = default;  // the Tensor's destructor is deliberately not run: it would release a reference
+  Borrowed(const Borrowed&) = delete;
+  Borrowed& operator=(const Borrowed&) = delete;
+  [[nodiscard]] const Tensor& get() const { return *std::launder(reinterpret_cast<const Tensor*>(storage_)); }
+
+ private:
+  alignas(Tensor) unsigned char storage_[sizeof(Tensor)];
+};
 
 }  // namespace
 
@@ -235,11 +250,10 @@ void Tape::backward(const Tensor& root, const Tensor& grad_output, bool retain_g
         r.out->grad = slot.impl();
         impl_retain(r.out->grad);
       }
-      detail::impl_retain(r.out);
-      const Tensor y(r.out);
+      const Borrowed y(r.out);  // the record keeps it alive
       sweeping_ = r.op;
-      if (r.backward) r.backward(dy, y);
-      sweeping_ = nullptr;  // empty only if storing the closure threw
+      if (r.backward) r.backward(dy, y.get());  // empty only if storing the closure threw
+      sweeping_ = nullptr;
       if (!retain_graph) release(r);
     }
   } catch (...) {

@@ -23,7 +23,9 @@ namespace tg {
 /// Index of the maximum along dim, as a tensor of x's dtype holding whole numbers; not differentiable.
 [[nodiscard]] Tensor argmax(const Tensor& x, int dim, bool keepdim = false);
 
-/// Sums x down to `shape`, the inverse of broadcast_to: x's shape must be shape broadcast.
-[[nodiscard]] Tensor sum_to(const Tensor& x, const Shape& shape);
+/// Sums x down to `shape`, the inverse of broadcast_to: x's shape must be shape broadcast. x is taken
+/// by value and handed back when it already has that shape, so that a temporary gradient passed in
+/// stays the only handle on its storage (and is adopted, not copied, by the gradient it joins).
+[[nodiscard]] Tensor sum_to(Tensor x, const Shape& shape);
 
 }  // namespace tg
