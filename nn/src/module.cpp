@@ -67,7 +67,9 @@ void Module::load_parameter(const std::string& name, const Tensor& value) {
       throw std::invalid_argument(this->name() + ": parameter '" + name + "' is " + p->shape().str() + " " +
                                   std::string(dtype_name(p->dtype())) + ", got " + value.shape().str() + " " +
                                   std::string(dtype_name(value.dtype())));
-    visit_dtype(p->dtype(), [&]<class T>() { std::copy(value.data<T>(), value.data<T>() + value.numel(), p->data<T>()); });
+    Tensor* target = p;  // Clang 14 cannot capture a structured binding in a lambda (C++20 allows it)
+    visit_dtype(target->dtype(),
+                [&]<class T>() { std::copy(value.data<T>(), value.data<T>() + value.numel(), target->data<T>()); });
     return;
   }
   throw std::invalid_argument(this->name() + ": no parameter named '" + name + "'");

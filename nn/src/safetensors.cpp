@@ -203,6 +203,12 @@ Json parse_header(const std::string& text, const fs::path& file) {
   std::set<std::string> names;
   std::string duplicate;
   const auto note_name = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    // nlohmann_json copies and prints nested values recursively: a header of a million '[' would overflow
+    // the stack. A safetensors header nests 3 deep; stop long before the stack is at risk.
+    constexpr int kMaxDepth = 64;
+    if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) && depth > kMaxDepth)
+      fail(kLoad, file, "the JSON header nests more than " + std::to_string(kMaxDepth) +
+                            " levels deep (a safetensors header needs 3)");
     if (event == Json::parse_event_t::key && depth == 1 && !names.insert(parsed.get<std::string>()).second)
       duplicate = parsed.get<std::string>();
     return true;
@@ -219,12 +225,20 @@ Json parse_header(const std::string& text, const fs::path& file) {
   return header;
 }
 
+/// value as JSON for a message, shortened so that a large header does not make a megabyte message.
+std::string shown(const Json& value) {
+  constexpr std::size_t kShownChars = 80;
+  std::string text = value.dump();
+  if (text.size() > kShownChars) text.resize(kShownChars), text += "...";
+  return text;
+}
+
 Metadata read_metadata(const Json& value, const fs::path& file) {
   if (!value.is_object()) fail(kLoad, file, "__metadata__ must be an object, got " + std::string(value.type_name()));
   Metadata metadata;
   for (const auto& [key, text] : value.items()) {
     if (!text.is_string())
-      fail(kLoad, file, "__metadata__ entry " + in_quotes(key) + " is not a string: " + text.dump());
+      fail(kLoad, file, "__metadata__ entry " + in_quotes(key) + " is not a string: " + shown(text));
     metadata.emplace(key, text.get<std::string>());
   }
   return metadata;
@@ -240,7 +254,7 @@ std::optional<std::uint64_t> whole_number(const Json& value) {
 std::pair<Shape, std::uint64_t> read_shape(const Json& value, Dtype dtype, const std::string& where,
                                            const fs::path& file) {
   if (!value.is_array() || value.size() > static_cast<std::size_t>(Shape::kMaxDims))
-    fail(kLoad, file, where + " has shape " + value.dump() + ", expected a list of at most " +
+    fail(kLoad, file, where + " has shape " + shown(value) + ", expected a list of at most " +
                           std::to_string(Shape::kMaxDims) + " extents");
   Shape shape;
   std::uint64_t bytes = dtype_size(dtype);
@@ -248,7 +262,7 @@ std::pair<Shape, std::uint64_t> read_shape(const Json& value, Dtype dtype, const
     const auto n = whole_number(extent);
     if (!n || *n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
         (*n != 0 && bytes > std::numeric_limits<std::uint64_t>::max() / *n))
-      fail(kLoad, file, where + " has shape " + value.dump() +
+      fail(kLoad, file, where + " has shape " + shown(value) +
                             ", expected whole numbers >= 0 whose product fits in memory");
     shape.push_back(static_cast<std::int64_t>(*n));
     bytes *= *n;
@@ -259,10 +273,10 @@ std::pair<Shape, std::uint64_t> read_shape(const Json& value, Dtype dtype, const
 Entry read_entry(const std::string& name, const Json& info, std::uint64_t data_size, const fs::path& file) {
   const std::string where = "tensor " + in_quotes(name);
   if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets"))
-    fail(kLoad, file, where + " is " + info.dump() + ", expected an object with dtype, shape and data_offsets");
+    fail(kLoad, file, where + " is " + shown(info) + ", expected an object with dtype, shape and data_offsets");
   const Json& code = info["dtype"];
   const auto dtype = code.is_string() ? dtype_from_code(code.get<std::string>()) : std::nullopt;
-  if (!dtype) fail(kLoad, file, where + " has the unsupported dtype " + code.dump() + " (tapegrad reads F32 and F64)");
+  if (!dtype) fail(kLoad, file, where + " has the unsupported dtype " + shown(code) + " (tapegrad reads F32 and F64)");
   Entry entry;
   entry.name = name;
   entry.dtype = *dtype;
@@ -273,12 +287,12 @@ Entry read_entry(const std::string& name, const Json& info, std::uint64_t data_s
   const auto begin = offsets.is_array() && offsets.size() == 2 ? whole_number(offsets[0]) : std::nullopt;
   const auto end = offsets.is_array() && offsets.size() == 2 ? whole_number(offsets[1]) : std::nullopt;
   if (!begin || !end || *begin > *end)
-    fail(kLoad, file, where + " has data_offsets " + offsets.dump() + ", expected [begin, end] with 0 <= begin <= end");
+    fail(kLoad, file, where + " has data_offsets " + shown(offsets) + ", expected [begin, end] with 0 <= begin <= end");
   if (*end > data_size)
-    fail(kLoad, file, where + " has data_offsets " + offsets.dump() + " outside the " + std::to_string(data_size) +
+    fail(kLoad, file, where + " has data_offsets " + shown(offsets) + " outside the " + std::to_string(data_size) +
                           " bytes of data (truncated file?)");
   if (*end - *begin != bytes)
-    fail(kLoad, file, where + " has data_offsets " + offsets.dump() + " (" + std::to_string(*end - *begin) +
+    fail(kLoad, file, where + " has data_offsets " + shown(offsets) + " (" + std::to_string(*end - *begin) +
                           " bytes) but shape " + entry.shape.str() + " of " + code.get<std::string>() + " needs " +
                           std::to_string(bytes) + " bytes");
   entry.begin = *begin;

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of fuzz/ with Clang, ASan and UBSan in build-fuzz/ (TAPEGRAD_FUZZ=ON) and
+# runs each for a bounded time from its seed corpus (fuzz/corpus/<target>); any crash, sanitizer report,
+# leak, unexpected exception or timeout fails the run and leaves the input in build-fuzz/artifacts/<target>/.
+# Usage: scripts/fuzz.sh [seconds per target [target...]]   (default: 60, every fuzz/fuzz_*.cpp). Installs clang and libclang-rt-14-dev
+# (libFuzzer's runtime) with apt-get when they are missing, as root or through sudo.
+# Reproduce a finding: build-fuzz/fuzz/<target> <artifact file>; then add it to tests/test_fuzz_regressions.cpp.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift $(($# > 0 ? 1 : 0))
+only=("$@")
+build_dir=build-fuzz
+if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz.sh: expects a whole number of seconds per target, got '$seconds'" >&2
+  exit 2
+fi
+
+missing=()
+for p in clang libclang-rt-14-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "fuzz.sh: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+source scripts/env.sh
+# Only the library and the fuzz targets: no tests, examples or benchmarks in this folder.
+CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_FUZZ=ON \
+      -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build_dir" -j2
+
+export ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+failed=()
+for bin in "$build_dir"/fuzz/fuzz_*; do
+  [[ -x "$bin" && -f "$bin" ]] || continue
+  target=$(basename "$bin")
+  if ((${#only[@]})) && [[ " ${only[*]} " != *" $target "* ]]; then continue; fi
+  corpus="$build_dir/corpus/$target"      # new inputs go here; the committed seeds stay as they are
+  artifacts="$build_dir/artifacts/$target"
+  log="$build_dir/$target.log"
+  mkdir -p "$corpus" "$artifacts"
+  options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+           -artifact_prefix="$artifacts/")
+  [[ -f "fuzz/$target.dict" ]] && options+=(-dict="fuzz/$target.dict")
+  start=$(date +%s)
+  status=0
+  "$bin" "${options[@]}" "$corpus" "fuzz/corpus/$target" >"$log" 2>&1 || status=$?
+  elapsed=$(($(date +%s) - start))
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  units=$(find "$corpus" -type f | wc -l)
+  if ((status == 0)); then
+    echo "fuzz.sh: $target: ${elapsed}s, ${runs:-?} executions, $units new corpus inputs, no findings" >&2
+  else
+    tail -n 60 "$log" >&2
+    echo "fuzz.sh: $target: FINDING after ${elapsed}s (exit $status); input in $artifacts/, log in $log" >&2
+    failed+=("$target")
+  fi
+done
+if ((${#failed[@]})); then
+  echo "fuzz.sh: findings in ${failed[*]}" >&2
+  exit 1
+fi
