@@ -94,8 +94,14 @@ def fmt(x, spec):
     return MISSING if x is None else format(x, spec)
 
 
+def fmt_ratio(x):
+    return MISSING if x is None else format(x, ".2f" if x >= 0.1 else ".2g")
+
+
 def fmt_gflops(x):
-    return MISSING if x is None else format(x, ".1f" if x >= 10 else ".3g")
+    if x is None:
+        return MISSING
+    return format(x, ".1f" if x >= 10 else ".2f" if x >= 1 else ".3g")
 
 
 def ordered(names, first):
@@ -133,8 +139,8 @@ def train_table(results, clock):
     rows = []
     for wl in workloads:
         rows.append([wl] + [fmt_us(us(i, wl)) for i in impls]
-                    + [fmt(ratio(us("autograd", wl), us("manual", wl)), ".2f"),
-                       fmt(ratio(us("autograd", wl), us("libtorch", wl)), ".2f")]
+                    + [fmt_ratio(ratio(us("autograd", wl), us("manual", wl))),
+                       fmt_ratio(ratio(us("autograd", wl), us("libtorch", wl)))]
                     + [fmt_gflops(train[(i, wl)].gflops if (i, wl) in train else None) for i in impls])
     return "### Training step\n\n" + table(header, rows) + "\n\n" + spread_note(train.values(), clock)
 
