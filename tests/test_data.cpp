@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "testing.hpp"
 #include "tapegrad/nn/data.hpp"
 
 namespace fs = std::filesystem;
@@ -28,24 +29,12 @@ using tg::nn::Dataset;
 
 namespace {
 
+using testing_support::message_of;
+
 const fs::path kDigits = fs::path(TAPEGRAD_SOURCE_DIR) / "data" / "digits.csv.gz";
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// The message of the E that fn throws; a test failure when it throws nothing or something else.
-template <class E>
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "threw nothing";
-  return "";
-}
 
 #define EXPECT_ERROR(E, statement, ...)                                               \
   do {                                                                                \

@@ -13,12 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "testing.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/nn/safetensors.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
+
+using testing_support::message_of;
 
 const fs::path kCorpus = fs::path(TAPEGRAD_SOURCE_DIR) / "fuzz" / "corpus";
 
@@ -54,19 +57,6 @@ std::string unclean(const std::function<void()>& fn) {
   return "";
 }
 
-// The message of the std::invalid_argument fn throws ("" and a test failure otherwise).
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "threw nothing";
-  return "";
-}
 
 std::vector<fs::path> seeds(const std::string& target) {
   std::vector<fs::path> files;
@@ -138,7 +128,7 @@ TEST(FuzzRegression, SafetensorsDeeplyNestedHeaderIsACleanError) {
                                     "{\"a\":{\"dtype\":\"F32\",\"shape\":" + nested + ",\"data_offsets\":[0,0]}}",
                                     "{\"__metadata__\":{\"k\":" + nested + "}}", nested}) {
     const ScratchFile file("deep.safetensors", safetensors_bytes(header));
-    const std::string message = error_of([&] { static_cast<void>(tg::nn::load_safetensors(file.path())); });
+    const std::string message = message_of<std::invalid_argument>([&] { static_cast<void>(tg::nn::load_safetensors(file.path())); });
     EXPECT_PRED2(contains, message, "the JSON header nests more than 64 levels deep (a safetensors header needs 3)");
   }
 }
@@ -149,7 +139,7 @@ TEST(FuzzRegression, SafetensorsMessageQuotesALongValueShortened) {
   for (int i = 0; i < 100000; ++i) shape += ",1";
   const ScratchFile file("long.safetensors",
                         safetensors_bytes("{\"a\":{\"dtype\":\"F32\",\"shape\":" + shape + "],\"data_offsets\":[0,0]}}"));
-  const std::string message = error_of([&] { static_cast<void>(tg::nn::load_safetensors(file.path())); });
+  const std::string message = message_of<std::invalid_argument>([&] { static_cast<void>(tg::nn::load_safetensors(file.path())); });
   EXPECT_PRED2(contains, message, "tensor 'a' has shape [0,1,1,1,");
   EXPECT_PRED2(contains, message, "...");
   EXPECT_LT(message.size(), 400U);

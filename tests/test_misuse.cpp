@@ -6,20 +6,14 @@
 #include <functional>
 #include <string>
 
+#include "testing.hpp"
 #include "tapegrad/optim/optim.hpp"
 #include "tapegrad/tapegrad.hpp"
 
 namespace {
 
-template <class E>
-std::string message_of(const std::function<void()>& misuse) {
-  try {
-    misuse();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "no exception of the expected type";
-}
+using testing_support::message_of;
+
 
 TEST(Misuse, BackwardTwice) {
   EXPECT_EQ(message_of<std::logic_error>([] {

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "testing.hpp"
 #include "tapegrad/nn.hpp"
 #include "tapegrad/optim/adam.hpp"
 #include "tapegrad/optim/sgd.hpp"
@@ -23,6 +24,8 @@
 using tg::Tensor;
 
 namespace {
+
+using testing_support::message_of;
 
 constexpr std::int64_t kSamples = 96;
 constexpr std::int64_t kFeatures = 64;
@@ -80,19 +83,6 @@ void expect_identical(const Job& a, const Job& b) {
   }
 }
 
-// The message of the std::logic_error fn throws; a test failure when it throws anything else or nothing.
-std::string logic_error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::logic_error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "threw nothing";
-  return "";
-}
 
 constexpr const char* kOtherThread = "backward: this tensor was recorded on another thread's tape; call backward() on "
                                      "the thread that ran its forward pass";
@@ -127,7 +117,7 @@ TEST(Threads, ATensorRecordedOnOneThreadCannotGoBackwardOnAnother) {
   const Tensor w = tg::tensor({0.5, -1.0, 2.0}, {3}).requires_grad_();
   const Tensor loss = (w * w).sum();
   std::string message;
-  std::thread([&] { message = logic_error_of([&] { loss.backward(); }); }).join();
+  std::thread([&] { message = message_of<std::logic_error>([&] { loss.backward(); }); }).join();
   EXPECT_EQ(message.rfind(kOtherThread, 0), 0U) << message;
 
   // The failed call left this thread's tape intact: the backward here still works.
@@ -141,7 +131,7 @@ TEST(Threads, ATensorRecordedOnAThreadThatHasEndedCannotGoBackward) {
   Tensor loss;
   std::thread([&] { loss = (w * w).sum(); }).join();
   EXPECT_EQ(loss.item(), 9.0);
-  EXPECT_EQ(logic_error_of([&] { loss.backward(); }).rfind(kOtherThread, 0), 0U);
+  EXPECT_EQ(message_of<std::logic_error>([&] { loss.backward(); }).rfind(kOtherThread, 0), 0U);
   EXPECT_FALSE(w.grad().defined());
 }
 
