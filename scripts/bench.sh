@@ -50,18 +50,9 @@ if ! [[ "$threads" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 # OpenBLAS 0.3.21 does not recognise this CPU and falls back to the slow generic kernel unless told
-# which one to use; pick it from the CPU flags (cpuinfo spells bf16 'avx512_bf16').
-if [[ -z "$coretype" ]]; then
-  flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
-  if [[ " $flags " == *" avx512f "* && ( " $flags " == *" avx512_bf16 "* || " $flags " == *" avx512bf16 "* ) ]]; then
-    coretype=Cooperlake
-  elif [[ " $flags " == *" avx512f "* ]]; then
-    coretype=SkylakeX
-  elif [[ " $flags " == *" avx2 "* ]]; then
-    coretype=Haswell
-  fi
-fi
+# which one to use: scripts/env.sh picks it from the CPU flags unless --coretype or the environment did.
 if [[ -n "$coretype" ]]; then export OPENBLAS_CORETYPE="$coretype"; fi
+source "$root/scripts/env.sh"
 # The pthread build of OpenBLAS starts one thread per core unless told otherwise; LibTorch reads
 # TAPEGRAD_BENCH_THREADS (bench/bench_libtorch.cpp).
 export OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" TAPEGRAD_BENCH_THREADS="$threads"
