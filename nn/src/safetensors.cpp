@@ -250,6 +250,17 @@ std::optional<std::uint64_t> whole_number(const Json& value) {
   return value.get<std::uint64_t>();
 }
 
+// [begin, end] with 0 <= begin <= end, as whole numbers.
+bool read_offsets(const Json& offsets, std::uint64_t& first, std::uint64_t& last) {
+  if (!offsets.is_array() || offsets.size() != 2) return false;
+  const std::optional<std::uint64_t> begin = whole_number(offsets[0]);
+  const std::optional<std::uint64_t> end = whole_number(offsets[1]);
+  if (!begin || !end) return false;
+  first = *begin;
+  last = *end;
+  return first <= last;
+}
+
 /// The shape and its size in bytes; checks rank, extents and overflow.
 std::pair<Shape, std::uint64_t> read_shape(const Json& value, Dtype dtype, const std::string& where,
                                            const fs::path& file) {
@@ -284,19 +295,19 @@ Entry read_entry(const std::string& name, const Json& info, std::uint64_t data_s
   std::tie(entry.shape, bytes) = read_shape(info["shape"], *dtype, where, file);
 
   const Json& offsets = info["data_offsets"];
-  const auto begin = offsets.is_array() && offsets.size() == 2 ? whole_number(offsets[0]) : std::nullopt;
-  const auto end = offsets.is_array() && offsets.size() == 2 ? whole_number(offsets[1]) : std::nullopt;
-  if (!begin || !end || *begin > *end)
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  if (!read_offsets(offsets, first, last))
     fail(kLoad, file, where + " has data_offsets " + shown(offsets) + ", expected [begin, end] with 0 <= begin <= end");
-  if (*end > data_size)
+  if (last > data_size)
     fail(kLoad, file, where + " has data_offsets " + shown(offsets) + " outside the " + std::to_string(data_size) +
                           " bytes of data (truncated file?)");
-  if (*end - *begin != bytes)
-    fail(kLoad, file, where + " has data_offsets " + shown(offsets) + " (" + std::to_string(*end - *begin) +
+  if (last - first != bytes)
+    fail(kLoad, file, where + " has data_offsets " + shown(offsets) + " (" + std::to_string(last - first) +
                           " bytes) but shape " + entry.shape.str() + " of " + code.get<std::string>() + " needs " +
                           std::to_string(bytes) + " bytes");
-  entry.begin = *begin;
-  entry.end = *end;
+  entry.begin = first;
+  entry.end = last;
   return entry;
 }
 
