@@ -92,9 +92,10 @@ void expect_throws(F&& fn, const std::string& text) {
 
 /// Expects every op, given an undefined tensor, to throw "<name>: an input tensor is undefined".
 inline void expect_undefined_inputs_rejected(const NamedUnaryOps& ops) {
-  for (const auto& [name, op] : ops) {
+  for (const auto& entry : ops) {  // not a structured binding: Clang 14 cannot capture one in a lambda
+    const auto& [name, op] = entry;
     SCOPED_TRACE(name);
-    expect_throws<std::invalid_argument>([&] { return op(Tensor()); },
+    expect_throws<std::invalid_argument>([&] { return entry.second(Tensor()); },
                                          name + ": an input tensor is undefined (default-constructed)");
   }
 }

@@ -170,7 +170,7 @@ TEST(Reduction, GradcheckSumTo) {
       {{2, 3}, {3}}, {{2, 3}, {1, 3}}, {{2, 3}, {2, 1}}, {{2, 3}, {}}, {{2, 3, 4}, {3, 1}}};
   for (const auto& [from, to] : cases) {
     SCOPED_TRACE(from.str() + " to " + to.str());
-    expect_gradcheck([&](const Inputs& in) { return sum_to(in[0], to); }, {random_leaf(from, 5)});
+    expect_gradcheck([to = to](const Inputs& in) { return sum_to(in[0], to); }, {random_leaf(from, 5)});
   }
   SCOPED_TRACE("fan-out: sum_to(x, [3]) * x");
   expect_gradcheck([](const Inputs& in) { return sum_to(in[0], {3}) * in[0]; }, {random_leaf({2, 3}, 6)});
@@ -196,11 +196,11 @@ TEST(Reduction, DimsOutOfRangeOrRepeatedAreRejected) {
   const Tensor x = zeros({2, 3});
   for (const auto& [name, op] : ops) {
     SCOPED_TRACE(name);
-    expect_throws<std::invalid_argument>([&] { return op(x, {2}); },
+    expect_throws<std::invalid_argument>([&, op = op] { return op(x, {2}); },
                                          name + ": dimension 2 is out of range for a 2-d tensor");
-    expect_throws<std::invalid_argument>([&] { return op(x, {-3}); },
+    expect_throws<std::invalid_argument>([&, op = op] { return op(x, {-3}); },
                                          name + ": dimension -3 is out of range for a 2-d tensor");
-    expect_throws<std::invalid_argument>([&] { return op(x, {1, -1}); }, name + ": dimension -1 is listed twice");
+    expect_throws<std::invalid_argument>([&, op = op] { return op(x, {1, -1}); }, name + ": dimension -1 is listed twice");
   }
   expect_throws<std::invalid_argument>([&] { return argmax(x, 2); },
                                        "argmax: dimension 2 is out of range for a 2-d tensor");

@@ -102,7 +102,7 @@ TEST(ShapeOps, GradcheckBroadcastTo) {
       {{3}, {2, 3}}, {{2, 1}, {2, 3}}, {{}, {2, 2}}, {{2, 1}, {3, 2, 2}}};
   for (const auto& [from, to] : cases) {
     SCOPED_TRACE(from.str() + " to " + to.str());
-    expect_unary_gradcheck([&](const Tensor& x) { return broadcast_to(x, to); }, random_leaf(from, 5));
+    expect_unary_gradcheck([to = to](const Tensor& x) { return broadcast_to(x, to); }, random_leaf(from, 5));
   }
 }
 

@@ -586,7 +586,7 @@ TEST(OptimState, LoadRejectsBadEntriesAndChangesNothing) {
       {StateDict(good.begin(), good.end() - 1), "parameter 1 has state but no '1.exp_avg_sq' entry"},
   };
   for (const auto& [state, message] : cases)
-    EXPECT_THAT(invalid_argument_of([&] { opt.load_state_dict(state); }), HasSubstr(message));
+    EXPECT_THAT(invalid_argument_of([&, &state = state] { opt.load_state_dict(state); }), HasSubstr(message));
 
   const StateDict after = opt.state_dict();  // all-or-nothing: unchanged by the failed loads
   ASSERT_EQ(after.size(), good.size());
