@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
@@ -45,23 +46,48 @@ void Progress::finish_epoch(const Epoch& e) {
                e.train_loss, e.eval_accuracy, e.seconds);
 }
 
+namespace {
+
+// printf-style formatting of one table cell.
+template <class... Args>
+std::string cell(const char* format, Args... args) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, args...);
+  return buffer;
+}
+
+// A Markdown table whose columns are as wide as their widest cell; rows[0] is the header.
+void print_markdown(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  const auto print_row = [&](const std::vector<std::string>& row) {
+    for (std::size_t c = 0; c < row.size(); ++c)
+      std::printf("| %-*s ", static_cast<int>(widths[c]), row[c].c_str());
+    std::printf("|\n");
+  };
+  print_row(rows.front());
+  for (const std::size_t width : widths) std::printf("|%s", std::string(width + 2, '-').c_str());
+  std::printf("|\n");
+  for (std::size_t r = 1; r < rows.size(); ++r) print_row(rows[r]);
+}
+
+}  // namespace
+
 void print_table(const std::vector<History>& runs, const std::string& eval_name, double target) {
-  std::ostringstream reached_header;
-  reached_header << "epoch to " << std::setprecision(3) << target;
-  std::printf("\nAccuracy on the %s set after each epoch; time is wall time for all epochs.\n", eval_name.c_str());
-  std::printf("| %-9s | %-7s | %-10s | %-9s | %-9s | %-12s | %-8s |\n", "optimizer", "lr", "train loss", "best acc",
-              "final acc", reached_header.str().c_str(), "time (s)");
-  std::printf("|-----------|---------|------------|-----------|-----------|--------------|----------|\n");
+  std::vector<std::vector<std::string>> rows{{"optimizer", "lr", "train loss", "best acc", "final acc",
+                                              cell("epoch to %g", target), "time (s)"}};
   for (const History& run : runs) {
-    const double best = best_accuracy(run);
     int reached = 0;
     for (const Epoch& e : run.epochs)
       if (reached == 0 && e.eval_accuracy >= target) reached = e.epoch;
     const Epoch& last = run.epochs.back();
-    std::printf("| %-9s | %-7g | %-10.4f | %-9.4f | %-9.4f | %-12s | %-8.2f |\n", run.optimizer.c_str(), run.lr,
-                last.train_loss, best, last.eval_accuracy, reached > 0 ? std::to_string(reached).c_str() : "-",
-                last.seconds);
+    rows.push_back({run.optimizer, cell("%g", run.lr), cell("%.4f", last.train_loss), cell("%.4f", best_accuracy(run)),
+                    cell("%.4f", last.eval_accuracy), reached > 0 ? std::to_string(reached) : "-",
+                    cell("%.2f", last.seconds)});
   }
+  std::printf("\nAccuracy on the %s set after each epoch; time is wall time for all epochs.\n", eval_name.c_str());
+  print_markdown(rows);
 }
 
 void write_csv(const std::vector<History>& runs, const fs::path& file) {
