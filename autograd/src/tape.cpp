@@ -18,13 +18,6 @@ namespace {
 std::atomic<std::uint64_t> next_serial_block{1};
 }  // namespace
 
-NoGradGuard::NoGradGuard() : previous_(detail::grad_enabled) { detail::grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { detail::grad_enabled = previous_; }
-DetectAnomalyGuard::DetectAnomalyGuard() : previous_(detail::anomaly_enabled) { detail::anomaly_enabled = true; }
-DetectAnomalyGuard::~DetectAnomalyGuard() { detail::anomaly_enabled = previous_; }
-EnableGradGuard::EnableGradGuard() : previous_(detail::grad_enabled) { detail::grad_enabled = true; }
-EnableGradGuard::~EnableGradGuard() { detail::grad_enabled = previous_; }
-
 void set_tape_limit(std::size_t max_records) {
   if (max_records == 0) throw std::invalid_argument("set_tape_limit: the limit must be at least 1");
   detail::current_tape().limit = max_records;

@@ -1,5 +1,6 @@
 #pragma once
-// Switches for recording: NoGradGuard (nothing is recorded while it lives) and the tape's bound.
+// Switches for recording: NoGradGuard (nothing is recorded while it lives), EnableGradGuard,
+// DetectAnomalyGuard, and the tape's bound.
 
 #include <cstddef>
 
@@ -13,42 +14,40 @@ inline constinit thread_local bool anomaly_enabled = false;
 /// True when ops on tensors that require grad are recorded on this thread's tape.
 [[nodiscard]] inline bool is_grad_enabled() { return detail::grad_enabled; }
 
-/// RAII: records nothing on this thread while alive (for evaluation and parameter updates).
-class NoGradGuard {
+namespace detail {
+// Sets one of this thread's switches above for the guard's lifetime and puts back what it was: the one
+// mechanism behind the guards below, which therefore nest in any order.
+class SwitchGuard {
  public:
-  NoGradGuard();
-  ~NoGradGuard();
-  NoGradGuard(const NoGradGuard&) = delete;
-  NoGradGuard& operator=(const NoGradGuard&) = delete;
+  SwitchGuard(bool& flag, bool value) : flag_(flag), previous_(flag) { flag = value; }
+  ~SwitchGuard() { flag_ = previous_; }
+  SwitchGuard(const SwitchGuard&) = delete;
+  SwitchGuard& operator=(const SwitchGuard&) = delete;
 
  private:
+  bool& flag_;
   bool previous_;
+};
+}  // namespace detail
+
+/// RAII: records nothing on this thread while alive (for evaluation and parameter updates).
+class NoGradGuard : detail::SwitchGuard {
+ public:
+  NoGradGuard() : SwitchGuard(detail::grad_enabled, false) {}
 };
 
 /// RAII: re-enables recording inside a NoGradGuard.
-class EnableGradGuard {
+class EnableGradGuard : detail::SwitchGuard {
  public:
-  EnableGradGuard();
-  ~EnableGradGuard();
-  EnableGradGuard(const EnableGradGuard&) = delete;
-  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
-
- private:
-  bool previous_;
+  EnableGradGuard() : SwitchGuard(detail::grad_enabled, true) {}
 };
 
 /// RAII: while alive, every recorded op's forward output and every gradient its backward produces is
 /// checked for NaN and Inf on this thread, and the first one throws std::runtime_error naming the op and
 /// whether it was forward or backward (PyTorch's detect_anomaly). Slow: for debugging.
-class DetectAnomalyGuard {
+class DetectAnomalyGuard : detail::SwitchGuard {
  public:
-  DetectAnomalyGuard();
-  ~DetectAnomalyGuard();
-  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
-  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
-
- private:
-  bool previous_;
+  DetectAnomalyGuard() : SwitchGuard(detail::anomaly_enabled, true) {}
 };
 
 [[nodiscard]] inline bool is_anomaly_enabled() { return detail::anomaly_enabled; }
