@@ -5,31 +5,13 @@
 
 #include <benchmark/benchmark.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <memory>
-#include <new>
 
 #include "tapegrad/nn.hpp"
 #include "tapegrad/optim/optim.hpp"
 #include "tapegrad/tapegrad.hpp"
+#include "heap_counter.hpp"  // tests/heap_counter.hpp
 #include "workloads.hpp"
-
-namespace {
-
-std::atomic<std::size_t> news{0};
-
-}  // namespace
-
-// Counting every operator new of the benchmark program (tapegrad's caches use aligned_alloc and count
-// their own misses).
-void* operator new(std::size_t size) {
-  news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -71,10 +53,11 @@ void train_step_autograd(benchmark::State& state, const Workload& w) {
     optimizer->step();
   };
   step();  // warm-up: the caches and the optimizer state fill here
-  const std::size_t news_before = news.load();
+  const std::size_t news_before = tapegrad_testing::operator_news.load();
   const std::size_t misses_before = tg::detail::cache_misses();
   for (auto _ : state) step();
-  const double allocs = static_cast<double>(news.load() - news_before + tg::detail::cache_misses() - misses_before);
+  const double allocs = static_cast<double>(tapegrad_testing::operator_news.load() - news_before +
+                                            tg::detail::cache_misses() - misses_before);
   state.counters["allocs"] = benchmark::Counter(allocs, benchmark::Counter::kAvgIterations);
   state.counters["FLOPS"] =
       benchmark::Counter(tg::bench::flops_per_step(w), benchmark::Counter::kIsIterationInvariantRate);

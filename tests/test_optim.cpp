@@ -4,36 +4,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <memory>
-#include <new>
 #include <numbers>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "heap_counter.hpp"
 #include "tapegrad/detail/impl.hpp"
 #include "tapegrad/ops.hpp"
 #include "tapegrad/optim/optim.hpp"
 #include "tapegrad/tensor.hpp"
-
-// Every operator new in this program is counted, to prove that a step does not touch the heap. The
-// deletes are kept out of line so that GCC does not pair an inlined free() with operator new.
-namespace {
-std::atomic<std::size_t> g_heap_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t bytes) {
-  g_heap_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(bytes == 0 ? 1 : bytes)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t /*bytes*/) noexcept { std::free(p); }
 
 namespace {
 
@@ -421,9 +405,10 @@ TEST(Optim, StepsAfterTheFirstDoNotAllocate) {
       bias.set_grad(tg::full({32}, -0.5, dtype));
       const std::unique_ptr<Optimizer> opt = c.make({w, bias});
       opt->step();
-      const std::size_t heap_before = g_heap_allocations.load(), cache_before = tg::detail::cache_misses();
+      const std::size_t heap_before = tapegrad_testing::operator_news.load();
+      const std::size_t cache_before = tg::detail::cache_misses();
       for (int t = 0; t < 3; ++t) opt->step();
-      EXPECT_EQ(g_heap_allocations.load() - heap_before, 0u);
+      EXPECT_EQ(tapegrad_testing::operator_news.load() - heap_before, 0u);
       EXPECT_EQ(tg::detail::cache_misses() - cache_before, 0u);
     }
   }
@@ -635,9 +620,9 @@ TEST(OptimClip, DoesNotAllocate) {
   Tensor w = tg::zeros({128}, tg::kFloat32).requires_grad_();
   w.set_grad(tg::full({128}, 1.0, tg::kFloat32));
   const std::vector<Tensor> params = {w};
-  const std::size_t before = g_heap_allocations.load();
+  const std::size_t before = tapegrad_testing::operator_news.load();
   for (int t = 0; t < 3; ++t) clip_grad_norm(params, 1.0);
-  EXPECT_EQ(g_heap_allocations.load() - before, 0u);
+  EXPECT_EQ(tapegrad_testing::operator_news.load() - before, 0u);
 }
 
 // ---- schedules: PyTorch's closed forms ----
