@@ -2,14 +2,21 @@
 # expression over stdout and stderr), and bad command-line arguments must give a message and a non-zero
 # exit (checked by tests/cli/run_and_check.cmake). An example that is not built is skipped.
 
-# example_case(<example> <regex> [args...]): runs the example with args; passes when the output matches.
+# example_case(<example> <regex> [args...]): runs the example with args; passes when it exits with 0 and
+# its output matches (an example that crashes or leaks after printing its figures fails, under the
+# sanitizers too).
 function(example_case example regex)
   if(NOT TARGET ${example})
     return()
   endif()
-  add_test(NAME example.${example} COMMAND $<TARGET_FILE:${example}> ${ARGN})
-  set_tests_properties(example.${example} PROPERTIES PASS_REGULAR_EXPRESSION "${regex}" TIMEOUT 60
-                       ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+  list(JOIN ARGN "|" args)
+  if(args)
+    set(args "|${args}")
+  endif()
+  add_test(NAME example.${example}
+           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:${example}>${args}" -DEXPECT_EXIT=0 "-DEXPECT=${regex}"
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+  set_tests_properties(example.${example} PROPERTIES TIMEOUT 60 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endfunction()
 
 # example_bad_args(<example> <name> <regex> <args joined with |>): must exit non-zero with a matching message.
@@ -24,6 +31,8 @@ endfunction()
 
 set(_at_least_095 "(0\\.9[5-9][0-9]*|1\\.0+)")
 
+# The seed neuron: its output, and autograd's gradient printed beside the closed form, digit for digit.
+example_case(neuron "sigmoid\\(w \\. x \\+ b\\) = 0\\.9990889488055994\ndy/dw +autograd \\[0\\.0018204423602435681, 0\\.0027306635403653522\\]\n +closed +\\[0\\.0018204423602435681, 0\\.0027306635403653522\\]\ndy/db +autograd 0\\.00091022118012178404\n +closed +0\\.00091022118012178404\n")
 example_case(network_221
   "network\\(\\[2, 3\\]\\) = 0\\.7216325609518421\nmse_loss\\(\\[1, 0, 0, 1\\], \\[0, 0, 0, 0\\]\\) = 0\\.5\n")
 # final loss below 0.01, Emily above 0.9 and female, Frank below 0.1 and male
@@ -32,6 +41,7 @@ example_case(gender
 example_case(happiness "5 of 5 days round to their label")
 example_case(digits "best validation accuracy ${_at_least_095} at epoch")
 example_case(tanh_bce "final accuracy ${_at_least_095}\n")
+example_case(quickstart "validation accuracy after 20 epochs: 0\\.9[0-9]+\n")
 
 example_bad_args(digits unknown_argument "unknown argument '--bogus'.*usage: " "--bogus")
 example_bad_args(digits bad_epochs "--epochs must be at least 1, got 0" "--epochs|0")
