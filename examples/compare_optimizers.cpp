@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "compare/experiment.hpp"
 #include "compare/report.hpp"
@@ -29,8 +30,8 @@ struct Settings {
   int epochs = 0;
   std::int64_t batch = 0;
   std::uint64_t seed = 0;
-  int threads = 1;
-  double target = 0;
+  int threads = tg::num_threads();  // OpenBLAS's own setting (OPENBLAS_NUM_THREADS) unless --threads says
+  std::optional<double> target;     // from the dataset unless --target says
   std::string out = "out/compare";
   bool save_best = false;
 };
@@ -78,7 +79,7 @@ void apply_defaults(Settings& s, const compare::Data& data) {
   if (s.activation.empty()) s.activation = digits ? "sigmoid" : "relu";
   if (s.epochs == 0) s.epochs = digits ? 50 : 10;
   if (s.batch == 0) s.batch = digits ? 64 : 128;
-  if (s.target == 0) s.target = digits ? 0.95 : 0.85;
+  if (!s.target) s.target = digits ? 0.95 : 0.85;
 }
 
 void check_layers(const std::vector<std::int64_t>& layers, const compare::Data& data, const std::string& text) {
@@ -115,14 +116,15 @@ int run(Settings& s) {
         *model, *optimizer, data,
         {.epochs = s.epochs, .batch = s.batch, .seed = s.seed,
          .best_model = s.save_best ? out / (choice.name + "-best.safetensors") : std::filesystem::path()},
-        [&](int epoch, std::int64_t step, std::int64_t steps, double loss) { progress.update(epoch, step, steps, loss); });
-    for (const compare::Epoch& e : history.epochs) progress.finish_epoch(e);
+        {.on_step = [&](int epoch, std::int64_t step, std::int64_t steps,
+                        double loss) { progress.update(epoch, step, steps, loss); },
+         .on_epoch = [&](const compare::Epoch& e) { progress.finish_epoch(e); }});
     history.optimizer = choice.name;
     history.lr = choice.lr;
     runs.push_back(std::move(history));
   }
 
-  compare::print_table(runs, data.eval_name, s.target);
+  compare::print_table(runs, data.eval_name, *s.target);
   compare::write_csv(runs, out / "history.csv");
   compare::plot(out / "history.csv", runs, data.eval_name, s.layers + " " + s.activation + " on " + s.dataset,
                 out / "history");

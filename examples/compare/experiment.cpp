@@ -161,7 +161,7 @@ double best_accuracy(const History& history) {
 }
 
 History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data& data, const RunOptions& options,
-              const StepCallback& on_step) {
+              const Callbacks& callbacks) {
   tg::nn::DataLoader loader(data.train, {.batch_size = options.batch, .shuffle = true, .seed = options.seed});
   History history;
   const auto start = std::chrono::steady_clock::now();
@@ -177,7 +177,7 @@ History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data
       const std::int64_t n = batch.inputs.size(0);
       loss_sum += loss.item() * static_cast<double>(n);
       samples += n;
-      if (on_step) on_step(epoch, ++step, loader.size(), loss_sum / static_cast<double>(samples));
+      if (callbacks.on_step) callbacks.on_step(epoch, ++step, loader.size(), loss_sum / static_cast<double>(samples));
     }
     const Evaluation eval = evaluate(model, data.eval);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
@@ -187,6 +187,7 @@ History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data
       tg::nn::save(model, options.best_model,
                    {{"seed", std::to_string(options.seed)}, {"epoch", std::to_string(epoch)},
                     {"accuracy", std::to_string(eval.accuracy)}, {"optimizer", optimizer.name()}});
+    if (callbacks.on_epoch) callbacks.on_epoch(history.epochs.back());
   }
   return history;
 }

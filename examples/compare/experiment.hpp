@@ -66,13 +66,18 @@ struct RunOptions {
   std::filesystem::path best_model;
 };
 
-/// Called after every training step with (epoch, step, steps per epoch, running loss).
-using StepCallback = std::function<void(int, std::int64_t, std::int64_t, double)>;
+/// What train() reports while it runs; either may be empty.
+struct Callbacks {
+  /// After every training step: (epoch, step, steps per epoch, running loss of the epoch).
+  std::function<void(int, std::int64_t, std::int64_t, double)> on_step;
+  /// After every epoch's evaluation, with that epoch's record.
+  std::function<void(const Epoch&)> on_epoch;
+};
 
 /// Trains model with optimizer for options.epochs epochs on data.train (batches from a loader seeded with
 /// options.seed, the same for every optimizer) and evaluates on data.eval after each epoch.
 [[nodiscard]] History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data& data,
-                            const RunOptions& options, const StepCallback& on_step);
+                            const RunOptions& options, const Callbacks& callbacks);
 
 /// The best evaluation accuracy over the epochs so far (0 before the first).
 [[nodiscard]] double best_accuracy(const History& history);
