@@ -156,6 +156,21 @@ TEST(Linalg, LinearBiasGradientSumsOverRows) {
   expect_values(w.grad(), {3, 2}, {5, 5, 7, 7, 9, 9});  // column sums of x, repeated per output
 }
 
+// An empty batch: no output rows, and gradients of zero (the bias gradient once read a row that was not
+// there). The width is larger than one vector so that a stray read would show under ASan.
+TEST(Linalg, LinearOnAnEmptyBatchGivesZeroGradients) {
+  for (const Dtype dtype : {kFloat32, kFloat64}) {
+    const Tensor x = zeros({0, 3}, dtype);
+    const Tensor w = full({3, 40}, 0.5, dtype).requires_grad_();
+    const Tensor bias = full({40}, 1.0, dtype).requires_grad_();
+    const Tensor y = linear(x, w, bias);
+    EXPECT_EQ(y.shape(), Shape({0, 40}));
+    y.sum().backward();
+    expect_values(bias.grad().to(kFloat64), {40}, std::vector<double>(40, 0.0));
+    expect_values(w.grad().to(kFloat64), {3, 40}, std::vector<double>(120, 0.0));
+  }
+}
+
 TEST(Linalg, GradcheckLinear) {
   const Tensor x = random_leaf({4, 3}, 12);
   const Tensor w = random_leaf({3, 2}, 13);

@@ -108,8 +108,8 @@ Tensor column_sums(const Tensor& dy) {
   visit_dtype(dy.dtype(), [&]<class T>() {
     const T* g = dy.data<T>();
     T* out = db.data<T>();
-    std::copy(g, g + o, out);
-    for (std::int64_t i = 1; i < n; ++i)
+    std::fill(out, out + o, T(0));  // zeros for an empty batch (n = 0)
+    for (std::int64_t i = 0; i < n; ++i)
       for (std::int64_t j = 0; j < o; ++j) out[j] += g[i * o + j];
   });
   return db;
