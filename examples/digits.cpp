@@ -8,6 +8,7 @@
 //      build/examples/digits --load FILE   evaluates a saved model (e.g. compare_optimizers --save-best)
 //      on the validation split of the seed recorded in the file, without training.
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -62,8 +63,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
     return 1;
   }
-  if (saved.contains("seed")) seed = std::stoll(saved.at("seed"));  // the split the model was trained on
-  const auto useed = static_cast<std::uint64_t>(seed);
+  auto useed = static_cast<std::uint64_t>(seed);
+  if (saved.contains("seed")) {  // the split the model was trained on (compare_optimizers seeds are 64-bit)
+    const std::string& text = saved.at("seed");
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), useed);
+    if (error != std::errc() || end != text.data() + text.size()) {
+      std::fprintf(stderr, "%s: %s: metadata 'seed' is '%s', not a whole number below 2^64\n", argv[0],
+                   load_file.c_str(), text.c_str());
+      return 1;
+    }
+  }
   const tg::nn::Split sets = tg::nn::split(digits, 0.1, useed);
   tg::nn::DataLoader loader(sets.train, {.batch_size = 64, .shuffle = true, .seed = useed});
   std::printf("digits: %lld training and %lld validation images, seed %llu\n",

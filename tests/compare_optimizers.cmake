@@ -54,4 +54,10 @@ if(TARGET digits)
                    -DEXPECT_EXIT=0 "-DEXPECT=seed 0\n.*loaded .*adam-best.safetensors: validation accuracy 0\\.[0-9]+"
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
   set_tests_properties(Examples.DigitsLoadsASavedModel PROPERTIES FIXTURES_REQUIRED saved_model)
+  add_test(NAME Examples.DigitsRejectsASavedSeedOutOfRange
+           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:digits>|--load|${_bad}/seed_too_large.safetensors"
+                   -DEXPECT_EXIT=nonzero
+                   "-DEXPECT=seed_too_large\\.safetensors: metadata 'seed' is '18446744073709551616', not a whole number"
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+  set_tests_properties(Examples.DigitsRejectsASavedSeedOutOfRange PROPERTIES FIXTURES_REQUIRED bad_inputs)
 endif()

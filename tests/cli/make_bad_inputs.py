@@ -2,9 +2,10 @@
 """Writes the malformed data files that tests/compare_optimizers.cmake feeds to compare_optimizers.
 
 Usage: make_bad_inputs.py OUTPUT_DIR
-Each case is a CSV file or a folder of MNIST-format files with exactly one thing wrong.
+Each case is a CSV file, a folder of MNIST-format files or a safetensors file with exactly one thing wrong.
 """
 import gzip
+import json
 import os
 import struct
 import sys
@@ -28,6 +29,13 @@ def mnist_folder(root, name, images, labels):
             f.write(labels)
 
 
+def safetensors_with_metadata(path, metadata):
+    """A safetensors file with no tensors, only the given __metadata__."""
+    header = json.dumps({"__metadata__": metadata}).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -41,6 +49,7 @@ def main():
     mnist_folder(out, "count_mismatch", idx_images(20), idx_labels(labels[:19]))
     mnist_folder(out, "truncated", idx_images(20)[:-7], idx_labels(labels))
     mnist_folder(out, "label_range", idx_images(20), idx_labels(labels[:19] + [12]))
+    safetensors_with_metadata(os.path.join(out, "seed_too_large.safetensors"), {"seed": str(2**64)})
 
 
 if __name__ == "__main__":
