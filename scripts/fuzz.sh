@@ -16,6 +16,18 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 
+# The targets are the fuzz/fuzz_*.cpp sources; a name asked for that is not one of them is an error, not
+# a run that fuzzes nothing.
+targets=()
+for source in fuzz/fuzz_*.cpp; do targets+=("$(basename "$source" .cpp)"); done
+for target in "${only[@]}"; do
+  if [[ " ${targets[*]} " != *" $target "* ]]; then
+    echo "fuzz.sh: no fuzz target '$target' (there are: ${targets[*]})" >&2
+    exit 2
+  fi
+done
+((${#only[@]})) || only=("${targets[@]}")
+
 source scripts/packages.sh
 require_packages fuzz.sh clang libclang-rt-14-dev
 
@@ -27,10 +39,8 @@ cmake --build "$build_dir" -j2
 
 export ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=()
-for bin in "$build_dir"/fuzz/fuzz_*; do
-  [[ -x "$bin" && -f "$bin" ]] || continue
-  target=$(basename "$bin")
-  if ((${#only[@]})) && [[ " ${only[*]} " != *" $target "* ]]; then continue; fi
+for target in "${only[@]}"; do
+  bin="$build_dir/fuzz/$target"
   corpus="$build_dir/corpus/$target"      # new inputs go here; the committed seeds stay as they are
   artifacts="$build_dir/artifacts/$target"
   log="$build_dir/$target.log"
