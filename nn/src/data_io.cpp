@@ -77,16 +77,23 @@ std::string format_number(double value) {
 }
 
 std::string label_problem(double label, int num_classes) {
+  // Checked before any text is made: this runs once per label of every file read.
+  const char* problem = nullptr;
+  if (label != std::floor(label))
+    problem = " is not a whole number";
+  else if (label < 0)
+    problem = " is negative";
+  else if (label >= INT_MAX)
+    problem = " is too large for a class index";
+  else if (num_classes <= 0 || label < num_classes)
+    return "";
   std::ostringstream text;
   text << "label " << label;
-  if (label != std::floor(label)) return text.str() + " is not a whole number";
-  if (label < 0) return text.str() + " is negative";
-  if (label >= INT_MAX) return text.str() + " is too large for a class index";
-  if (num_classes > 0 && label >= num_classes) {
+  if (problem != nullptr)
+    text << problem;
+  else
     text << " is out of range for " << num_classes << " classes (0.." << num_classes - 1 << ")";
-    return text.str();
-  }
-  return "";
+  return text.str();
 }
 
 void check_divisor(std::string_view op, double divisor) {

@@ -49,7 +49,7 @@ DataLoader::Iterator DataLoader::begin() {
 std::int64_t DataLoader::size() const {
   const std::int64_t n = data_.size();
   const std::int64_t b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  return options_.drop_last ? n / b : n / b + (n % b != 0);  // not (n + b - 1) / b: it overflows for huge b
 }
 
 const Batch& DataLoader::load(std::int64_t batch_index) {
