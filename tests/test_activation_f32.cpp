@@ -46,8 +46,9 @@ TEST(SigmoidFloat32, WithinFourUlpOfTheFloat64ResultRoundedToFloat) {
 }
 
 TEST(SigmoidFloat32, LimitsAndNaN) {
+  const double inf = std::numeric_limits<double>::infinity();
   const tg::Tensor y = tg::sigmoid(
-      tg::tensor({-1e30, -200, 0, 200, 1e30, std::numeric_limits<double>::quiet_NaN(), -95}, tg::kFloat32));
+      tg::tensor({-1e30, -200, 0, 200, 1e30, std::numeric_limits<double>::quiet_NaN(), -95, -inf, inf}, tg::kFloat32));
   EXPECT_EQ(y.at({0}), 0.0);
   EXPECT_EQ(y.at({1}), 0.0);
   EXPECT_NEAR(y.at({6}), std::exp(-95.0), 1e-45);  // a denormal, not the 6e-39 of a clamped e^88
@@ -55,6 +56,8 @@ TEST(SigmoidFloat32, LimitsAndNaN) {
   EXPECT_EQ(y.at({3}), 1.0);
   EXPECT_EQ(y.at({4}), 1.0);
   EXPECT_TRUE(std::isnan(y.at({5})));
+  EXPECT_EQ(y.at({7}), 0.0);
+  EXPECT_EQ(y.at({8}), 1.0);
 }
 
 // Both sides of the switch from the series to (1 - e)/(1 + e) at |x| = 0.625, finely, then the rest.
