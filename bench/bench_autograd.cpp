@@ -1,7 +1,8 @@
 // train_step/autograd/<workload>: one training step (zero_grad, forward, loss, backward, optimizer
 // update) of tapegrad's nn modules, losses and optimizers on the workloads of workloads.hpp.
-// Counters: FLOPS (rate), and heap allocations per step in steady state: `allocs` counts operator new
-// and tapegrad's own cache misses together, measured over the timed loop after one warm-up step.
+// Counters: FLOPS (rate), and heap allocations per step in steady state: `allocs` adds operator new
+// calls and tapegrad's cache misses over the timed loop after one warm-up step (an upper bound: a
+// tensor-body miss is in both; 0 means no heap at all).
 
 #include <benchmark/benchmark.h>
 

@@ -1,8 +1,9 @@
 #pragma once
 // Counts every operator new of the program, to prove that a training or optimizer step does not touch the
 // heap. Include it in exactly one source file of a program (tests/test_optim.cpp, bench/bench_autograd.cpp):
-// it replaces the global operator new and delete. tapegrad's own caches take memory with aligned_alloc
-// and count their misses themselves (tg::detail::cache_misses()); callers check both.
+// it replaces the global operator new and delete. tapegrad's caches count their own misses
+// (tg::detail::cache_misses()): a storage miss takes memory with aligned_alloc, which only that count
+// sees; a tensor-body miss also calls operator new, which both see. Callers check both.
 
 #include <atomic>
 #include <cstddef>
