@@ -73,8 +73,13 @@ void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, cons
 
 std::string operand(const Tensor& t, bool transposed) { return t.shape().str() + (transposed ? "^T" : ""); }
 
-// The product's (M, N, K) after checking that a and b are 2-d matrices with matching inner dimensions.
-void check_matmul(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb) {
+// The sizes of y = op(a) @ op(b): y is [m, n] and the inner dimension is k.
+struct GemmSizes {
+  std::int64_t m, n, k;
+};
+
+// The product's sizes, after checking that a and b are 2-d matrices with matching inner dimensions.
+GemmSizes check_matmul(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb) {
   detail::check_defined(a, op);
   detail::check_defined(b, op);
   if (a.dim() != 2 || b.dim() != 2)
@@ -86,15 +91,14 @@ void check_matmul(const char* op, const Tensor& a, const Tensor& b, bool ta, boo
   if (ka != kb)
     throw std::invalid_argument(std::string(op) + ": inner dimensions differ: " + operand(a, ta) + " x " +
                                 operand(b, tb));
+  return {ta ? a.shape()[1] : a.shape()[0], tb ? b.shape()[0] : b.shape()[1], ka};
 }
 
 // y = op(a) @ op(b) (+ bias rows already in y when accumulate is set).
-void gemm_into(Tensor& y, const Tensor& a, const Tensor& b, bool ta, bool tb, bool accumulate) {
-  const std::int64_t m = ta ? a.shape()[1] : a.shape()[0];
-  const std::int64_t k = ta ? a.shape()[0] : a.shape()[1];
-  const std::int64_t n = tb ? b.shape()[0] : b.shape()[1];
+void gemm_into(Tensor& y, const Tensor& a, const Tensor& b, bool ta, bool tb, const GemmSizes& size,
+               bool accumulate) {
   visit_dtype(a.dtype(), [&]<class T>() {
-    gemm<T>(ta, tb, m, n, k, a.data<T>(), b.data<T>(), accumulate ? T(1) : T(0), y.data<T>());
+    gemm<T>(ta, tb, size.m, size.n, size.k, a.data<T>(), b.data<T>(), accumulate ? T(1) : T(0), y.data<T>());
   });
 }
 
@@ -125,11 +129,9 @@ void set_num_threads(int threads) {
 int num_threads() { return openblas_get_num_threads(); }
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
-  check_matmul("matmul", a, b, transpose_a, transpose_b);
-  const std::int64_t m = transpose_a ? a.shape()[1] : a.shape()[0];
-  const std::int64_t n = transpose_b ? b.shape()[0] : b.shape()[1];
-  Tensor y = empty(Shape{m, n}, a.dtype());
-  gemm_into(y, a, b, transpose_a, transpose_b, false);
+  const GemmSizes size = check_matmul("matmul", a, b, transpose_a, transpose_b);
+  Tensor y = empty(Shape{size.m, size.n}, a.dtype());
+  gemm_into(y, a, b, transpose_a, transpose_b, size, false);
   if (needs_grad(a, b))
     record("matmul", y, [a, b, transpose_a, transpose_b](const Tensor& dy, const Tensor&) {
       // y = A @ B with A = op(a), B = op(b): dA = dy @ B^T, dB = A^T @ dy; then undo op on each.
@@ -144,9 +146,9 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
 Tensor matmul(const Tensor& a, const Tensor& b) { return matmul(a, b, false, false); }
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
-  check_matmul("linear", x, w, false, false);
-  const std::int64_t n = x.shape()[0];
-  const std::int64_t o = w.shape()[1];
+  const GemmSizes size = check_matmul("linear", x, w, false, false);
+  const std::int64_t n = size.m;
+  const std::int64_t o = size.n;
   Tensor y = empty(Shape{n, o}, x.dtype());
   if (bias.defined()) {
     detail::check_same_dtype(x, bias, "linear");
@@ -160,7 +162,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
       for (std::int64_t i = 0; i < n; ++i) std::copy(pb, pb + o, py + i * o);
     });
   }
-  gemm_into(y, x, w, false, false, bias.defined());
+  gemm_into(y, x, w, false, false, size, bias.defined());
   if (needs_grad(x, w) || (bias.defined() && needs_grad(bias)))
     record("linear", y, [x, w, bias](const Tensor& dy, const Tensor&) {
       // y = x @ w + b, x:[N,D] w:[D,O] b:[O]: dx = dy @ wT, dw = xT @ dy, db = sum of dy over rows

@@ -111,8 +111,8 @@ Around around(const Shape& shape, int d) {
   return a;
 }
 
-// Copies rows [0, count) of src's (outer, count, inner) layout to rows [at, at+count) of dst's
-// (outer, dst_extent, inner) layout, or the other way round when `into_src` is false.
+// Copies rows [src_at, src_at + count) of src's (outer, src_extent, inner) layout to rows
+// [dst_at, dst_at + count) of dst's (outer, dst_extent, inner) layout.
 void copy_block(const Tensor& src, std::int64_t src_extent, std::int64_t src_at, Tensor& dst,
                 std::int64_t dst_extent, std::int64_t dst_at, std::int64_t count, const Around& a) {
   const std::size_t elem = dtype_size(src.dtype());

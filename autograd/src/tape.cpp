@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cmath>
 #include <new>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 

@@ -35,10 +35,6 @@ class BackwardFn {
   static constexpr std::size_t kInline = 96;
 
   BackwardFn() = default;
-  template <class F>
-  explicit BackwardFn(F&& fn) {
-    emplace(std::forward<F>(fn));
-  }
   /// Stores fn (this must be empty).
   template <class F>
   void emplace(F&& fn) {
@@ -129,8 +125,8 @@ class Tape {
   std::vector<Record> records_;  // capacity is kept from one step to the next
   std::size_t live_ = 0;
   std::size_t collect_at_ = 4096;  // records_.size() at which collect() runs next
-  std::uint64_t next_serial_;
-  const char* sweeping_ = nullptr;  // the op whose backward is running, for anomaly messages  // serials of different tapes never meet: see the constructor
+  std::uint64_t next_serial_;       // serials of different tapes never meet: see the constructor
+  const char* sweeping_ = nullptr;  // the op whose backward is running, for anomaly messages
 };
 
 /// This thread's tape.
