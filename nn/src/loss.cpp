@@ -1,6 +1,7 @@
-// Losses. Most are composed from tapegrad's ops and need no backward of their own. Two are recorded
-// directly: cross_entropy at class indices (log-softmax and NLL fused, for stability and speed) and the
-// clamped log inside binary_cross_entropy (so that p = 0 or 1 gives a finite loss and gradient).
+// Losses. Most are composed from tapegrad's ops and need no backward of their own. Three are recorded
+// directly: cross_entropy at class indices (log-softmax and NLL fused, for stability and speed), the
+// clamped log inside binary_cross_entropy (so that p = 0 or 1 gives a finite loss and gradient), and
+// mse_loss with mean or sum reduction (one record instead of four: per-op cost on tiny networks).
 
 #include "tapegrad/nn/loss.hpp"
 

@@ -1,6 +1,6 @@
 // Learning-rate schedules, using the closed forms of torch.optim.lr_scheduler (_get_closed_form_lr,
-// PyTorch 1.13) rather than the recursive get_lr(): the closed form depends on the epoch alone, so a
-// restored schedule gives the same rates, and rounding does not accumulate over epochs.
+// PyTorch 1.13) rather than the recursive get_lr(): the closed form depends on the epoch alone, so
+// rounding does not accumulate over epochs.
 
 #include "tapegrad/optim/schedule.hpp"
 
