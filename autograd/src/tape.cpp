@@ -175,6 +175,15 @@ void accumulate_into(Tensor& slot, Tensor dx) {
   }
 }
 
+// Adds dx to the gradient t keeps in its .grad (a leaf's, or a non-leaf's that retains its gradient).
+void accumulate_into_grad(TensorImpl* t, Tensor dx) {
+  Tensor slot(t->grad);  // adopt, then hand back below
+  t->grad = nullptr;
+  accumulate_into(slot, std::move(dx));
+  t->grad = slot.impl();
+  impl_retain(t->grad);
+}
+
 }  // namespace
 
 void Tape::accumulate(const Tensor& x, Tensor dx) {
@@ -185,11 +194,7 @@ void Tape::accumulate(const Tensor& x, Tensor dx) {
                            std::string(dtype_name(dx.dtype())) + " was sent to a tensor of shape " + b->shape.str() +
                            " " + std::string(dtype_name(b->dtype)));
   if (b->record_serial == 0) {
-    Tensor slot(b->grad);  // adopt, then hand back below
-    b->grad = nullptr;
-    accumulate_into(slot, std::move(dx));
-    b->grad = slot.impl();
-    impl_retain(b->grad);
+    accumulate_into_grad(b, std::move(dx));
     return;
   }
   if (!holds(b))
@@ -235,13 +240,7 @@ void Tape::backward(const Tensor& root, const Tensor& grad_output, bool retain_g
       if (r.out == nullptr || !r.grad.defined()) continue;
       Tensor dy = std::move(r.grad);
       r.grad = Tensor();
-      if (r.out->retains_grad) {
-        Tensor slot(r.out->grad);
-        r.out->grad = nullptr;
-        accumulate_into(slot, dy.detach().clone());
-        r.out->grad = slot.impl();
-        impl_retain(r.out->grad);
-      }
+      if (r.out->retains_grad) accumulate_into_grad(r.out, dy);  // a copy of dy's handle: stored as a clone
       const Borrowed y(r.out);  // the record keeps it alive
       sweeping_ = r.op;
       if (r.backward) r.backward(dy, y.get());  // empty only if storing the closure threw
