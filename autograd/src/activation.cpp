@@ -175,31 +175,27 @@ namespace {
 // Softmax or log-softmax along dimension d, viewing x as (outer, extent, inner); the row maximum is
 // subtracted first so that exp never overflows.
 Tensor softmax_forward(const Tensor& x, int d, bool log) {
-  std::int64_t outer = 1;
-  std::int64_t inner = 1;
-  for (int i = 0; i < d; ++i) outer *= x.shape()[i];
-  for (int i = d + 1; i < x.dim(); ++i) inner *= x.shape()[i];
-  const std::int64_t extent = x.shape()[d];
+  const detail::Around a = detail::around(x.shape(), d);
   Tensor y = empty(x.shape(), x.dtype());
   visit_dtype(x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    for (std::int64_t o = 0; o < outer; ++o)
-      for (std::int64_t i = 0; i < inner; ++i) {
-        const std::int64_t base = o * extent * inner + i;
+    for (std::int64_t o = 0; o < a.outer; ++o)
+      for (std::int64_t i = 0; i < a.inner; ++i) {
+        const std::int64_t base = o * a.extent * a.inner + i;
         T m = -std::numeric_limits<T>::infinity();
-        for (std::int64_t k = 0; k < extent; ++k) m = std::max(m, px[base + k * inner]);
+        for (std::int64_t k = 0; k < a.extent; ++k) m = std::max(m, px[base + k * a.inner]);
         if (!std::isfinite(m)) m = 0;  // all -inf (or +inf) rows: leave the arithmetic to produce nan/0
         T total = 0;
-        for (std::int64_t k = 0; k < extent; ++k) {
-          const T e = std::exp(px[base + k * inner] - m);
-          py[base + k * inner] = e;
+        for (std::int64_t k = 0; k < a.extent; ++k) {
+          const T e = std::exp(px[base + k * a.inner] - m);
+          py[base + k * a.inner] = e;
           total += e;
         }
         const T log_total = std::log(total);
-        for (std::int64_t k = 0; k < extent; ++k) {
-          T& v = py[base + k * inner];
-          v = log ? px[base + k * inner] - m - log_total : v / total;
+        for (std::int64_t k = 0; k < a.extent; ++k) {
+          T& v = py[base + k * a.inner];
+          v = log ? px[base + k * a.inner] - m - log_total : v / total;
         }
       }
   });

@@ -53,6 +53,22 @@ template <class F>
   return z;
 }
 
+/// A shape viewed as (outer, extent, inner) around dimension d: the layout that ops along one dimension
+/// (slice, cat, softmax, argmax) walk.
+struct Around {
+  std::int64_t outer = 1;
+  std::int64_t extent = 1;
+  std::int64_t inner = 1;
+};
+
+[[nodiscard]] inline Around around(const Shape& shape, int d) {
+  Around a;
+  for (int i = 0; i < d; ++i) a.outer *= shape[i];
+  a.extent = shape[d];
+  for (int i = d + 1; i < shape.size(); ++i) a.inner *= shape[i];
+  return a;
+}
+
 /// Strides of `shape` as seen from a broadcast `out` shape: 0 along dimensions it is repeated over.
 void broadcast_strides(const Shape& shape, const Shape& out, std::int64_t* strides);
 

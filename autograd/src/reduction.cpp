@@ -166,23 +166,20 @@ Tensor max(const Tensor& x, std::initializer_list<int> dims, bool keepdim) {
 Tensor argmax(const Tensor& x, int dim, bool keepdim) {
   detail::check_defined(x, "argmax");
   const int d = detail::normalize_dim(dim, x.dim(), "argmax");
-  const std::int64_t extent = x.shape()[d];
-  if (extent == 0) throw std::invalid_argument("argmax: dimension " + std::to_string(dim) + " is empty");
-  std::int64_t inner = 1;
-  for (int i = d + 1; i < x.dim(); ++i) inner *= x.shape()[i];
-  const std::int64_t outer = x.numel() / (extent * inner);
+  const detail::Around a = detail::around(x.shape(), d);
+  if (a.extent == 0) throw std::invalid_argument("argmax: dimension " + std::to_string(dim) + " is empty");
   const Reduction r = plan(x.shape(), std::span<const int>(&d, 1), keepdim, "argmax");
   Tensor y = empty(r.out, x.dtype());
   visit_dtype(x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    for (std::int64_t o = 0; o < outer; ++o)
-      for (std::int64_t i = 0; i < inner; ++i) {
-        const T* slice = px + o * extent * inner + i;
+    for (std::int64_t o = 0; o < a.outer; ++o)
+      for (std::int64_t i = 0; i < a.inner; ++i) {
+        const T* slice = px + o * a.extent * a.inner + i;
         std::int64_t best = 0;
-        for (std::int64_t k = 1; k < extent; ++k)
-          if (slice[k * inner] > slice[best * inner]) best = k;
-        py[o * inner + i] = static_cast<T>(best);
+        for (std::int64_t k = 1; k < a.extent; ++k)
+          if (slice[k * a.inner] > slice[best * a.inner]) best = k;
+        py[o * a.inner + i] = static_cast<T>(best);
       }
   });
   return y;

@@ -14,6 +14,8 @@
 namespace tg {
 
 using detail::accumulate_grad;
+using detail::Around;
+using detail::around;
 using detail::needs_grad;
 using detail::record;
 
@@ -95,21 +97,6 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
 }
 
 namespace {
-
-// x viewed as (outer, extent, inner) around dimension d.
-struct Around {
-  std::int64_t outer = 1;
-  std::int64_t extent = 1;
-  std::int64_t inner = 1;
-};
-
-Around around(const Shape& shape, int d) {
-  Around a;
-  for (int i = 0; i < d; ++i) a.outer *= shape[i];
-  a.extent = shape[d];
-  for (int i = d + 1; i < shape.size(); ++i) a.inner *= shape[i];
-  return a;
-}
 
 // Copies rows [src_at, src_at + count) of src's (outer, src_extent, inner) layout to rows
 // [dst_at, dst_at + count) of dst's (outer, dst_extent, inner) layout.
