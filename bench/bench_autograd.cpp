@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <string>
 
 #include "tapegrad/nn.hpp"
 #include "tapegrad/optim/optim.hpp"

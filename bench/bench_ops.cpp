@@ -13,7 +13,8 @@ namespace {
 
 constexpr int kChain = 16;
 
-using UnaryOp = tg::Tensor (*)(const tg::Tensor&, const tg::Tensor&);
+// An op of the chain: y -> op(y, w); the unary ones ignore w.
+using ChainOp = tg::Tensor (*)(const tg::Tensor&, const tg::Tensor&);
 
 tg::Tensor op_mul(const tg::Tensor& x, const tg::Tensor& w) { return x * w; }
 tg::Tensor op_add(const tg::Tensor& x, const tg::Tensor& w) { return x + w; }
@@ -25,7 +26,7 @@ void per_op_counter(benchmark::State& state) {
       benchmark::Counter(kChain * 1e-9, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
-void forward_only(benchmark::State& state, UnaryOp op) {
+void forward_only(benchmark::State& state, ChainOp op) {
   tg::Generator gen(1);
   const tg::Tensor x = tg::rand({state.range(0)}, gen, tg::kFloat32, 0.1, 0.9);
   const tg::Tensor w = tg::rand({state.range(0)}, gen, tg::kFloat32, 0.9, 1.1);
@@ -37,7 +38,7 @@ void forward_only(benchmark::State& state, UnaryOp op) {
   per_op_counter(state);
 }
 
-void record_backward(benchmark::State& state, UnaryOp op) {
+void record_backward(benchmark::State& state, ChainOp op) {
   tg::Generator gen(1);
   tg::Tensor x = tg::rand({state.range(0)}, gen, tg::kFloat32, 0.1, 0.9).requires_grad_();
   const tg::Tensor w = tg::rand({state.range(0)}, gen, tg::kFloat32, 0.9, 1.1);

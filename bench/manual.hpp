@@ -56,7 +56,6 @@ class Net {
   /// Returns the loss before the update.
   float train_step(const Batch& batch);
 
-  [[nodiscard]] const Workload& workload() const { return w_; }
   /// Layer l's weight (in, out) and bias (out).
   [[nodiscard]] std::span<float> weight(int l);
   [[nodiscard]] std::span<float> bias(int l);

@@ -8,8 +8,6 @@
 #include <cstdint>
 #include <random>
 #include <span>
-#include <stdexcept>
-#include <string>
 #include <string_view>
 #include <vector>
 
@@ -50,14 +48,6 @@ inline constexpr std::array<Workload, 4> kWorkloads{{
     {"fashion", kFashionSizes, 128, Activation::kRelu, Loss::kSoftmaxCrossEntropy, Optimizer::kAdam, 1e-3f},
     {"wide", kWideSizes, 256, Activation::kRelu, Loss::kSoftmaxCrossEntropy, Optimizer::kSgd, 0.01f},
 }};
-
-/// The workload called name; throws std::invalid_argument listing the known names otherwise.
-[[nodiscard]] inline const Workload& workload(std::string_view name) {
-  for (const Workload& w : kWorkloads)
-    if (w.name == name) return w;
-  throw std::invalid_argument("workload: unknown name '" + std::string(name) +
-                              "'; expected one of zhou, digits, fashion, wide");
-}
 
 /// FLOPs of one training step: per layer 2*B*in*out forward, as many for the weight gradient, and as many
 /// again for the input gradient of every layer but the first (elementwise work is not counted).
