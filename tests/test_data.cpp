@@ -1,6 +1,7 @@
 // Data loading: the CSV and IDX readers (real files and generated fixtures, plain and gzip), their error
 // messages, the seeded split, scaling, and the DataLoader.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -33,14 +34,12 @@ using testing_support::message_of;
 
 const fs::path kDigits = fs::path(TAPEGRAD_SOURCE_DIR) / "data" / "digits.csv.gz";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 
 #define EXPECT_ERROR(E, statement, ...)                                               \
   do {                                                                                \
     const std::string message_ = message_of<E>([&] { (void)(statement); });           \
     for (const std::string& part_ : std::vector<std::string>{__VA_ARGS__})            \
-      EXPECT_PRED2(contains, message_, part_);                                        \
+      EXPECT_THAT(message_, testing::HasSubstr(part_));                                  \
   } while (false)
 
 std::string read_gz(const fs::path& file) {

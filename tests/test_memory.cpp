@@ -17,6 +17,7 @@
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/optim/sgd.hpp"
 #include "tapegrad/tapegrad.hpp"
+#include "testing.hpp"
 
 using tg::Tensor;
 
@@ -62,18 +63,6 @@ std::shared_ptr<tg::nn::Sequential> digits_network(tg::Generator& gen) {
       std::make_shared<tg::nn::Linear>(128, 128, gen), std::make_shared<tg::nn::Sigmoid>(),
       std::make_shared<tg::nn::Linear>(128, 10, gen));
 }
-
-// Sets this thread's tape limit for the lifetime of the object, then restores the previous one.
-class ScopedTapeLimit {
- public:
-  explicit ScopedTapeLimit(std::size_t limit) : previous_(tg::tape_limit()) { tg::set_tape_limit(limit); }
-  ~ScopedTapeLimit() { tg::set_tape_limit(previous_); }
-  ScopedTapeLimit(const ScopedTapeLimit&) = delete;
-  ScopedTapeLimit& operator=(const ScopedTapeLimit&) = delete;
-
- private:
-  std::size_t previous_;
-};
 
 }  // namespace
 
@@ -141,7 +130,7 @@ TEST(Memory, KeepingResultsWithRecordingOnFailsAndNamesNoGradGuard) {
   const Tensor inputs = tg::rand({8, 64}, gen);
   const Tensor labels = tg::tensor({0, 1, 2, 3, 4, 5, 6, 7}, {8});
   {
-    const ScopedTapeLimit limit(1000);
+    const testing_support::ScopedTapeLimit limit(1000);
     Tensor total = tg::scalar_tensor(0.0);
     std::string message;
     int passes = 0;

@@ -70,8 +70,7 @@ TEST(Misuse, BadOptimizerOptions) {
 }
 
 TEST(Misuse, RecordingWithoutEverCallingBackward) {
-  const std::size_t limit = tg::tape_limit();
-  tg::set_tape_limit(100);
+  const testing_support::ScopedTapeLimit limit(100);
   EXPECT_EQ(message_of<std::logic_error>([] {
               const tg::Tensor x = tg::ones({1}).requires_grad_();
               tg::Tensor total = tg::zeros({1});
@@ -80,7 +79,6 @@ TEST(Misuse, RecordingWithoutEverCallingBackward) {
             "mul: the tape already holds 100 records and no backward() has released them. Run evaluation under "
             "tg::NoGradGuard, or call backward() each step; raise the bound with tg::set_tape_limit() if the model "
             "really needs more ops per step");
-  tg::set_tape_limit(limit);
 }
 
 }  // namespace

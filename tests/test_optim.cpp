@@ -18,11 +18,13 @@
 #include "tapegrad/ops.hpp"
 #include "tapegrad/optim/optim.hpp"
 #include "tapegrad/tensor.hpp"
+#include "testing.hpp"
 
 namespace {
 
 using namespace tg::optim;  // NOLINT: the tests read like user code
 using testing::HasSubstr;
+using testing_support::message_of;
 using tg::Tensor;
 
 Tensor param(std::initializer_list<double> values, tg::Dtype dtype = tg::kFloat64) {
@@ -48,16 +50,8 @@ std::pair<double, double> two_steps(Optimizer& opt, double g1, double g2) {
   return {theta1, p.item()};
 }
 
-template <class Fn>
-std::string invalid_argument_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no std::invalid_argument was thrown";
-  return "";
-}
+// The message of the std::invalid_argument that fn throws.
+std::string invalid_argument_of(const std::function<void()>& fn) { return message_of<std::invalid_argument>(fn); }
 
 // ---- hand-computed first and second steps: θ0 = 1.5, g1 = 0.5, g2 = -0.25 ----
 

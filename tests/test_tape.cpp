@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "autograd_testing.hpp"
+#include "testing.hpp"
 #include "tapegrad/detail/impl.hpp"
 #include "tapegrad/detail/tape.hpp"
 
@@ -16,17 +17,7 @@ namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 
-// Sets this thread's tape limit for the lifetime of the object, then restores the previous one.
-class ScopedTapeLimit {
- public:
-  explicit ScopedTapeLimit(std::size_t limit) : previous_(tape_limit()) { set_tape_limit(limit); }
-  ~ScopedTapeLimit() { set_tape_limit(previous_); }
-  ScopedTapeLimit(const ScopedTapeLimit&) = delete;
-  ScopedTapeLimit& operator=(const ScopedTapeLimit&) = delete;
-
- private:
-  std::size_t previous_;
-};
+using testing_support::ScopedTapeLimit;
 
 // One recorded forward pass: sum(x * x).
 Tensor sum_of_squares(const Tensor& x) { return (x * x).sum(); }

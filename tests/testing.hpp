@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <string>
+
+#include "tapegrad/grad_mode.hpp"
 
 namespace testing_support {
 
@@ -23,5 +26,17 @@ std::string message_of(const std::function<void()>& fn) {
   ADD_FAILURE() << "threw nothing";
   return "";
 }
+
+/// Sets this thread's tape limit for the lifetime of the object, then restores the previous one.
+class ScopedTapeLimit {
+ public:
+  explicit ScopedTapeLimit(std::size_t limit) : previous_(tg::tape_limit()) { tg::set_tape_limit(limit); }
+  ~ScopedTapeLimit() { tg::set_tape_limit(previous_); }
+  ScopedTapeLimit(const ScopedTapeLimit&) = delete;
+  ScopedTapeLimit& operator=(const ScopedTapeLimit&) = delete;
+
+ private:
+  std::size_t previous_;
+};
 
 }  // namespace testing_support
