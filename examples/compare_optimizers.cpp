@@ -8,7 +8,6 @@
 //      build/examples/compare_optimizers --help
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -47,11 +46,8 @@ std::vector<Choice> parse_optimizers(const Settings& s) {
   for (const std::string& entry : s.optimizers) {
     const std::size_t colon = entry.find(':');
     const std::string name = entry.substr(0, colon);
-    const auto& known = compare::optimizer_names();
-    if (std::find(known.begin(), known.end(), name) == known.end())
-      throw std::invalid_argument("--optimizers: unknown optimizer '" + name +
-                                  "' (choose sgd, momentum, adagrad, rmsprop, adam, adamw or adadelta)");
-    double lr = s.lr > 0 ? s.lr : compare::default_lr(name, s.dataset);
+    const double default_lr = compare::default_lr(name, s.dataset);  // throws for an unknown name
+    double lr = s.lr > 0 ? s.lr : default_lr;
     if (colon != std::string::npos) {
       const std::string text = entry.substr(colon + 1);
       std::size_t used = 0;

@@ -1,5 +1,6 @@
 #include "experiment.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -108,37 +109,72 @@ std::unique_ptr<tg::nn::Sequential> make_model(const std::vector<std::int64_t>& 
   return model;
 }
 
+namespace {
+
+// Every optimizer the tool knows: its name, its default learning rate on digits (the rates at which
+// PyTorch does best on that network, shared/WORKLOADS.md) and elsewhere (wider relu networks: smaller
+// steps for plain and momentum SGD), and how to make it.
+struct OptimizerKind {
+  const char* name;
+  double digits_lr;
+  double other_lr;
+  std::unique_ptr<tg::optim::Optimizer> (*make)(std::vector<tg::Tensor> params, double lr);
+};
+
+template <class O, class Options>
+std::unique_ptr<tg::optim::Optimizer> make(std::vector<tg::Tensor> params, Options options) {
+  return std::make_unique<O>(std::move(params), options);
+}
+
+namespace o = tg::optim;
+const std::array<OptimizerKind, 7> kOptimizers = {{
+    {"sgd", 0.5, 0.1,
+     [](std::vector<tg::Tensor> p, double lr) { return make<o::SGD>(std::move(p), o::SGDOptions{.lr = lr}); }},
+    {"momentum", 0.05, 0.01,
+     [](std::vector<tg::Tensor> p, double lr) {
+       return make<o::SGD>(std::move(p), o::SGDOptions{.lr = lr, .momentum = 0.9});
+     }},
+    {"adagrad", 0.05, 0.01,
+     [](std::vector<tg::Tensor> p, double lr) { return make<o::Adagrad>(std::move(p), o::AdagradOptions{.lr = lr}); }},
+    {"rmsprop", 1e-3, 1e-3,
+     [](std::vector<tg::Tensor> p, double lr) { return make<o::RMSprop>(std::move(p), o::RMSpropOptions{.lr = lr}); }},
+    {"adam", 1e-3, 1e-3,
+     [](std::vector<tg::Tensor> p, double lr) { return make<o::Adam>(std::move(p), o::AdamOptions{.lr = lr}); }},
+    {"adamw", 1e-3, 1e-3,
+     [](std::vector<tg::Tensor> p, double lr) { return make<o::AdamW>(std::move(p), o::AdamWOptions{.lr = lr}); }},
+    {"adadelta", 1.0, 1.0,
+     [](std::vector<tg::Tensor> p, double lr) {
+       return make<o::Adadelta>(std::move(p), o::AdadeltaOptions{.lr = lr});
+     }},
+}};
+
+const OptimizerKind& optimizer_kind(const std::string& name) {
+  for (const OptimizerKind& kind : kOptimizers)
+    if (name == kind.name) return kind;
+  std::string choices;
+  for (std::size_t i = 0; i < kOptimizers.size(); ++i)
+    choices += std::string(i == 0 ? "" : i + 1 == kOptimizers.size() ? " or " : ", ") + kOptimizers[i].name;
+  throw std::invalid_argument("--optimizers: unknown optimizer '" + name + "' (choose " + choices + ")");
+}
+
+}  // namespace
+
 const std::vector<std::string>& optimizer_names() {
-  static const std::vector<std::string> names = {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "adadelta"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all;
+    for (const OptimizerKind& kind : kOptimizers) all.emplace_back(kind.name);
+    return all;
+  }();
   return names;
 }
 
 double default_lr(const std::string& optimizer, const std::string& dataset) {
-  // digits: the rates at which PyTorch does best on this network (shared/WORKLOADS.md); elsewhere
-  // (wider relu networks) smaller steps for the plain and momentum SGD.
-  static const std::map<std::string, double> digits = {{"sgd", 0.5},      {"momentum", 0.05}, {"adagrad", 0.05},
-                                                       {"rmsprop", 1e-3}, {"adam", 1e-3},     {"adamw", 1e-3},
-                                                       {"adadelta", 1.0}};
-  static const std::map<std::string, double> other = {{"sgd", 0.1},      {"momentum", 0.01}, {"adagrad", 0.01},
-                                                      {"rmsprop", 1e-3}, {"adam", 1e-3},     {"adamw", 1e-3},
-                                                      {"adadelta", 1.0}};
-  const auto& table = dataset == "digits" ? digits : other;
-  const auto it = table.find(optimizer);
-  if (it == table.end()) throw std::invalid_argument("--optimizers: unknown optimizer '" + optimizer + "'");
-  return it->second;
+  const OptimizerKind& kind = optimizer_kind(optimizer);
+  return dataset == "digits" ? kind.digits_lr : kind.other_lr;
 }
 
 std::unique_ptr<tg::optim::Optimizer> make_optimizer(const std::string& name, double lr, std::vector<tg::Tensor> params) {
-  namespace o = tg::optim;
-  if (name == "sgd") return std::make_unique<o::SGD>(std::move(params), o::SGDOptions{.lr = lr});
-  if (name == "momentum") return std::make_unique<o::SGD>(std::move(params), o::SGDOptions{.lr = lr, .momentum = 0.9});
-  if (name == "adagrad") return std::make_unique<o::Adagrad>(std::move(params), o::AdagradOptions{.lr = lr});
-  if (name == "rmsprop") return std::make_unique<o::RMSprop>(std::move(params), o::RMSpropOptions{.lr = lr});
-  if (name == "adam") return std::make_unique<o::Adam>(std::move(params), o::AdamOptions{.lr = lr});
-  if (name == "adamw") return std::make_unique<o::AdamW>(std::move(params), o::AdamWOptions{.lr = lr});
-  if (name == "adadelta") return std::make_unique<o::Adadelta>(std::move(params), o::AdadeltaOptions{.lr = lr});
-  throw std::invalid_argument("--optimizers: unknown optimizer '" + name +
-                              "' (choose sgd, momentum, adagrad, rmsprop, adam, adamw or adadelta)");
+  return optimizer_kind(name).make(std::move(params), lr);
 }
 
 Evaluation evaluate(tg::nn::Module& model, const tg::nn::Dataset& data) {

@@ -39,6 +39,7 @@ struct Data {
 /// The optimizers the tool knows, in the order of its default list.
 [[nodiscard]] const std::vector<std::string>& optimizer_names();
 /// A learning rate that works for `optimizer` on `dataset` (the digits rates are PyTorch's best here).
+/// Both throw std::invalid_argument listing the known names for any other name.
 [[nodiscard]] double default_lr(const std::string& optimizer, const std::string& dataset);
 [[nodiscard]] std::unique_ptr<tg::optim::Optimizer> make_optimizer(const std::string& name, double lr,
                                                                    std::vector<tg::Tensor> params);
