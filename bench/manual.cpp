@@ -154,8 +154,11 @@ void sgd_step(float* p, const float* g, int n, float lr) {
 }
 
 // 256-bit vectors: with 512-bit ones this loop's sqrt and division ran 3x slower on this machine (Zen 4
-// splits them; measured 180 us against 65 us for fashion's first layer), while -march=native picks 512.
+// splits them; measured 180 us against 65 us for fashion's first layer), while GCC's -march=native picks
+// 512. Clang has no such attribute and prefers 256-bit vectors by default.
+#ifndef __clang__
 [[gnu::target("prefer-vector-width=256")]]
+#endif
 void adam_step(float* p, const float* g, float* m, float* v, int n, float lr, std::int64_t step) {
   // p, g, m, v are (n); the scalars in double as PyTorch computes them in Python floats
   const double t = static_cast<double>(step);
