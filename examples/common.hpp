@@ -1,11 +1,21 @@
 #pragma once
-// Shared by the tutorial examples: `--name VALUE` command-line options and classification accuracy.
+// Shared by the examples: `--name VALUE` command-line options, classification accuracy, the check of a
+// save destination made before training, and main's last-resort error handler.
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
 #include <initializer_list>
+#include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -93,6 +103,34 @@ inline std::string store(const Flag& flag, std::string_view text) {
   std::size_t correct = 0;
   for (std::size_t i = 0; i < p.size(); ++i) correct += (p[i] > 0.5 ? 1.0 : 0.0) == t[i] ? 1 : 0;
   return static_cast<double>(correct) / static_cast<double>(p.size());
+}
+
+/// Throws std::invalid_argument naming `option` unless tg::nn::save can write `file` (a temporary file
+/// beside it, renamed onto it): `file` is not a folder, and its folder exists and takes a new file.
+/// Called before training, so that a bad destination does not cost the trained model.
+inline void check_save_destination(std::string_view option, const std::filesystem::path& file) {
+  namespace fs = std::filesystem;
+  const std::string prefix = std::string(option) + ": cannot save to '" + file.string() + "': ";
+  const fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) throw std::invalid_argument(prefix + "it is a folder");
+  if (!fs::is_directory(folder, ec))
+    throw std::invalid_argument(prefix + "'" + folder.string() + "' is not an existing folder");
+  // Only creating a file there proves it can be done (permissions, read-only mounts, /proc).
+  const fs::path probe = file.string() + ".probe" + std::to_string(getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0)
+    throw std::invalid_argument(prefix + "cannot create a file in '" + folder.string() + "': " + std::strerror(errno));
+  ::close(fd);
+  fs::remove(probe, ec);
+}
+
+/// The handler of main's function-try-block in every example: "<program>: error: <what>" on stderr
+/// (an allocation failure says it is one) and 1, main's exit code.
+[[nodiscard]] inline int report_error(const char* program, const std::exception& e) {
+  const bool memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+  std::fprintf(stderr, "%s: error: %s%s\n", program, memory ? "out of memory: " : "", e.what());
+  return 1;
 }
 
 }  // namespace examples
