@@ -2,14 +2,9 @@
 // Shared by the examples: `--name VALUE` command-line options, classification accuracy, the check of a
 // save destination made before training, and main's last-resort error handler.
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <initializer_list>
@@ -22,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "tapegrad/nn/checkpoint.hpp"
 #include "tapegrad/tapegrad.hpp"
 
 namespace examples {
@@ -105,24 +101,14 @@ inline std::string store(const Flag& flag, std::string_view text) {
   return static_cast<double>(correct) / static_cast<double>(p.size());
 }
 
-/// Throws std::invalid_argument naming `option` unless tg::nn::save can write `file` (a temporary file
-/// beside it, renamed onto it): `file` is not a folder, and its folder exists and takes a new file.
-/// Called before training, so that a bad destination does not cost the trained model.
+/// Throws std::invalid_argument naming `option` unless tg::nn::save could write `file` now
+/// (tg::nn::check_writable). Called before training, so that a bad destination does not cost the model.
 inline void check_save_destination(std::string_view option, const std::filesystem::path& file) {
-  namespace fs = std::filesystem;
-  const std::string prefix = std::string(option) + ": cannot save to '" + file.string() + "': ";
-  const fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();
-  std::error_code ec;
-  if (fs::is_directory(file, ec)) throw std::invalid_argument(prefix + "it is a folder");
-  if (!fs::is_directory(folder, ec))
-    throw std::invalid_argument(prefix + "'" + folder.string() + "' is not an existing folder");
-  // Only creating a file there proves it can be done (permissions, read-only mounts, /proc).
-  const fs::path probe = file.string() + ".probe" + std::to_string(getpid());
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0)
-    throw std::invalid_argument(prefix + "cannot create a file in '" + folder.string() + "': " + std::strerror(errno));
-  ::close(fd);
-  fs::remove(probe, ec);
+  try {
+    tg::nn::check_writable(file);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string(option) + ": " + e.what());
+  }
 }
 
 /// The handler of main's function-try-block in every example: "<program>: error: <what>" on stderr

@@ -63,7 +63,7 @@ compare_optimizers_case(LayersTooLarge 1
 # Output destinations are checked before training (no epoch is logged).
 compare_optimizers_case(OutCannotBeCreated 1 "--out: cannot create folder '/proc/tapegrad-compare'"
   "--out|/proc/tapegrad-compare|--epochs|1" UNEXPECTED "epoch 1/")
-compare_optimizers_case(SaveBestIsAFolder 1 "--save-best: cannot save to '.*compare-save-best-folder/adam-best.safetensors': it is a folder"
+compare_optimizers_case(SaveBestIsAFolder 1 "--save-best: check_writable: .*compare-save-best-folder/adam-best.safetensors: is a folder, expected a file"
   "--optimizers|adam|--epochs|1|--save-best|--out|${CMAKE_BINARY_DIR}/compare-save-best-folder" UNEXPECTED "epoch 1/")
 file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/compare-save-best-folder/adam-best.safetensors)
 

@@ -55,12 +55,12 @@ example_bad_args(digits missing_value "--epochs needs a value" "--epochs")
 example_bad_args(digits missing_data "read_csv: .*missing\\.csv" "--data|${CMAKE_BINARY_DIR}/missing.csv")
 # A save destination that cannot take the model is refused before training, with rc 1 (not std::terminate).
 example_bad_args(digits save_to_missing_folder
-  "digits: error: --save: cannot save to '.*/no-such-folder/model.safetensors': '.*/no-such-folder' is not an existing folder"
+  "digits: error: --save: check_writable: .*/no-such-folder/model.safetensors: the folder .*/no-such-folder does not exist"
   "--save|${CMAKE_BINARY_DIR}/no-such-folder/model.safetensors" 1)
-example_bad_args(digits save_to_a_folder "digits: error: --save: cannot save to '${CMAKE_BINARY_DIR}': it is a folder"
+example_bad_args(digits save_to_a_folder "digits: error: --save: check_writable: ${CMAKE_BINARY_DIR}: is a folder, expected a file"
   "--save|${CMAKE_BINARY_DIR}" 1)
 example_bad_args(digits save_where_no_file_can_be_made
-  "digits: error: --save: cannot save to '/proc/model.safetensors': cannot create a file in '/proc'"
+  "digits: error: --save: check_writable: /proc/model.safetensors: cannot create a file in /proc"
   "--save|/proc/model.safetensors" 1)
 example_bad_args(gender bad_epochs "--epochs must be at least 1, got -3" "--epochs|-3")
 example_bad_args(tanh_bce bad_steps "--steps expects a whole number, got '10x'" "--steps|10x")
