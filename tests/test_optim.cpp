@@ -15,6 +15,7 @@
 
 #include "heap_counter.hpp"
 #include "tapegrad/detail/impl.hpp"
+#include "tapegrad/grad_mode.hpp"
 #include "tapegrad/ops.hpp"
 #include "tapegrad/optim/optim.hpp"
 #include "tapegrad/tensor.hpp"
@@ -420,6 +421,26 @@ TEST(OptimValidation, RejectsBadParameterLists) {
   EXPECT_THAT(invalid_argument_of([&] { Adam({p * 2.0}); }), HasSubstr("Adam: parameter 0 is not a leaf"));
   EXPECT_THAT(invalid_argument_of([&] { Adam({p, p}); }),
               HasSubstr("Adam: parameter 1 is the same tensor as parameter 0"));
+}
+
+// detach() and reshape() share their source's storage: listing such an alias beside the parameter would
+// update the same memory twice per step (issue 11).
+TEST(OptimValidation, RejectsParametersThatShareStorage) {
+  Tensor p = param({1.0, 2.0});
+  Tensor q = param({3.0});
+  Tensor detached = p.detach().requires_grad_();
+  Tensor reshaped = [&] {
+    const tg::NoGradGuard no_grad;  // a leaf, as the optimizer requires
+    return p.reshape({2, 1});
+  }();
+  reshaped.requires_grad_();
+  EXPECT_THAT(invalid_argument_of([&] { SGD({p, q, detached}, {.lr = 0.1}); }),
+              HasSubstr("SGD: parameters 0 and 2 share their storage (one is a detach() or reshape() of the other), "
+                        "so each step would update it twice; list one of them"));
+  EXPECT_THAT(invalid_argument_of([&] { Adam({reshaped, q, p}); }),
+              HasSubstr("Adam: parameters 0 and 2 share their storage"));
+  // A clone() has storage of its own.
+  EXPECT_NO_THROW(SGD({p, p.detach().clone().requires_grad_()}, {.lr = 0.1}));
 }
 
 TEST(OptimValidation, RejectsEveryBadHyperParameter) {

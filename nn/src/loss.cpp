@@ -11,8 +11,10 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "tapegrad/detail/impl.hpp"
 #include "tapegrad/detail/tape.hpp"
 #include "tapegrad/ops.hpp"
 
@@ -66,23 +68,63 @@ void check_matrix(const char* op, const char* input_name, const Tensor& input) {
     throw std::invalid_argument(std::string(op) + ": " + input_name + " must be (N, C), got " + input.shape().str());
 }
 
+// float32 holds every whole number up to 2^24 and only some above, so with more classes a label could
+// name a neighbouring class: such class counts are refused for float32 targets.
+void check_classes_representable(const char* op, const char* input_name, const Tensor& input) {
+  constexpr std::int64_t kFloat32Exact = std::int64_t{1} << 24;
+  const std::int64_t classes = input.size(1);
+  if (input.dtype() != kFloat32 || classes - 1 <= kFloat32Exact) return;
+  throw std::invalid_argument(std::string(op) + ": " + input_name + " " + input.shape().str() + " have " +
+                              std::to_string(classes) +
+                              " classes, more than float32 class indices can name exactly (every whole number only "
+                              "up to 2^24 = " + std::to_string(kFloat32Exact) + "); use float64 " + input_name +
+                              " and target");
+}
+
 // target must be (N) whole numbers in [0, C) for an (N, C) input; an error names the offending sample.
-void check_class_target(const char* op, const char* input_name, const Tensor& input, const Tensor& target) {
+// Writes them to `classes` (target.numel() of them) as integers: later steps read only that copy.
+void read_class_target(const char* op, const char* input_name, const Tensor& input, const Tensor& target,
+                       std::int64_t* classes) {
   if (target.dim() != 1 || target.size(0) != input.size(0))
     throw std::invalid_argument(std::string(op) + ": " + input_name + " " + input.shape().str() + " and target " +
                                 target.shape().str() + " disagree on N");
-  const std::int64_t classes = input.size(1);
+  check_classes_representable(op, input_name, input);
+  const std::int64_t c = input.size(1);
   visit_dtype(target.dtype(), [&]<class T>() {
     const T* t = target.data<T>();
     for (std::int64_t i = 0; i < target.numel(); ++i) {
-      const bool whole = t[i] == std::floor(t[i]);
-      if (whole && t[i] >= 0 && t[i] < static_cast<T>(classes)) continue;
+      const bool whole = t[i] == std::floor(t[i]);  // false for nan
+      // compared in double: C itself may not be a float32 number (2^24 + 1 classes)
+      if (whole && t[i] >= 0 && static_cast<double>(t[i]) < static_cast<double>(c)) {
+        classes[i] = static_cast<std::int64_t>(t[i]);
+        continue;
+      }
       throw std::invalid_argument(std::string(op) + ": target[" + std::to_string(i) + "] = " + number(t[i]) +
-                                  (whole ? " is not a class index in [0, " + std::to_string(classes) + ")"
+                                  (whole ? " is not a class index in [0, " + std::to_string(c) + ")"
                                          : std::string(" is not a whole number (a class index)")));
     }
   });
 }
+
+// The class indices of a cross_entropy target, as integers: the record keeps this copy rather than the
+// target, which the caller may overwrite (a loader refilling its batch) before backward(). Held in storage
+// from the tensor cache, so that a training step still does not allocate.
+class ClassIndices {
+ public:
+  explicit ClassIndices(std::int64_t n)
+      : storage_(detail::storage_alloc(static_cast<std::size_t>(n) * sizeof(std::int64_t))) {}
+  ClassIndices(ClassIndices&& other) noexcept : storage_(std::exchange(other.storage_, nullptr)) {}
+  ClassIndices(const ClassIndices&) = delete;
+  ClassIndices& operator=(const ClassIndices&) = delete;
+  ClassIndices& operator=(ClassIndices&&) = delete;
+  ~ClassIndices() {
+    if (storage_ != nullptr) detail::storage_release(storage_);
+  }
+  [[nodiscard]] std::int64_t* data() const { return static_cast<std::int64_t*>(storage_->data); }
+
+ private:
+  detail::Storage* storage_;
+};
 
 Tensor reduce(const Tensor& loss, Reduction reduction) {
   switch (reduction) {
@@ -117,20 +159,19 @@ Tensor clamped_log(const Tensor& x) {
 }
 
 // Cross-entropy of logits x (N, C) at class indices t (N), fused with log-softmax:
-//   loss_i = log sum_c exp(x_ic) - x_i,t_i, computed as m_i + log sum_c exp(x_ic - m_i) - x_i,t_i with
-//   m_i the row maximum, so that logits of +-1000 neither overflow nor lose the picked logit to rounding.
+//   loss_i = log sum_c exp(x_ic) - x_i,t_i, computed as log sum_c exp(x_ic - m_i) - (x_i,t_i - m_i) with
+//   m_i the row maximum: exp never overflows, and the answer depends on differences of logits only (the
+//   form m + log sum - x_t rounds it away against m: [1e7, 1e7] gave 1 instead of log 2 in float32).
 // Fused (rather than log_softmax + gather_rows + mean) for that stability and for speed: it sits in every
 // training step, and the composition records four ops and builds five (N, C) temporaries on the way
 // back. Measured forward+backward 1.6-2.7x faster than that composition at N = 64..256, C = 10..1000
 // (float32, AMD EPYC, 2 shared cores, 2026-11-24). With a gradient to come, the forward keeps
-// p = softmax(x) for the backward, and the record holds the target tensor itself (a handle: no copy of
-// the indices is made), so the target must not be overwritten between forward and backward.
+// p = softmax(x) for the backward.
 template <class T>
-T cross_entropy_rows(const Tensor& logits, const Tensor& target, T* losses, T* probs) {
+T cross_entropy_rows(const Tensor& logits, const std::int64_t* t, T* losses, T* probs) {
   const std::int64_t n = logits.size(0);
   const std::int64_t c = logits.size(1);
   const T* x = logits.data<T>();
-  const T* t = target.data<T>();
   T total = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     const T* row = x + i * c;
@@ -145,7 +186,7 @@ T cross_entropy_rows(const Tensor& logits, const Tensor& target, T* losses, T* p
       const T inverse = T(1) / sum_exp;
       for (std::int64_t k = 0; k < c; ++k) probs[i * c + k] *= inverse;
     }
-    const T loss = m + std::log(sum_exp) - row[static_cast<std::int64_t>(t[i])];
+    const T loss = std::log(sum_exp) - (row[t[i]] - m);
     if (losses != nullptr) losses[i] = loss;
     total += loss;
   }
@@ -153,18 +194,20 @@ T cross_entropy_rows(const Tensor& logits, const Tensor& target, T* losses, T* p
 }
 
 Tensor cross_entropy_indices(const Tensor& logits, const Tensor& target, Reduction reduction) {
-  check_class_target("cross_entropy", "logits", logits, target);
+  ClassIndices classes(target.numel());
+  read_class_target("cross_entropy", "logits", logits, target, classes.data());
   const std::int64_t n = logits.size(0);
   const bool per_sample = reduction == Reduction::None;
   Tensor probs = needs_grad(logits) ? empty(logits.shape(), logits.dtype()) : Tensor();
   Tensor y = per_sample ? empty(Shape{n}, logits.dtype()) : empty(Shape{}, logits.dtype());
   visit_dtype(logits.dtype(), [&]<class T>() {
     T* probs_data = probs.defined() ? probs.data<T>() : nullptr;
-    const T total = cross_entropy_rows<T>(logits, target, per_sample ? y.data<T>() : nullptr, probs_data);
+    const T total = cross_entropy_rows<T>(logits, classes.data(), per_sample ? y.data<T>() : nullptr, probs_data);
     if (!per_sample) y.data<T>()[0] = reduction == Reduction::Mean ? total / static_cast<T>(n) : total;
   });
   if (probs.defined())
-    record("cross_entropy", y, [logits, target, probs, reduction](const Tensor& dy, const Tensor&) {
+    record("cross_entropy", y, [logits, classes = std::move(classes), probs, reduction](const Tensor& dy,
+                                                                                           const Tensor&) {
       // dx = (softmax(x) - onehot(t)) * dy_i (None), * dy (Sum) or * dy / N (Mean); x:[N,C] t:[N].
       // A direct loop: one pass writing dx, where composing ops would build a one-hot (N, C) tensor and
       // two more temporaries. Nothing is lost by it: tapegrad's backward sweep records nothing.
@@ -173,14 +216,14 @@ Tensor cross_entropy_indices(const Tensor& logits, const Tensor& target, Reducti
         const std::int64_t n = logits.size(0);
         const std::int64_t c = logits.size(1);
         const T* p = probs.data<T>();
-        const T* t = target.data<T>();
+        const std::int64_t* t = classes.data();
         const T* g = dy.data<T>();
         T* d = dx.data<T>();
         const T scale = reduction == Reduction::Mean ? T(1) / static_cast<T>(n) : T(1);
         for (std::int64_t i = 0; i < n; ++i) {
           const T gi = (reduction == Reduction::None ? g[i] : g[0]) * scale;
           for (std::int64_t k = 0; k < c; ++k) d[i * c + k] = p[i * c + k] * gi;
-          d[i * c + static_cast<std::int64_t>(t[i])] -= gi;
+          d[i * c + t[i]] -= gi;
         }
       });
       accumulate_grad(logits, dx);
@@ -233,9 +276,11 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target, Reduction
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction reduction) {
   check_same_shape("binary_cross_entropy_with_logits", "logits", logits, target);
-  // softplus(x) = max(x, 0) + log1p(e^-|x|) is the stable form's first and last terms, and its
-  // backward sigmoid(x) is right at x = 0 too (relu and abs would each give 0 there).
-  return reduce(softplus(logits) - logits * target, reduction);
+  // softplus(x) - x t, written as (1 - t) softplus(x) + t softplus(-x) (softplus(x) - softplus(-x) = x):
+  // for t in [0, 1] two terms >= 0, so a confident right answer (x = 16, t = 1: log1p(e^-16)) is not
+  // rounded away against x. softplus = max(x, 0) + log1p(e^-|x|) never overflows, and the backward
+  // sigmoid(x) - t is right at x = 0 too (relu and abs would each give 0 there).
+  return reduce((1.0 - target) * softplus(logits) + target * softplus(-logits), reduction);
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction) {
@@ -253,10 +298,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction) {
   check_pair("nll_loss", "log_probs", log_probs, target);
   check_matrix("nll_loss", "log_probs", log_probs);
-  check_class_target("nll_loss", "log_probs", log_probs, target);
-  const std::vector<double> classes = target.to_vector();
-  const std::vector<std::int64_t> index(classes.begin(), classes.end());
-  return reduce(-gather_rows(log_probs, index), reduction);
+  std::vector<std::int64_t> classes(static_cast<std::size_t>(target.numel()));
+  read_class_target("nll_loss", "log_probs", log_probs, target, classes.data());
+  return reduce(-gather_rows(log_probs, classes), reduction);
 }
 
 Tensor kl_div(const Tensor& input, const Tensor& target, KLReduction reduction) {

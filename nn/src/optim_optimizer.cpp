@@ -32,7 +32,16 @@ Optimizer::Optimizer(std::string name, std::vector<Tensor> params, double lr, bo
       has_step_(has_step),
       state_keys_(std::move(state_keys)),
       state_(params_.size()) {
+  check_params();
+  check_non_negative("lr", lr);
+  if (has_step_) slot_names_.emplace_back("step");
+  slot_names_.insert(slot_names_.end(), state_keys_.begin(), state_keys_.end());
+}
+
+void Optimizer::check_params() const {
   if (params_.empty()) fail("the parameter list is empty; pass at least one tensor to optimize");
+  // Keyed by storage, not by tensor: a detach() or reshape() of a parameter is another tensor on the same
+  // memory, and listing both would update that memory twice per step.
   std::unordered_map<const void*, std::size_t> first_index;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i];
@@ -41,12 +50,15 @@ Optimizer::Optimizer(std::string name, std::vector<Tensor> params, double lr, bo
     if (!p.requires_grad()) fail(which + " does not require grad; call requires_grad_() on it or leave it out");
     if (!p.is_leaf())
       fail(which + " is not a leaf (it was produced by a recorded op); pass the tensors the model owns");
-    const auto [it, fresh] = first_index.emplace(p.impl(), i);
-    if (!fresh) fail(which + " is the same tensor as parameter " + std::to_string(it->second) + "; list it once");
+    const auto [it, fresh] = first_index.emplace(p.impl()->storage, i);
+    if (fresh) continue;
+    const std::string first = std::to_string(it->second);
+    if (params_[it->second].impl() == p.impl())
+      fail(which + " is the same tensor as parameter " + first + "; list it once");
+    fail("parameters " + first + " and " + std::to_string(i) +
+         " share their storage (one is a detach() or reshape() of the other), so each step would update it twice; "
+         "list one of them");
   }
-  check_non_negative("lr", lr);
-  if (has_step_) slot_names_.emplace_back("step");
-  slot_names_.insert(slot_names_.end(), state_keys_.begin(), state_keys_.end());
 }
 
 void Optimizer::step() {

@@ -58,7 +58,8 @@ class Optimizer {
     std::vector<Tensor> buffers;
   };
 
-  /// Validates the parameters: a non-empty list of distinct leaves that require grad.
+  /// Validates the parameters: a non-empty list of leaves that require grad, no two sharing storage
+  /// (the same tensor twice, or a tensor and its detach() or reshape()).
   /// `has_step` says whether the state holds a step count; `state_keys` names the buffers.
   Optimizer(std::string name, std::vector<Tensor> params, double lr, bool has_step,
             std::vector<std::string> state_keys);
@@ -83,6 +84,7 @@ class Optimizer {
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
+  void check_params() const;
   [[nodiscard]] Tensor grad_for_step(std::size_t i) const;
   [[nodiscard]] std::pair<std::size_t, std::size_t> parse_name(const std::string& name) const;
   void read_step(const std::string& name, const Tensor& value, State& state) const;
