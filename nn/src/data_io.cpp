@@ -99,7 +99,11 @@ bool DataFile::gzip() const { return gzdirect(gz_.get()) == 0; }
 
 std::string format_number(double value) {
   std::array<char, 32> text{};
-  const auto [end, error] = std::to_chars(text.data(), text.data() + text.size(), value);
+  // A whole number as all its digits ("1000000", not "1e+06") while doubles still count in ones.
+  constexpr double kWholeDigits = 9007199254740992.0;  // 2^53
+  const bool whole = value == std::floor(value) && std::abs(value) <= kWholeDigits;
+  const auto [end, error] = whole ? std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed)
+                                  : std::to_chars(text.data(), text.data() + text.size(), value);
   return error == std::errc() ? std::string(text.data(), end) : "?";
 }
 

@@ -82,7 +82,8 @@ class LineReader {
   std::int64_t line_no_ = 0;
 };
 
-/// A double in the fewest digits that read back as the same double: "16", "0.5", "2147483647", "1e+300".
+/// A double in the fewest digits that read back as the same double, whole numbers up to 2^53 in full:
+/// "16", "0.5", "1000000", "2147483647", "1e+300".
 [[nodiscard]] std::string format_number(double value);
 
 /// The largest whole number up to which float32 holds every whole number: 2^24.
