@@ -23,6 +23,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "heap_counter.hpp"
@@ -93,12 +94,16 @@ std::string gzip_bomb(const std::string& head, char fill, int mebibytes) {
   return out;
 }
 
-// The bytes operator new hands out while fn runs (heap_counter.hpp): an upper bound on the memory the
-// readers' own buffers take (zlib's fixed buffers come from malloc and are not counted).
-std::size_t bytes_allocated_by(const std::function<void()>& fn) {
+// The DataError that fn throws, and the bytes operator new handed out while it ran (heap_counter.hpp): an
+// upper bound on the memory the readers' own buffers take (zlib's fixed buffers come from malloc).
+struct Outcome {
+  std::string message;
+  std::size_t bytes = 0;
+};
+Outcome data_error_of(const std::function<void()>& fn) {
   const std::size_t before = tapegrad_testing::operator_new_bytes.load();
-  fn();
-  return tapegrad_testing::operator_new_bytes.load() - before;
+  std::string message = message_of<DataError>(fn);
+  return {std::move(message), tapegrad_testing::operator_new_bytes.load() - before};
 }
 
 // An IDX file's bytes: the big-endian magic, then extents, then `data`.
@@ -312,10 +317,9 @@ TEST_F(DataFiles, EndlessInputIsRefusedNotReadForever) {
 TEST_F(DataFiles, CsvStopsAtTheFirstBadLineOfAHugeFile) {
   const fs::path bomb = dir_ / "bomb.csv.gz";
   std::ofstream(bomb, std::ios::binary) << gzip_bomb("1,2,0\nx,2,0\n", '\n', 256);
-  std::string message;
-  const std::size_t bytes = bytes_allocated_by([&] { message = message_of<DataError>([&] { (void)tg::nn::read_csv(bomb); }); });
-  EXPECT_THAT(message, testing::HasSubstr("bomb.csv.gz: line 2, field 1: \"x\" is not a number"));
-  EXPECT_LT(bytes, std::size_t{4} << 20);
+  const Outcome read = data_error_of([&] { (void)tg::nn::read_csv(bomb); });
+  EXPECT_THAT(read.message, testing::HasSubstr("bomb.csv.gz: line 2, field 1: \"x\" is not a number"));
+  EXPECT_LT(read.bytes, std::size_t{4} << 20);
 }
 
 // Labels are float32 in a float32 Dataset: above 2^24 it rounds 16777217 to 16777216, another class.
@@ -450,16 +454,15 @@ TEST_F(DataFiles, IdxErrorsNameFileAndNumbers) {
 TEST_F(DataFiles, IdxReadsExactlyWhatTheHeaderPromises) {
   const fs::path bomb = dir_ / "bomb.gz";
   std::ofstream(bomb, std::ios::binary) << gzip_bomb(idx_bytes(0x803, {1, 1, 1}, "\x07"), '\0', 256);
-  std::string message;
-  std::size_t bytes = bytes_allocated_by([&] { message = message_of<DataError>([&] { (void)tg::nn::read_idx_images(bomb); }); });
-  EXPECT_THAT(message, testing::HasSubstr("bomb.gz: the file has more than 65537 bytes of data after decompression, "
-                                          "more than the 1 x 1 x 1 = 1 bytes the header promises"));
-  EXPECT_LT(bytes, std::size_t{4} << 20);
+  const Outcome past = data_error_of([&] { (void)tg::nn::read_idx_images(bomb); });
+  EXPECT_THAT(past.message, testing::HasSubstr("bomb.gz: the file has more than 65537 bytes of data after "
+                                               "decompression, more than the 1 x 1 x 1 = 1 bytes the header promises"));
+  EXPECT_LT(past.bytes, std::size_t{4} << 20);
   const fs::path claim = file("claim.gz", idx_bytes(0x803, {1000, 1000, 1000}, std::string(100, 'x')), true);
-  bytes = bytes_allocated_by([&] { message = message_of<DataError>([&] { (void)tg::nn::read_idx_images(claim); }); });
-  EXPECT_THAT(message, testing::HasSubstr("claim.gz: truncated: the header promises 1000 x 1000 x 1000 = 1000000000 "
-                                          "bytes of data, the file has 100 after decompression"));
-  EXPECT_LT(bytes, std::size_t{4} << 20);
+  const Outcome short_of = data_error_of([&] { (void)tg::nn::read_idx_images(claim); });
+  EXPECT_THAT(short_of.message, testing::HasSubstr("claim.gz: truncated: the header promises 1000 x 1000 x 1000 = "
+                                                   "1000000000 bytes of data, the file has 100 after decompression"));
+  EXPECT_LT(short_of.bytes, std::size_t{4} << 20);
 }
 
 // Train 3 x 4 and test 4 x 3 images both flatten to 12 pixels, so a model would not even notice: the
