@@ -126,7 +126,8 @@ Dataset pair_up(const std::filesystem::path& images, Tensor pixels, const std::f
   return out;
 }
 
-std::filesystem::path find_in_folder(std::string_view op, const std::filesystem::path& folder, const std::string& name) {
+std::filesystem::path find_in_folder(std::string_view op, const std::filesystem::path& folder,
+                                     const std::string& name) {
   std::error_code ec;
   const std::filesystem::path plain = folder / name;
   const std::filesystem::path gz = folder / (name + ".gz");

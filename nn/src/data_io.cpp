@@ -19,7 +19,7 @@ namespace tg::nn::detail {
 namespace {
 
 constexpr std::size_t kLargeChunkBytes = std::size_t{1} << 16;
-constexpr std::size_t kSmallestChunkBytes = std::size_t{1} << 12;
+constexpr std::size_t kSmallestChunkBytes = 256;
 constexpr unsigned kLargestGzipBuffer = 1U << 17;
 constexpr std::size_t kLargestGzread = std::size_t{1} << 30;  // gzread takes an unsigned count, returns an int
 
@@ -46,7 +46,8 @@ DataFile::DataFile(std::string_view op, const std::filesystem::path& file) : op_
   const auto status = std::filesystem::status(file, ec);
   if (!std::filesystem::exists(status)) fail("no such file");
   if (std::filesystem::is_directory(status)) fail("is a folder, expected a file");
-  // Buffers sized to a small file: under a fuzzer's sanitizers every large allocation is a fresh mapping.
+  // Buffers sized to a small file: under the fuzzers' sanitizers large buffers were most of the time of an
+  // execution (each one fresh memory, filled by ASan).
   const std::uintmax_t size = std::filesystem::is_regular_file(status) ? std::filesystem::file_size(file, ec) : 0;
   chunk_bytes_ = size > 0 && !ec ? std::clamp<std::size_t>(size, kSmallestChunkBytes, kLargeChunkBytes)
                                  : kLargeChunkBytes;
@@ -74,7 +75,7 @@ std::vector<unsigned char> DataFile::read_at_most(std::uint64_t limit) {
     const std::size_t old_size = out.size();
     // Chunks that double with what has arrived: a lying header costs at most twice the real content.
     const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(
-        limit - old_size, std::max(old_size, chunk_bytes_)));
+        limit - old_size, std::max(old_size, next_chunk_bytes())));
     if (chunk == 0) return out;
     out.resize(old_size + chunk);
     const std::size_t n = read({reinterpret_cast<char*>(out.data()) + old_size, chunk});
@@ -95,6 +96,12 @@ std::uint64_t DataFile::skip(std::uint64_t limit) {
   return skipped;
 }
 
+std::size_t DataFile::next_chunk_bytes() {
+  const std::size_t chunk = chunk_bytes_;
+  chunk_bytes_ = std::min(2 * chunk_bytes_, kLargeChunkBytes);
+  return chunk;
+}
+
 bool DataFile::gzip() const { return gzdirect(gz_.get()) == 0; }
 
 std::string format_number(double value) {
@@ -102,8 +109,9 @@ std::string format_number(double value) {
   // A whole number as all its digits ("1000000", not "1e+06") while doubles still count in ones.
   constexpr double kWholeDigits = 9007199254740992.0;  // 2^53
   const bool whole = value == std::floor(value) && std::abs(value) <= kWholeDigits;
-  const auto [end, error] = whole ? std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed)
-                                  : std::to_chars(text.data(), text.data() + text.size(), value);
+  char* const last = text.data() + text.size();
+  const auto [end, error] = whole ? std::to_chars(text.data(), last, value, std::chars_format::fixed)
+                                  : std::to_chars(text.data(), last, value);
   return error == std::errc() ? std::string(text.data(), end) : "?";
 }
 

@@ -37,8 +37,9 @@ class DataFile {
   /// Reads and drops up to `limit` bytes in a small buffer; returns how many there were.
   [[nodiscard]] std::uint64_t skip(std::uint64_t limit);
 
-  /// A good first read size: the file's size for a small regular file, else 64 KiB.
-  [[nodiscard]] std::size_t chunk_bytes() const { return chunk_bytes_; }
+  /// A good size for the next read: the file's size for a small regular file (else 64 KiB) at first,
+  /// doubling with every call up to 64 KiB.
+  [[nodiscard]] std::size_t next_chunk_bytes();
   /// True when the content is gzip (known once something has been read).
   [[nodiscard]] bool gzip() const;
   [[noreturn]] void fail(const std::string& what) const { detail::fail(op_, file_, what); }

@@ -56,7 +56,7 @@ void LineReader::fill() {
   scanned_ -= pos_;
   pos_ = 0;
   const std::size_t old_size = buffer_.size();
-  const std::size_t chunk = std::max(in_.chunk_bytes(), old_size);  // doubles while one line grows
+  const std::size_t chunk = std::max(in_.next_chunk_bytes(), old_size);  // doubles while one line grows
   buffer_.resize(old_size + chunk);
   const std::size_t n = in_.read({buffer_.data() + old_size, chunk});
   buffer_.resize(old_size + n);
