@@ -41,6 +41,7 @@ struct Settings {
   std::optional<double> target;     // from the dataset unless --target says
   std::string out = "out/compare";
   bool save_best = false;
+  bool header = false;  // the CSV file's first line names the columns
 };
 
 struct Choice {
@@ -136,7 +137,7 @@ compare::History train_one(const Settings& s, const Choice& choice, const std::v
 }
 
 int run(Settings& s) {
-  const compare::Data data = compare::load_data(s.dataset, s.seed);
+  const compare::Data data = compare::load_data(s.dataset, s.seed, s.header);
   apply_defaults(s, data);
   const std::vector<std::int64_t> layers = compare::parse_layers(s.layers);
   check_layers(layers, data, s.layers);
@@ -212,6 +213,7 @@ int main(int argc, char** argv) try {
   CLI::App app{"Compare optimizers on one network: same initial weights, same batches."};
   app.add_option("--dataset", s.dataset, "digits, fashion, a folder of MNIST-format files, or a CSV file")
       ->capture_default_str();
+  app.add_flag("--header", s.header, "the CSV file's first line is a header (column names), not a sample");
   app.add_option("--layers", s.layers, "layer widths, e.g. 64-128-128-10 (default from the data)");
   app.add_option("--activation", s.activation, "sigmoid, tanh, relu, leaky_relu or elu");
   app.add_option("--optimizers", s.optimizers, "comma-separated list; name or name:lr")->delimiter(',');

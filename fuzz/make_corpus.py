@@ -36,6 +36,10 @@ put("fuzz_csv", "bad_label.csv", b"1,2,0.5\n3,4,-1\n5,6,1e300\n")
 put("fuzz_csv", "infinity.csv", b"inf,nan,1\n1e999,2,0\n")
 put("fuzz_csv", "empty.csv", b"\n \n")
 put("fuzz_csv", "truncated.csv.gz", gz(digits)[:40])
+put("fuzz_csv", "bom_cr_endings.csv", b"\xef\xbb\xbf1,2,0\r3,4,1\r\n5,6,2\n\r7,8,1")
+put("fuzz_csv", "utf16.csv", "1,2,0\n".encode("utf-16"))
+put("fuzz_csv", "sparse_labels.csv", b"1,0\n2,1\n3,1000000\n")
+put("fuzz_csv", "float32_label.csv", b"1,16777217\n2,0\n")
 
 
 # ---- IDX: images [N, rows, cols] and labels [N], and broken variants ----
@@ -56,6 +60,7 @@ put("fuzz_idx", "huge_extents", idx(0x803, [0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF],
 put("fuzz_idx", "zero_extent", idx(0x803, [0, 28, 28], []))
 put("fuzz_idx", "bad_magic", idx(0x1234, [1], [0]))
 put("fuzz_idx", "truncated.gz", gz(images)[:-6])
+put("fuzz_idx", "trailing_mebibyte.gz", gz(images + bytes(1 << 20)))  # inflates far past what it promises
 
 
 # ---- safetensors: 8-byte little-endian header length, JSON header, data ----

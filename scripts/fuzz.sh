@@ -37,7 +37,10 @@ CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInf
       -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build_dir" -j2
 
-export ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# A 16 MB quarantine instead of ASan's 256 MB: every allocation was fresh memory, page-faulted and filled,
+# which took 2/3 of the time of an execution. A use after free is still caught for the last 16 MB of frees,
+# which is hundreds of executions of these readers.
+export ASAN_OPTIONS="detect_leaks=1:quarantine_size_mb=16" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=()
 for target in "${only[@]}"; do
   bin="$build_dir/fuzz/$target"

@@ -12,12 +12,14 @@
 
 namespace tapegrad_testing {
 inline std::atomic<std::size_t> operator_news{0};
+inline std::atomic<std::size_t> operator_new_bytes{0};  // the sum of every size asked for
 }  // namespace tapegrad_testing
 
 // All three out of line: GCC would otherwise inline one side, see malloc or free paired with an operator
 // new or delete it cannot see into, and warn of a mismatched pair (-Wmismatched-new-delete).
 [[gnu::noinline]] void* operator new(std::size_t bytes) {
   tapegrad_testing::operator_news.fetch_add(1, std::memory_order_relaxed);
+  tapegrad_testing::operator_new_bytes.fetch_add(bytes, std::memory_order_relaxed);
   if (void* p = std::malloc(bytes == 0 ? 1 : bytes)) return p;
   throw std::bad_alloc();
 }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <unistd.h>
 
 #include "../examples/compare/experiment.hpp"
 #include "../examples/compare/plot.hpp"
@@ -161,6 +162,24 @@ TEST(Compare, WritesTheHistoryCsvAtomically) {
   for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   EXPECT_THAT(names, ElementsAre("history-is-a-folder.csv", "history.csv"));  // no temporary left behind
+
+// --header: a CSV file whose first line names the columns loads with it, and fails on the names without it.
+TEST(Compare, HeaderSkipsTheColumnNamesOfACsvFile) {
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("tapegrad-compare-header-" + std::to_string(::getpid()) + ".csv");
+  std::ofstream(file) << "height,weight,label\n" << "1,2,0\n3,4,1\n5,6,0\n7,8,1\n9,10,0\n11,12,1\n13,14,0\n"
+                      << "15,16,1\n17,18,0\n19,20,1\n";
+  const compare::Data data = compare::load_data(file.string(), 0, true);
+  EXPECT_EQ(data.train.size() + data.eval.size(), 10);
+  EXPECT_EQ(data.train.num_classes, 2);
+  try {
+    static_cast<void>(compare::load_data(file.string(), 0));
+    ADD_FAILURE() << "the header line loaded as numbers";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("line 1, field 1: \"height\" is not a number"));
+  }
+  EXPECT_THROW(static_cast<void>(compare::load_data("digits", 0, true)), std::invalid_argument);
+  std::filesystem::remove(file);
 }
 
 }  // namespace

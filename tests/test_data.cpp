@@ -2,9 +2,14 @@
 // messages, the seeded split, scaling, and the DataLoader.
 
 #include <gmock/gmock.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <array>
@@ -17,8 +22,11 @@
 #include <numeric>
 #include <set>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include "heap_counter.hpp"
 #include "testing.hpp"
 #include "tapegrad/nn/data.hpp"
 
@@ -60,6 +68,42 @@ void write_file(const fs::path& file, const std::string& bytes, bool gzip = fals
     return;
   }
   std::ofstream(file, std::ios::binary) << bytes;
+}
+
+// One gzip member holding `bytes`.
+std::string gzip_member(const std::string& bytes) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, bytes.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  z.avail_in = static_cast<uInt>(bytes.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// A gzip file that inflates to `head` and then `mebibytes` MiB of `fill`: concatenated gzip members, which
+// zlib reads as one stream, so that a few hundred KiB on disk inflate to hundreds of MiB.
+std::string gzip_bomb(const std::string& head, char fill, int mebibytes) {
+  std::string out = gzip_member(head);
+  const std::string mebibyte = gzip_member(std::string(std::size_t{1} << 20, fill));
+  for (int i = 0; i < mebibytes; ++i) out += mebibyte;
+  return out;
+}
+
+// The DataError that fn throws, and the bytes operator new handed out while it ran (heap_counter.hpp): an
+// upper bound on the memory the readers' own buffers take (zlib's fixed buffers come from malloc).
+struct Outcome {
+  std::string message;
+  std::size_t bytes = 0;
+};
+Outcome data_error_of(const std::function<void()>& fn) {
+  const std::size_t before = tapegrad_testing::operator_new_bytes.load();
+  std::string message = message_of<DataError>(fn);
+  return {std::move(message), tapegrad_testing::operator_new_bytes.load() - before};
 }
 
 // An IDX file's bytes: the big-endian magic, then extents, then `data`.
@@ -216,6 +260,100 @@ TEST_F(DataFiles, TruncatedOrCorruptGzipIsADataError) {
   EXPECT_ERROR(DataError, tg::nn::read_csv(file("bad.csv.gz", corrupt)), "bad.csv.gz");
 }
 
+// A byte-order mark, and lines ended by "\r" (old Mac), "\r\n" and "\n" in one file, all read as lines.
+TEST_F(DataFiles, CsvSkipsAByteOrderMarkAndReadsEveryLineEnding) {
+  const fs::path f = file("endings.csv", "\xEF\xBB\xBF" "1,2,0\r3,4,1\r\n5,6,2\n\r7,8,1");
+  const Dataset d = tg::nn::read_csv(f);
+  EXPECT_EQ(d.inputs.to_vector(), (std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(d.labels.to_vector(), (std::vector<double>{0, 1, 2, 1}));
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("cr.csv", "1,2,0\r3,4,1\r5,x,0\r")), "cr.csv: line 3, field 2: \"x\"");
+  EXPECT_EQ(tg::nn::read_csv(file("bom_header.csv", "\xEF\xBB\xBF" "a,b,y\n1,2,0\n"), {.header = true}).size(), 1);
+  // "\r\n" split across two chunks (64 KiB each) is one line ending: the error is on line 3, not line 4.
+  std::string wide = "1,2,0";
+  wide.resize((std::size_t{1} << 16) - 1, ' ');
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("split.csv", wide + "\r\n3,4,1\r\n5,x,0\n")),
+               "split.csv: line 3, field 2");
+}
+
+// What does not print shows as an escape: a byte-order mark in the middle, a non-breaking space, a tab.
+TEST_F(DataFiles, CsvErrorsShowInvisibleBytes) {
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("bom2.csv", "1,2,0\n\xEF\xBB\xBF" "3,4,1\n")),
+               "bom2.csv: line 2, field 1: \"\\xEF\\xBB\\xBF3\" is not a number");
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("nbsp.csv", "1,\xC2\xA0" "2,0\n")),
+               "line 1, field 2: \"\\xC2\\xA02\" is not a number");
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("tab.csv", "1,2\t3,0\n")), "field 2: \"2\\t3\" is not a number");
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("utf16.csv", std::string("\xFF\xFE" "1\0,\0" "2\0", 8))),
+               "utf16.csv: line 1: the file is UTF-16 text");
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("nul.csv", std::string("1,2,0\n3,\0,1\n", 12))),
+               "nul.csv: line 2: a NUL byte");
+}
+
+// /dev/zero and a pipe that never ends a line give an error after one chunk or one bounded line, where
+// the reader used to read until memory ran out. (A hang here would be the defect; ctest's timeout ends it.)
+TEST_F(DataFiles, EndlessInputIsRefusedNotReadForever) {
+  EXPECT_ERROR(DataError, tg::nn::read_csv("/dev/zero"), "read_csv: /dev/zero: line 1: a NUL byte");
+  EXPECT_ERROR(DataError, tg::nn::read_idx_images("/dev/zero"), "/dev/zero: wrong magic number 0x00000000");
+  EXPECT_ERROR(DataError, tg::nn::read_idx_labels("/dev/zero"), "/dev/zero: wrong magic number 0x00000000");
+  const fs::path fifo = dir_ / "endless";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&fifo] {
+    sigset_t pipe_signal;  // the reader closes first: write() then fails with EPIPE instead of a signal
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    const int fd = ::open(fifo.c_str(), O_WRONLY);
+    const std::string ones(std::size_t{1} << 16, '1');
+    while (fd >= 0 && ::write(fd, ones.data(), ones.size()) > 0) {
+    }
+    if (fd >= 0) ::close(fd);
+  });
+  EXPECT_ERROR(DataError, tg::nn::read_csv(fifo), "endless: line 1: longer than 64 MiB without a line break");
+  writer.join();
+}
+
+// 256 MiB of blank lines after a bad line 2, in a 300 KiB gzip file: the reader stops at line 2 with a
+// few chunks in memory; it used to inflate all of it first. The bound (4 MiB) is far above the 64 KiB
+// chunk and far below the 256 MiB a whole-file read takes.
+TEST_F(DataFiles, CsvStopsAtTheFirstBadLineOfAHugeFile) {
+  const fs::path bomb = dir_ / "bomb.csv.gz";
+  std::ofstream(bomb, std::ios::binary) << gzip_bomb("1,2,0\nx,2,0\n", '\n', 256);
+  const Outcome read = data_error_of([&] { (void)tg::nn::read_csv(bomb); });
+  EXPECT_THAT(read.message, testing::HasSubstr("bomb.csv.gz: line 2, field 1: \"x\" is not a number"));
+  EXPECT_LT(read.bytes, std::size_t{4} << 20);
+}
+
+// Labels are float32 in a float32 Dataset: above 2^24 it rounds 16777217 to 16777216, another class.
+TEST_F(DataFiles, CsvRefusesLabelsFloat32CannotHold) {
+  const fs::path f = file("big_label.csv", "1,16777216\n2,16777217\n");
+  EXPECT_ERROR(DataError, tg::nn::read_csv(f, {.num_classes = 20000000}),
+               "big_label.csv: line 2, field 2: label 16777217 is above 16777216 (2^24)", "dtype float64");
+  const Dataset d = tg::nn::read_csv(f, {.num_classes = 20000000, .dtype = tg::kFloat64});
+  EXPECT_EQ(d.labels.to_vector(), (std::vector<double>{16777216, 16777217}));
+  // Exact numbers in messages, not 6 significant digits ("2.14748e+09").
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("int_max.csv", "1,2147483647\n"), {.dtype = tg::kFloat64}),
+               "label 2147483647 is too large for a class index");
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("frac.csv", "1,2147483646.5\n")),
+               "label 2147483646.5 is not a whole number");
+}
+
+// One mistyped label among 0..9 would make a 1,000,001-class model: refused, naming the label's place.
+TEST_F(DataFiles, CsvRefusesAClassCountFarAboveTheLabelsPresent) {
+  std::string rows;
+  for (int i = 0; i < 30; ++i) rows += std::to_string(i) + "," + std::to_string(i % 10) + "\n";
+  const fs::path typo = file("typo.csv", rows + "7,1000000\n" + rows);
+  EXPECT_ERROR(DataError, tg::nn::read_csv(typo),
+               "typo.csv: line 31, field 2: label 1000000 implies 1000001 classes, but only 11 distinct labels",
+               "give num_classes");
+  EXPECT_EQ(tg::nn::read_csv(typo, {.num_classes = 1000001}).num_classes, 1000001);  // when meant, say so
+  // Up to 1000 classes are always inferred; above, when there are at least a tenth as many labels present.
+  EXPECT_EQ(tg::nn::read_csv(file("thousand.csv", "1,0\n2,999\n")).num_classes, 1000);
+  std::string many;
+  for (int label = 0; label < 200; ++label) many += "1," + std::to_string(label) + "\n";
+  EXPECT_EQ(tg::nn::read_csv(file("many.csv", many + "1,2009\n")).num_classes, 2010);  // 201 labels x 10 >= 2010
+  EXPECT_ERROR(DataError, tg::nn::read_csv(file("sparse.csv", many + "1,2010\n")),
+               "line 201, field 2: label 2010 implies 2011 classes, but only 201 distinct labels");
+}
+
 // Truncated, bit-flipped and garbled versions of valid CSV and IDX files, plain and gzip: every reader
 // either loads them or throws DataError (any other exception fails the test; a crash fails the run).
 TEST_F(DataFiles, MangledFilesGiveADataErrorNeverACrash) {
@@ -301,12 +439,48 @@ TEST_F(DataFiles, IdxErrorsNameFileAndNumbers) {
                "long: the file has 62 bytes of data, more than the 5 x 3 x 4 = 60 bytes");
   EXPECT_ERROR(DataError, tg::nn::read_idx_images(file("zero", idx_bytes(0x803, {0, 3, 4}, ""))), "an extent is zero");
   EXPECT_ERROR(DataError, tg::nn::read_idx_images(file("huge", idx_bytes(0x803, {0xFFFFFFFF, 0xFFFFFFFF, 9}, ""))),
-               "huge: truncated");
+               "huge: the header's extents 4294967295 x 4294967295 x 9 multiply to more than 9223372036854775807 "
+               "bytes (2^63 - 1)");
   EXPECT_ERROR(DataError, tg::nn::read_idx_labels(labels, 2), "labels: index 2: label 2 is out of range for 2 classes");
   const fs::path four = file("four", idx_bytes(0x801, {4}, kLabelData.substr(0, 4)));
   const fs::path images = file("images", idx_bytes(0x803, {5, 3, 4}, data));
   EXPECT_ERROR(DataError, tg::nn::read_idx(images, four), "images has 5 images but ", "four has 4 labels");
   EXPECT_ERROR(std::invalid_argument, tg::nn::read_idx_labels(labels, 0), "num_classes must be >= 1, got 0");
+}
+
+// A header that promises 1 byte, then 256 MiB after it in a 300 KiB gzip file: refused after reading
+// 64 KiB past the promise; it used to inflate all 256 MiB before looking. And a header promising a GB
+// over 100 bytes costs what the file holds, not what it promises. Bounds as in the CSV test above.
+TEST_F(DataFiles, IdxReadsExactlyWhatTheHeaderPromises) {
+  const fs::path bomb = dir_ / "bomb.gz";
+  std::ofstream(bomb, std::ios::binary) << gzip_bomb(idx_bytes(0x803, {1, 1, 1}, "\x07"), '\0', 256);
+  const Outcome past = data_error_of([&] { (void)tg::nn::read_idx_images(bomb); });
+  EXPECT_THAT(past.message, testing::HasSubstr("bomb.gz: the file has more than 65537 bytes of data after "
+                                               "decompression, more than the 1 x 1 x 1 = 1 bytes the header promises"));
+  EXPECT_LT(past.bytes, std::size_t{4} << 20);
+  const fs::path claim = file("claim.gz", idx_bytes(0x803, {1000, 1000, 1000}, std::string(100, 'x')), true);
+  const Outcome short_of = data_error_of([&] { (void)tg::nn::read_idx_images(claim); });
+  EXPECT_THAT(short_of.message, testing::HasSubstr("claim.gz: truncated: the header promises 1000 x 1000 x 1000 = "
+                                                   "1000000000 bytes of data, the file has 100 after decompression"));
+  EXPECT_LT(short_of.bytes, std::size_t{4} << 20);
+}
+
+// Train 3 x 4 and test 4 x 3 images both flatten to 12 pixels, so a model would not even notice: the
+// pair is refused at load, naming both files and sizes.
+TEST_F(DataFiles, MnistTrainAndTestImagesMustHaveOneSize) {
+  file("train-images-idx3-ubyte", idx_bytes(0x803, {5, 3, 4}, image_data()));
+  file("train-labels-idx1-ubyte", idx_bytes(0x801, {5}, kLabelData));
+  file("t10k-images-idx3-ubyte.gz", idx_bytes(0x803, {2, 4, 3}, image_data().substr(0, 24)), true);
+  file("t10k-labels-idx1-ubyte", idx_bytes(0x801, {2}, kLabelData.substr(0, 2)));
+  EXPECT_ERROR(DataError, tg::nn::load_mnist_train_test(dir_),
+               "load_mnist_train_test: " + (dir_ / "train-images-idx3-ubyte").string() + " has 3 x 4 images but " +
+                   (dir_ / "t10k-images-idx3-ubyte.gz").string() + " has 4 x 3");
+  file("t10k-images-idx3-ubyte.gz", idx_bytes(0x803, {2, 3, 4}, image_data().substr(0, 24)), true);
+  const tg::nn::TrainTest both = tg::nn::load_mnist_train_test(dir_, {.divisor = 1.0});
+  EXPECT_EQ(both.train.inputs.shape(), tg::Shape({5, 12}));
+  EXPECT_EQ(both.test.inputs.shape(), tg::Shape({2, 12}));
+  EXPECT_EQ(both.test.inputs.at({1, 0}), 40);
+  EXPECT_EQ(both.test.labels.to_vector(), (std::vector<double>{0, 1}));
 }
 
 TEST(FashionMnist, DebianPackageLoads) {

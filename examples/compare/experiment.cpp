@@ -46,22 +46,24 @@ Data split_data(const tg::nn::Dataset& all, std::uint64_t seed, std::string desc
 
 }  // namespace
 
-Data load_data(const std::string& dataset, std::uint64_t seed) {
+Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header) {
+  const bool fashion = dataset == "fashion";
+  const fs::path path = fashion ? tg::nn::fashion_mnist_folder() : fs::path(dataset);
+  if (csv_header && (dataset == "digits" || fashion || fs::is_directory(path)))
+    throw std::invalid_argument("--header: only a CSV file has a header line, not --dataset " + dataset);
   if (dataset == "digits") {
     const fs::path file = digits_file();
     return split_data(tg::nn::load_digits(file), seed, "digits (" + file.string() + "), 90/10 split, inputs / 16");
   }
-  const bool fashion = dataset == "fashion";
-  const fs::path path = fashion ? tg::nn::fashion_mnist_folder() : fs::path(dataset);
   if (fashion || fs::is_directory(path)) {
-    Data data{tg::nn::load_mnist_folder(path, "train"), tg::nn::load_mnist_folder(path, "t10k"), "test",
-              path.string() + ", train / t10k, inputs / 255"};
-    return data;
+    tg::nn::TrainTest parts = tg::nn::load_mnist_train_test(path);  // one image size in both, or an error
+    return Data{std::move(parts.train), std::move(parts.test), "test", path.string() + ", train / t10k, inputs / 255"};
   }
   if (!fs::exists(path))
     throw std::invalid_argument("--dataset: no such file or folder: '" + dataset +
                                 "' (give digits, fashion, a folder of MNIST-format files or a CSV file)");
-  Data data = split_data(tg::nn::read_csv(path), seed, path.string() + ", 90/10 split, standardised");
+  Data data = split_data(tg::nn::read_csv(path, {.header = csv_header}), seed,
+                         path.string() + ", 90/10 split, standardised");
   const tg::nn::Standardizer scale = tg::nn::Standardizer::fit(data.train);
   data.train = scale.apply(data.train);
   data.eval = scale.apply(data.eval);

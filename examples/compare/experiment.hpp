@@ -26,8 +26,8 @@ struct Data {
 
 /// "digits" (data/digits.csv.gz, a seeded 90/10 split, inputs / 16), "fashion" (Debian's Fashion-MNIST,
 /// train / t10k, inputs / 255), a folder of MNIST-format files, or a CSV file (label last; a seeded 90/10
-/// split, standardised on the training part).
-[[nodiscard]] Data load_data(const std::string& dataset, std::uint64_t seed);
+/// split, standardised on the training part). csv_header: the CSV file's first line names the columns.
+[[nodiscard]] Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header = false);
 
 /// Parses "64-128-128-10"; throws std::invalid_argument naming the option, also for a network whose
 /// parameters and their gradients (float32) alone would not fit in this machine's memory.

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_set>
 #include <vector>
 
 #include "data_io.hpp"
@@ -25,11 +26,30 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// A byte as a message shows it: printable ASCII as itself, anything else (a tab, a stray byte-order mark,
+// a non-breaking space) as an escape, so that an invisible byte is never the unexplained cause of an error.
+void append_visible(std::string& text, char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  if (c == '"' || c == '\\') {
+    text += '\\';
+    text += c;
+  } else if (c == '\t') {
+    text += "\\t";
+  } else if (byte >= 0x20 && byte < 0x7F) {
+    text += c;
+  } else {
+    constexpr std::string_view kHex = "0123456789ABCDEF";
+    text += "\\x";
+    text += kHex[byte >> 4];
+    text += kHex[byte & 0xFU];
+  }
+}
+
 // A field as it appears in a message, shortened so that a binary file does not make a megabyte message.
 std::string quoted(std::string_view field) {
   constexpr std::size_t kShown = 40;
   std::string text(1, '"');
-  text.append(field.substr(0, kShown));
+  for (const char c : field.substr(0, kShown)) append_visible(text, c);
   text.append(field.size() > kShown ? "...\"" : "\"");
   return text;
 }
@@ -37,10 +57,12 @@ std::string quoted(std::string_view field) {
 class CsvParser {
  public:
   CsvParser(const std::filesystem::path& file, const CsvOptions& options) : file_(file), options_(options) {}
-  [[nodiscard]] Dataset parse(std::string_view text);
+  [[nodiscard]] Dataset parse(detail::DataFile& in);
 
  private:
   void parse_row(std::string_view line);
+  void add_label(double value, std::int64_t field_no);
+  [[nodiscard]] int inferred_classes() const;
   void set_width(std::int64_t fields);
   [[nodiscard]] double parse_number(std::string_view field, std::int64_t field_no) const;
   [[noreturn]] void fail_at(const std::string& what) const {
@@ -57,21 +79,19 @@ class CsvParser {
   std::int64_t first_row_line_ = 0;
   std::int64_t label_index_ = 0;  // 0-based
   double max_label_ = -1;
+  std::int64_t max_label_line_ = 0;
+  std::unordered_set<std::int64_t> distinct_labels_;  // only when the class count is inferred
   std::vector<std::string_view> fields_;
   std::vector<double> features_;
   std::vector<double> labels_;
 };
 
-Dataset CsvParser::parse(std::string_view text) {
+Dataset CsvParser::parse(detail::DataFile& in) {
+  detail::LineReader lines(in);
   bool skip_header = options_.header;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no_;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::string_view line;
+  while (lines.next(line)) {
+    line_no_ = lines.line_no();
     if (trim(line).empty()) continue;
     if (skip_header) {
       skip_header = false;
@@ -80,9 +100,27 @@ Dataset CsvParser::parse(std::string_view text) {
     parse_row(line);
   }
   if (labels_.empty()) detail::fail(kOp, file_, "the file is empty: it has no rows of numbers");
-  const int num_classes = options_.num_classes > 0 ? options_.num_classes : static_cast<int>(max_label_) + 1;
+  const int num_classes = options_.num_classes > 0 ? options_.num_classes : inferred_classes();
   const auto n = static_cast<std::int64_t>(labels_.size());
   return {tensor(features_, {n, width_ - 1}, options_.dtype), tensor(labels_, {n}, options_.dtype), num_classes};
+}
+
+// The largest label + 1, as PyTorch users count classes (F.one_hot infers it so). One mistyped label
+// (1000000 among 0..9) would make that a million-class model without a word, so a count above kManyClasses
+// that is also more than kSparseRatio times the distinct labels present is refused. Below kManyClasses
+// (ImageNet's count) a wide output layer is cheap, and a small file may well hold only some classes.
+int CsvParser::inferred_classes() const {
+  constexpr std::int64_t kManyClasses = 1000;
+  constexpr std::int64_t kSparseRatio = 10;
+  const auto implied = static_cast<std::int64_t>(max_label_) + 1;
+  const auto distinct = static_cast<std::int64_t>(distinct_labels_.size());
+  if (implied > kManyClasses && implied > kSparseRatio * distinct)
+    detail::fail(kOp, file_,
+                 "line " + std::to_string(max_label_line_) + ", field " + std::to_string(label_index_ + 1) +
+                     ": label " + detail::format_number(max_label_) + " implies " + std::to_string(implied) +
+                     " classes, but only " + std::to_string(distinct) +
+                     " distinct labels appear in the file; if the label is not a typo, give num_classes");
+  return static_cast<int>(implied);
 }
 
 void CsvParser::parse_row(std::string_view line) {
@@ -107,10 +145,18 @@ void CsvParser::parse_row(std::string_view line) {
       features_.push_back(feature);
       continue;
     }
-    const std::string problem = detail::label_problem(value, options_.num_classes);
-    if (!problem.empty()) fail_at(k + 1, problem);
-    labels_.push_back(value);
-    if (value > max_label_) max_label_ = value;
+    add_label(value, k + 1);
+  }
+}
+
+void CsvParser::add_label(double value, std::int64_t field_no) {
+  const std::string problem = detail::label_problem(value, options_.num_classes, options_.dtype);
+  if (!problem.empty()) fail_at(field_no, problem);
+  labels_.push_back(value);
+  if (options_.num_classes == 0) distinct_labels_.insert(static_cast<std::int64_t>(value));
+  if (value > max_label_) {
+    max_label_ = value;
+    max_label_line_ = line_no_;
   }
 }
 
@@ -147,9 +193,8 @@ Dataset read_csv(const std::filesystem::path& file, const CsvOptions& options) {
                                 std::to_string(options.num_classes));
   if (options.delimiter == '\n' || options.delimiter == '\r')
     throw std::invalid_argument("read_csv: the delimiter cannot be a line break");
-  const detail::FileBytes content = detail::read_file(kOp, file);
-  const std::string_view text(reinterpret_cast<const char*>(content.bytes.data()), content.bytes.size());
-  return CsvParser(file, options).parse(text);
+  detail::DataFile in(kOp, file);
+  return CsvParser(file, options).parse(in);
 }
 
 Dataset load_digits(const std::filesystem::path& file, Dtype dtype) {

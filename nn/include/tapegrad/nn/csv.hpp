@@ -11,9 +11,10 @@ namespace tg::nn {
 struct CsvOptions {
   /// Which field of each row is the label, 0-based; negative counts from the back (-1: the last).
   int label_column = -1;
-  /// Labels must be below this; 0 takes the largest label + 1.
+  /// Labels must be below this; 0 takes the largest label + 1, but refuses a count above 1000 that is more
+  /// than 10 times the distinct labels present (one mistyped label would otherwise set the model's width).
   int num_classes = 0;
-  /// Skip the first non-blank line.
+  /// Skip the first non-blank line (column names).
   bool header = false;
   char delimiter = ',';
   Dtype dtype = kFloat32;
@@ -22,7 +23,10 @@ struct CsvOptions {
 };
 
 /// One sample per non-blank line: every field a number, the same number of fields on every line, the
-/// label a whole number in [0, num_classes). Throws DataError naming the file, line and field (1-based).
+/// label a whole number in [0, num_classes) (at most 2^24 for float32, which holds no more exactly).
+/// Lines end in "\n", "\r\n" or "\r"; a UTF-8 byte-order mark is skipped. The file is read a chunk at a
+/// time and never whole, so the first bad line ends the read. Throws DataError naming the file, line and
+/// field (1-based); bytes that do not print show as escapes (\xEF, \t) in the quoted field.
 [[nodiscard]] Dataset read_csv(const std::filesystem::path& file, const CsvOptions& options = {});
 
 /// The digits set (data/digits.csv.gz): 1797 x 64 pixels divided by 16 (so in [0, 1]), labels 0..9.

@@ -33,6 +33,8 @@ struct IdxOptions {
 [[nodiscard]] Tensor read_idx_labels(const std::filesystem::path& file, int num_classes = 10,
                                      Dtype dtype = kFloat32);
 /// An images file and a labels file as one Dataset; throws DataError if their counts differ.
+/// Every reader checks the header first and then reads exactly the data it promises, no more: a file with
+/// data missing or left over is a DataError naming the file, found without reading the rest of it.
 [[nodiscard]] Dataset read_idx(const std::filesystem::path& images, const std::filesystem::path& labels,
                                const IdxOptions& options = {});
 
@@ -40,6 +42,15 @@ struct IdxOptions {
 /// suffix (plain preferred when both exist). MNIST and Fashion-MNIST use the prefixes "train" and "t10k".
 [[nodiscard]] Dataset load_mnist_folder(const std::filesystem::path& folder, std::string_view prefix,
                                         const IdxOptions& options = {});
+
+struct TrainTest {
+  Dataset train;
+  Dataset test;
+};
+
+/// Both parts of an MNIST folder, "train" and "t10k", as load_mnist_folder reads them; throws DataError
+/// naming both images files when their images differ in size (a model fits only one of them).
+[[nodiscard]] TrainTest load_mnist_train_test(const std::filesystem::path& folder, const IdxOptions& options = {});
 
 /// Where Debian's package dataset-fashion-mnist installs Fashion-MNIST: /usr/share/datasets/fashion-mnist.
 [[nodiscard]] std::filesystem::path fashion_mnist_folder();
