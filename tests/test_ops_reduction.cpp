@@ -1,7 +1,9 @@
 // Reductions (sum, mean, max over given dims with and without keepdim, and over everything; argmax;
 // sum_to): closed-form values and shapes, gradcheck in float64, and the messages for bad dims and shapes.
 
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -49,6 +51,19 @@ Tensor arange24() { return arange(24, kFloat64).reshape({2, 3, 4}); }
 // Distinct values, each more than 0.01 from every other: max is smooth around them.
 Tensor distinct23() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2}, {2, 3}); }
 Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0.1, 0.9, -1.2, 0.6}, {2, 3, 2}); }
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// expect_values for results that may hold NaN: a NaN in `expected` asks for a NaN (which is unequal to itself).
+void expect_values_or_nan(const Tensor& t, const Shape& shape, const std::vector<double>& expected) {
+  ASSERT_EQ(t.shape().str(), shape.str());
+  const std::vector<double> actual = t.to_vector();
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    if (std::isnan(expected[i])) EXPECT_TRUE(std::isnan(actual[i])) << "element " << i << " is " << actual[i];
+    else EXPECT_EQ(actual[i], expected[i]) << "element " << i;
+  }
+}
 
 // ---- sum ----
 
@@ -139,7 +154,43 @@ TEST(Reduction, MaxRejectsAnEmptyTensor) {
                                        "max: cannot reduce an empty tensor of shape [0]");
 }
 
+// NaN is above every number, as in PyTorch: it is the maximum of any slice holding one.
+TEST(Reduction, MaxOfASliceHoldingNaNIsNaN) {
+  const Tensor x = f64({1, kNaN, 3, 4, 5, 6}, {2, 3});
+  expect_values_or_nan(max(x), {}, {kNaN});
+  expect_values_or_nan(max(x, {1}), {2}, {kNaN, 6});
+  expect_values_or_nan(max(x, {1}, true), {2, 1}, {kNaN, 6});
+  expect_values_or_nan(max(x, {0}), {3}, {4, kNaN, 6});
+  expect_values_or_nan(max(x, {0}, true), {1, 3}, {4, kNaN, 6});
+  expect_values_or_nan(max(tensor({kNaN, 2, 1}, {3})), {}, {kNaN});
+}
+
+// PyTorch routes max's gradient to the NaN that is the maximum; it used to reach no element at all.
+TEST(Reduction, MaxGradientGoesToTheFirstNaN) {
+  Tensor x = leaf({1, kNaN, 3, 4, 5, 6}, {2, 3});
+  (max(x, {1}) * f64({2, 3}, {2})).sum().backward();
+  expect_values(x.grad(), {2, 3}, {0, 2, 0, 0, 0, 3});
+  x.zero_grad();
+  max(x, {0}, true).sum().backward();
+  expect_values(x.grad(), {2, 3}, {0, 1, 0, 1, 0, 1});
+  x.zero_grad();
+  max(x).backward();
+  expect_values(x.grad(), {2, 3}, {0, 1, 0, 0, 0, 0});
+  const Tensor two_nans = leaf({kNaN, 2, kNaN}, {3});
+  max(two_nans).backward();
+  expect_values(two_nans.grad(), {3}, {1, 0, 0});  // the first, as with tied maxima
+}
+
 // ---- argmax ----
+
+TEST(Reduction, ArgmaxIsTheFirstNaN) {
+  expect_values(argmax(f64({1, kNaN, 3}, {3}), 0), {}, {1});
+  expect_values(argmax(f64({kNaN, 5, kNaN}, {3}), 0), {}, {0});
+  expect_values(argmax(tensor({1, 2, kNaN}, {3}), 0), {}, {2});
+  const Tensor x = f64({1, kNaN, 3, kNaN, 5, 6}, {2, 3});
+  expect_values(argmax(x, 1), {2}, {1, 0});
+  expect_values(argmax(x, 0, true), {1, 3}, {1, 0, 1});
+}
 
 TEST(Reduction, ArgmaxValues) {
   const Tensor x = f64({1, 5, 3, 4, 2, 6}, {2, 3});

@@ -1,9 +1,12 @@
 // Tensor basics: factories, dtype conversion (to), clone, handles that share storage, item / at / put_,
-// printing, Shape, the Generator (determinism and rough moments), and the errors for misuse.
+// printing, Shape, the Generator (determinism and rough moments), and the errors for misuse and for sizes
+// past what int64 or the address space can hold.
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <new>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -85,6 +88,54 @@ TEST(Tensor, FactoriesRejectBadArguments) {
                                        "rand: low must be below high");
   expect_throws<std::invalid_argument>([&] { return randn({2}, gen, kFloat32, 0.0, -1.0); },
                                        "randn: stddev must be non-negative");
+}
+
+TEST(Tensor, ArangeRejectsCountsPastInt64) {
+  // The count is formed in double; converting one past int64 was undefined behaviour ("negative extent").
+  expect_throws<std::invalid_argument>([] { return arange(0.0, 1e30); },
+                                       "arange: [0, 1e+30) in steps of 1 has more elements than an int64 can count");
+  expect_throws<std::invalid_argument>([] { return arange(0.0, 1.0, 1e-300); },
+                                       "arange: [0, 1) in steps of 1e-300 has more elements than an int64 can count");
+  expect_throws<std::invalid_argument>([] { return arange(-1e308, 1e308); },  // end - start is infinite
+                                       "arange: [-1e+308, 1e+308) in steps of 1 has more elements");
+  expect_throws<std::invalid_argument>([] { return arange(0.0, 0x1p63); }, "in steps of 1 has more elements");
+  expect_throws<std::invalid_argument>([] { return arange(0.0, 1.0, NAN); },
+                                       "arange: step must be non-zero and the bounds finite, got [0, 1) in steps of nan");
+}
+
+// ---- sizes past what int64 or the address space can hold ----
+
+TEST(Tensor, ElementCountsPastInt64AreRejectedNamingTheShape) {
+  const std::string message = "Shape: [4294967296, 4294967296] has more elements than an int64 can count";
+  expect_throws<std::invalid_argument>([] { return Shape{1LL << 32, 1LL << 32}.numel(); }, message);
+  // The wrapped count was 0, which these zero values "filled", and at() then read unmapped memory.
+  expect_throws<std::invalid_argument>([] { return tensor({}, {1LL << 32, 1LL << 32}); }, message);
+  expect_throws<std::invalid_argument>([] { return zeros({1LL << 32, 1LL << 32}); }, message);
+  EXPECT_EQ((Shape{1LL << 32, 1LL << 32, 0}.numel()), 0);  // a zero extent makes it empty, whatever the rest
+  EXPECT_EQ(empty({0, 1LL << 32, 1LL << 32}).numel(), 0);
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ((Shape{kMax / 2, 2}.numel()), kMax - 1);  // up to int64's limit, counts are exact
+  expect_throws<std::invalid_argument>([] { return Shape{1LL << 31, 1LL << 31, 2}.numel(); },
+                                       "Shape: [2147483648, 2147483648, 2] has more elements");
+}
+
+TEST(Tensor, ByteCountsPastTheAddressSpaceThrowAllocationErrorNamingTheTensor) {
+  // 2^62 float32 elements are 2^64 bytes, one past SIZE_MAX: the unchecked product wrapped to 0.
+  expect_throws<AllocationError>([] { return zeros({1LL << 62}); },
+                                 "cannot allocate 18446744073709551616 bytes for a float32 tensor of shape "
+                                 "[4611686018427387904]");
+  expect_throws<AllocationError>([] { return zeros({1LL << 62}, kFloat64); },
+                                 "cannot allocate 36893488147419103232 bytes for a float64 tensor of shape "
+                                 "[4611686018427387904]");
+  expect_throws<AllocationError>([] { return arange(0, 1LL << 62); }, "cannot allocate 18446744073709551616 bytes");
+  // nn::Linear(1 << 31, 1 << 31)'s weight.
+  expect_throws<AllocationError>([] { return empty({1LL << 31, 1LL << 31}); },
+                                 "cannot allocate 18446744073709551616 bytes for a float32 tensor of shape "
+                                 "[2147483648, 2147483648]");
+  // Fits in size_t, but is more than any address space: refused before asking the heap.
+  expect_throws<AllocationError>([] { return empty({1LL << 61}); },
+                                 "cannot allocate 9223372036854775808 bytes for a float32 tensor");
+  EXPECT_THROW(static_cast<void>(zeros({1LL << 62})), std::bad_alloc);  // what existing handlers catch
 }
 
 // ---- Shape ----

@@ -110,6 +110,17 @@ Tensor mean(const Tensor& x, std::initializer_list<int> dims, bool keepdim) {
 
 namespace {
 
+// The order max and argmax use, PyTorch's: NaN above every number, so that a slice holding a NaN has NaN
+// as its maximum and its first NaN as the argmax. `beats` is a > b; `ties` is a == b with NaN equal to NaN.
+template <class T>
+bool beats(T a, T b) {
+  return a > b || (a != a && b == b);
+}
+template <class T>
+bool ties(T a, T b) {
+  return a == b || (a != a && b != b);
+}
+
 // 1 at the first maximal element of each reduced slice of x (y holds the maxima, in the kept shape).
 Tensor first_max_mask(const Tensor& x, const Tensor& y_kept) {
   Tensor mask = zeros(x.shape(), x.dtype());
@@ -125,7 +136,7 @@ Tensor first_max_mask(const Tensor& x, const Tensor& y_kept) {
     for (std::int64_t i = 0, n = x.numel(); i < n; ++i) {
       std::int64_t o = 0;
       for (int d = 0; d < nd; ++d) o += idx[d] * strides[d];
-      if (!taken[static_cast<std::size_t>(o)] && px[i] == py[o]) {
+      if (!taken[static_cast<std::size_t>(o)] && ties(px[i], py[o])) {
         taken[static_cast<std::size_t>(o)] = 1;
         pm[i] = 1;
       }
@@ -146,8 +157,7 @@ Tensor max(const Tensor& x, std::span<const int> dims, bool keepdim) {
   const Reduction r = plan(x.shape(), dims, keepdim, "max");
   Tensor y = full(r.out, -std::numeric_limits<double>::infinity(), x.dtype());
   visit_dtype(x.dtype(), [&]<class T>() {
-    // NaN wins, as in PyTorch: a NaN anywhere in the slice makes its maximum NaN.
-    fold(x.data<T>(), x.shape(), r.kept, y.data<T>(), [](T acc, T v) { return (v > acc || v != v) ? v : acc; });
+    fold(x.data<T>(), x.shape(), r.kept, y.data<T>(), [](T acc, T v) { return beats(v, acc) ? v : acc; });
   });
   if (needs_grad(x))
     record("max", y, [x, kept = r.kept](const Tensor& dy, const Tensor& y) {
@@ -178,7 +188,7 @@ Tensor argmax(const Tensor& x, int dim, bool keepdim) {
         const T* slice = px + o * a.extent * a.inner + i;
         std::int64_t best = 0;
         for (std::int64_t k = 1; k < a.extent; ++k)
-          if (slice[k * a.inner] > slice[best * a.inner]) best = k;
+          if (beats(slice[k * a.inner], slice[best * a.inner])) best = k;
         py[o * a.inner + i] = static_cast<T>(best);
       }
   });

@@ -1,5 +1,6 @@
 #include "tapegrad/shape.hpp"
 
+#include <limits>
 #include <stdexcept>
 
 namespace tg {
@@ -23,6 +24,13 @@ void Shape::push_back(std::int64_t extent) {
   if (extent < -1)  // -1 stays allowed: it is reshape's "infer this extent"
     throw std::invalid_argument("Shape: negative extent " + std::to_string(extent));
   dims_[static_cast<std::size_t>(ndim_++)] = extent;
+}
+
+std::int64_t Shape::numel_past_overflow() const {
+  for (std::int64_t d : dims())
+    if (d == 0) return 0;
+  throw std::invalid_argument("Shape: " + str() + " has more elements than an int64 can count (at most " +
+                              std::to_string(std::numeric_limits<std::int64_t>::max()) + ")");
 }
 
 std::string Shape::str() const {

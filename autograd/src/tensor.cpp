@@ -266,10 +266,19 @@ Tensor tensor(std::initializer_list<double> values, Dtype dtype) {
 Tensor scalar_tensor(double value, Dtype dtype) { return full(Shape{}, value, dtype); }
 
 Tensor arange(double start, double end, double step, Dtype dtype) {
+  const auto range = [&] {
+    std::ostringstream os;
+    os << "[" << start << ", " << end << ") in steps of " << step;
+    return os.str();
+  };
   if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
-    throw std::invalid_argument("arange: step must be non-zero and the bounds finite");
-  const double count = std::ceil((end - start) / step);
-  const auto n = static_cast<std::int64_t>(std::max(0.0, count));
+    throw std::invalid_argument("arange: step must be non-zero and the bounds finite, got " + range());
+  // Counted in double: converting a count past int64's range to an integer is undefined behaviour, and
+  // end - start may itself overflow to infinity.
+  const double count = std::max(0.0, std::ceil((end - start) / step));
+  if (!(count < 0x1p63))
+    throw std::invalid_argument("arange: " + range() + " has more elements than an int64 can count");
+  const auto n = static_cast<std::int64_t>(count);
   Tensor t = empty(Shape{n}, dtype);
   visit_dtype(dtype, [&]<class T>() {
     T* p = t.data<T>();

@@ -15,12 +15,15 @@ namespace tg {
 [[nodiscard]] Tensor mean(const Tensor& x);
 [[nodiscard]] Tensor mean(const Tensor& x, std::span<const int> dims, bool keepdim = false);
 [[nodiscard]] Tensor mean(const Tensor& x, std::initializer_list<int> dims, bool keepdim = false);
-/// Maximum over dims; the gradient goes to the first maximal element of each reduced slice.
+/// Maximum over dims; the gradient goes to the first maximal element of each reduced slice. NaN counts as
+/// above every number (as in PyTorch): a slice holding one has NaN as its maximum, and its first NaN
+/// takes the gradient.
 [[nodiscard]] Tensor max(const Tensor& x, std::span<const int> dims, bool keepdim = false);
 [[nodiscard]] Tensor max(const Tensor& x, std::initializer_list<int> dims, bool keepdim = false);
 [[nodiscard]] Tensor max(const Tensor& x);
 
-/// Index of the maximum along dim, as a tensor of x's dtype holding whole numbers; not differentiable.
+/// Index of the (first) maximum along dim, as a tensor of x's dtype holding whole numbers; the first NaN
+/// when there is one, as in PyTorch; not differentiable.
 [[nodiscard]] Tensor argmax(const Tensor& x, int dim, bool keepdim = false);
 
 /// Sums x down to `shape`, the inverse of broadcast_to: x's shape must be shape broadcast. x is taken

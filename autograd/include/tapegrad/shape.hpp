@@ -28,11 +28,13 @@ class Shape {
   [[nodiscard]] const std::int64_t* end() const { return dims_.data() + ndim_; }
   [[nodiscard]] std::span<const std::int64_t> dims() const { return {dims_.data(), static_cast<std::size_t>(ndim_)}; }
 
-  /// Product of the extents (1 for a 0-d shape).
+  /// Product of the extents (1 for a 0-d shape, 0 when an extent is 0); throws std::invalid_argument
+  /// naming the shape when the product does not fit in int64 (every size computed from it would wrap).
   [[nodiscard]] std::int64_t numel() const {
     std::int64_t n = 1;
-    for (int i = 0; i < ndim_; ++i) n *= dims_[static_cast<std::size_t>(i)];
-    return n;
+    bool overflow = false;
+    for (int i = 0; i < ndim_; ++i) overflow |= __builtin_mul_overflow(n, dims_[static_cast<std::size_t>(i)], &n);
+    return overflow ? numel_past_overflow() : n;
   }
   /// Appends a dimension; throws std::invalid_argument past kMaxDims or below -1 (reshape's "infer").
   void push_back(std::int64_t extent);
@@ -47,6 +49,9 @@ class Shape {
   }
 
  private:
+  // 0 when an extent is 0 (the wrapped prefix does not matter then), otherwise throws.
+  [[nodiscard]] std::int64_t numel_past_overflow() const;
+
   std::array<std::int64_t, kMaxDims> dims_{};
   int ndim_ = 0;
 };

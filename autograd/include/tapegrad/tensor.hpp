@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
+#include <new>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -19,6 +21,18 @@
 #include "tapegrad/shape.hpp"
 
 namespace tg {
+
+/// Thrown when a tensor's storage cannot be allocated. Derived from std::bad_alloc, so that handlers for
+/// that still catch it; what() says how much and what for:
+/// "cannot allocate 400000000000 bytes for a float32 tensor of shape [100000000, 1000]".
+class AllocationError : public std::bad_alloc {
+ public:
+  explicit AllocationError(const std::string& message) : message_(message) {}
+  [[nodiscard]] const char* what() const noexcept override { return message_.what(); }
+
+ private:
+  std::runtime_error message_;  // copying an exception must not throw; runtime_error shares its string
+};
 
 class Tensor {
  public:
