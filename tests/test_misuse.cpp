@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <functional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "testing.hpp"
 #include "tapegrad/optim/optim.hpp"
@@ -79,6 +82,32 @@ TEST(Misuse, RecordingWithoutEverCallingBackward) {
             "mul: the tape already holds 100 records and no backward() has released them. Run evaluation under "
             "tg::NoGradGuard, or call backward() each step; raise the bound with tg::set_tape_limit() if the model "
             "really needs more ops per step");
+}
+
+TEST(Misuse, RecordingLargeResultsWithoutEverCallingBackward) {
+  const std::size_t previous = tg::tape_byte_limit();
+  tg::set_tape_byte_limit(4096);
+  EXPECT_EQ(message_of<std::logic_error>([] {
+              const tg::Tensor x = tg::ones({256}).requires_grad_();  // 1 KiB of float32
+              std::vector<tg::Tensor> kept;
+              for (int i = 0; i < 1000; ++i) kept.push_back(x * 2.0);  // keeps every result's record
+            }),
+            "mul: the tape's records already hold 4096 bytes of outputs and no backward() has released them. Run "
+            "evaluation under tg::NoGradGuard, or call backward() each step; raise the bound with "
+            "tg::set_tape_byte_limit() if the model really needs more memory per step");
+  tg::set_tape_byte_limit(previous);
+}
+
+TEST(Misuse, BackwardThroughAnotherThreadsIntermediate) {
+  EXPECT_EQ(message_of<std::logic_error>([] {
+              const tg::Tensor x = tg::tensor({1.0, 2.0}).requires_grad_();
+              tg::Tensor h;
+              std::thread([&] { h = x * 3.0; }).join();
+              (h * h).sum().backward();
+            }),
+            "backward: an input of shape [2] to 'mul' was recorded on another thread's tape; gradients do not flow "
+            "from one thread's tape to another, so run the whole forward pass on one thread, or hand the tensor "
+            "over as a new leaf (detach().requires_grad_()) and send its gradient back yourself");
 }
 
 }  // namespace

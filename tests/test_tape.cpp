@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "autograd_testing.hpp"
 #include "testing.hpp"
@@ -224,6 +225,77 @@ TEST(Tape, ALoopThatKeepsItsResultsHitsTheLimit) {
   EXPECT_EQ(tape_limit(), 1'000'000U);
   settle_tape();
   expect_throws<std::invalid_argument>([] { set_tape_limit(0); }, "set_tape_limit: the limit must be at least 1");
+}
+
+// ---- the sweep's work ----
+
+TEST(Tape, ASweepVisitsOnlyTheRecordsReachableFromItsRoot) {
+  // `running = running + loss` without .item() keeps one record per step that no later step reaches; a
+  // step's backward must not walk them (the step would get slower as they pile up).
+  settle_tape();
+  const Tensor x = leaf({0.5, -1, 2}, {3});
+  const detail::Tape& tape = detail::current_tape();
+  Tensor running = scalar_tensor(0.0, kFloat64);
+  for (int step = 0; step < 10000; ++step) {
+    const Tensor loss = sum_of_squares(x);
+    running = running + loss;
+    loss.backward();
+    EXPECT_EQ(tape.last_sweep_visits(), 2U) << "step " << step;  // sum, mul
+    if (tape.last_sweep_visits() != 2U) break;
+  }
+  EXPECT_EQ(tape_size(), 10000U);  // the adds
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{10000, -20000, 40000}));
+}
+
+TEST(Tape, ASweepSkipsUnreachableRecordsBetweenReachableOnes) {
+  // h is recorded first and kept; 30000 unreachable records follow; then a loss through h. The sweep
+  // jumps from the loss's records to h's without looking at those in between.
+  settle_tape();
+  const Tensor x = leaf({1, 2}, {2});
+  const Tensor h = x * 3.0;
+  Tensor kept = scalar_tensor(0.0, kFloat64);
+  for (int i = 0; i < 10000; ++i) kept = kept + sum_of_squares(x);
+  const Tensor loss = (h * h).sum();
+  loss.backward();
+  EXPECT_EQ(detail::current_tape().last_sweep_visits(), 3U);  // sum, mul, h's mul
+  expect_values(x.grad(), {2}, {18, 36});                       // d/dx (3x)^2 = 18x
+  EXPECT_EQ(tape_size(), 30000U);                               // kept's records, untouched
+}
+
+TEST(Tape, ALoopThatKeepsLargeResultsHitsTheByteLimit) {
+  settle_tape();
+  const std::size_t previous = tape_byte_limit();
+  EXPECT_GT(previous, std::size_t{1} << 26);  // a fraction of physical memory, which is far more than 64 MiB
+  set_tape_byte_limit(std::size_t{1} << 20);
+  const Tensor x = random_leaf({1024}, 4);  // 8 KiB of float64: each kept result adds 8 KiB to the tape
+  std::vector<Tensor> kept;
+  expect_throws<std::logic_error>(
+      [&] {
+        for (int i = 0; i < 1000; ++i) kept.push_back(x * 2.0);
+      },
+      "mul: the tape's records already hold 1048576 bytes of outputs and no backward() has released them. Run "
+      "evaluation under tg::NoGradGuard, or call backward() each step; raise the bound with "
+      "tg::set_tape_byte_limit() if the model really needs more memory per step");
+  EXPECT_EQ(kept.size(), 128U);  // 128 * 8 KiB = 1 MiB: the 129th op was refused
+  EXPECT_EQ(tape_bytes(), std::size_t{1} << 20);
+  kept.clear();
+  settle_tape();
+  EXPECT_EQ(tape_bytes(), 0U);
+  set_tape_byte_limit(previous);
+  EXPECT_EQ(tape_byte_limit(), previous);
+  expect_throws<std::invalid_argument>([] { set_tape_byte_limit(0); },
+                                       "set_tape_byte_limit: the limit must be at least 1");
+}
+
+TEST(Tape, AViewDoesNotCountTowardsTheByteLimitTwice) {
+  // reshape shares its input's storage: the bytes are held once, by the record that made them.
+  settle_tape();
+  const Tensor x = random_leaf({1024}, 5);
+  const Tensor y = x * 2.0;
+  const Tensor z = y.reshape({32, 32});
+  EXPECT_EQ(tape_size(), 2U);
+  EXPECT_EQ(tape_bytes(), 8192U);
+  static_cast<void>(z);
 }
 
 TEST(Tape, AThreadThatEndsWithRecordsOnItsTapeExitsCleanly) {

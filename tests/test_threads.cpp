@@ -135,6 +135,55 @@ TEST(Threads, ATensorRecordedOnAThreadThatHasEndedCannotGoBackward) {
   EXPECT_FALSE(w.grad().defined());
 }
 
+TEST(Threads, TwoThreadsGoingBackwardThroughOneLeafAddEveryGradient) {
+  // Each thread sends `scale` to every element of w's gradient kSteps times; integers are exact in float64,
+  // so the sum must be exactly kSteps * (1 + 2) whatever the interleaving. scripts/tsan.sh checks the locking.
+  constexpr int kBackwardSteps = 50000;
+  const Tensor w = tg::zeros({1024}, tg::kFloat64).requires_grad_();
+  std::latch start(2);
+  const auto run = [&](double scale) {
+    start.arrive_and_wait();
+    for (int step = 0; step < kBackwardSteps; ++step) (w * scale).sum().backward();
+  };
+  std::thread first(run, 1.0);
+  std::thread second(run, 2.0);
+  first.join();
+  second.join();
+  EXPECT_EQ(w.grad().to_vector(), std::vector<double>(1024, 3.0 * kBackwardSteps));
+}
+
+constexpr const char* kInputFromOtherThread =
+    "backward: an input of shape [2] to 'mul' was recorded on another thread's tape; gradients do not flow from "
+    "one thread's tape to another, so run the whole forward pass on one thread, or hand the tensor over as a new "
+    "leaf (detach().requires_grad_()) and send its gradient back yourself";
+
+TEST(Threads, AnInputRecordedOnAThreadThatHasEndedIsNamedAsSuch) {
+  const Tensor w = tg::tensor({1.0, 2.0}, {2}).requires_grad_();
+  Tensor h;
+  std::thread([&] { h = w * 3.0; }).join();
+  const Tensor loss = (h * h).sum();  // recorded here; h was recorded on the worker's tape, now gone
+  EXPECT_EQ(message_of<std::logic_error>([&] { loss.backward(); }), kInputFromOtherThread);
+  EXPECT_FALSE(w.grad().defined());
+}
+
+TEST(Threads, AnInputRecordedOnAThreadStillRunningIsNamedAsSuch) {
+  const Tensor w = tg::tensor({1.0, 2.0}, {2}).requires_grad_();
+  Tensor h;
+  std::latch recorded(1);
+  std::latch done(1);
+  std::thread worker([&] {
+    h = w * 3.0;
+    recorded.count_down();
+    done.wait();  // the worker's tape, and h's record on it, stay alive while this thread tries
+  });
+  recorded.wait();
+  const Tensor loss = (h * h).sum();
+  EXPECT_EQ(message_of<std::logic_error>([&] { loss.backward(); }), kInputFromOtherThread);
+  done.count_down();
+  worker.join();
+  EXPECT_FALSE(w.grad().defined());
+}
+
 TEST(Threads, TensorsMadeOnEndedThreadsAreUsedAndFreedHere) {
   // Storage allocated on a worker's cache is released on this thread (and joins this thread's cache).
   std::vector<Tensor> made;

@@ -1,8 +1,13 @@
 #include "tapegrad/detail/tape.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -15,6 +20,18 @@ namespace {
 // Each tape numbers its records from its own block of 2^40 serials, so that a serial names one record
 // of one tape even when a new thread's tape reuses a dead one's address; 0 marks a leaf.
 std::atomic<std::uint64_t> next_serial_block{1};
+
+// A quarter of physical memory: a loop that keeps its results hits the byte limit while what the
+// closures keep besides the outputs (inputs, leaves, gradients) still fits. 4 GiB where it is unknown.
+std::size_t default_byte_limit() {
+  static const std::size_t bytes = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page_size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page_size <= 0) return std::size_t{1} << 32;
+    return static_cast<std::size_t>(pages) / 4 * static_cast<std::size_t>(page_size);
+  }();
+  return bytes;
+}
 }  // namespace
 
 void set_tape_limit(std::size_t max_records) {
@@ -23,6 +40,13 @@ void set_tape_limit(std::size_t max_records) {
 }
 std::size_t tape_limit() { return detail::current_tape().limit; }
 std::size_t tape_size() { return detail::current_tape().live(); }
+
+void set_tape_byte_limit(std::size_t max_bytes) {
+  if (max_bytes == 0) throw std::invalid_argument("set_tape_byte_limit: the limit must be at least 1");
+  detail::current_tape().byte_limit = max_bytes;
+}
+std::size_t tape_byte_limit() { return detail::current_tape().byte_limit; }
+std::size_t tape_bytes() { return detail::current_tape().bytes(); }
 
 namespace detail {
 
@@ -84,6 +108,7 @@ void Tape::release(Record& r) {
   impl_release(r.out);
   r.out = nullptr;
   --live_;
+  bytes_ -= r.bytes;
 }
 
 // Records whose output only the tape still holds can never be reached by a backward sweep: nothing can
@@ -99,7 +124,8 @@ void Tape::drop_dead_tail() {
   }
 }
 
-Tape::Tape() : next_serial_(next_serial_block.fetch_add(1, std::memory_order_relaxed) << 40) {}
+Tape::Tape()
+    : byte_limit(default_byte_limit()), next_serial_(next_serial_block.fetch_add(1, std::memory_order_relaxed) << 40) {}
 
 // A record whose output only the tape holds is dead wherever it stands: whatever could reach it (a user's
 // handle, or a later record's closure) would hold a reference. The tail check in push() catches the
@@ -124,16 +150,34 @@ void Tape::collect() {
   collect_at_ = std::max<std::size_t>(4096, 2 * kept);
 }
 
+namespace {
+std::logic_error tape_full(const char* op, const std::string& what, const char* setter, const char* needs) {
+  return std::logic_error(std::string(op) + ": " + what +
+                          " and no backward() has released them. Run evaluation under tg::NoGradGuard, or call "
+                          "backward() each step; raise the bound with tg::" + setter +
+                          "() if the model really needs more " + needs + " per step");
+}
+}  // namespace
+
+// Throws when the tape is at either bound even after dropping its dead records.
+void Tape::check_room(const char* op) {
+  if (records_.size() >= collect_at_ || live_ >= limit || bytes_ >= byte_limit) collect();
+  if (live_ >= limit)
+    throw tape_full(op, "the tape already holds " + std::to_string(live_) + " records", "set_tape_limit", "ops");
+  if (bytes_ >= byte_limit)
+    throw tape_full(op, "the tape's records already hold " + std::to_string(bytes_) + " bytes of outputs",
+                    "set_tape_byte_limit", "memory");
+}
+
 Record& Tape::push(const char* op, const Tensor& out) {
   drop_dead_tail();
-  if (records_.size() >= collect_at_ || live_ >= limit) collect();
-  if (live_ >= limit)
-    throw std::logic_error(std::string(op) + ": the tape already holds " + std::to_string(live_) +
-                           " records and no backward() has released them. Run evaluation under tg::NoGradGuard, "
-                           "or call backward() each step; raise the bound with tg::set_tape_limit() if the model "
-                           "really needs more ops per step");
+  check_room(op);
   if (anomaly_enabled) check_finite(out, op, "forward", "its output");
   TensorImpl* y = out.impl();
+  // A fresh output is its storage's only holder; a view shares what another tensor already holds.
+  const std::size_t bytes = y->storage->refs.load(std::memory_order_relaxed) == 1
+                                ? static_cast<std::size_t>(y->numel) * dtype_size(y->dtype)
+                                : 0;
   impl_retain(y);
   y->requires_grad = true;
   y->tape = this;
@@ -143,7 +187,9 @@ Record& Tape::push(const char* op, const Tensor& out) {
   r.op = op;
   r.out = y;
   r.serial = y->record_serial;
+  r.bytes = bytes;
   ++live_;
+  bytes_ += bytes;
   return r;
 }
 
@@ -175,8 +221,21 @@ void accumulate_into(Tensor& slot, Tensor dx) {
   }
 }
 
+// Sweeps on two threads may reach one leaf (a shared parameter): its .grad is updated under a lock, as
+// PyTorch locks per leaf. One of a few locks picked by address, each on its own cache line, so that
+// tensor bodies need no mutex; uncontended, a lock is two atomic operations per leaf per backward.
+struct alignas(64) GradLock {
+  std::mutex mutex;
+};
+std::array<GradLock, 64> grad_locks;
+
+std::mutex& grad_lock(const TensorImpl* t) {
+  return grad_locks[(reinterpret_cast<std::uintptr_t>(t) / 64) % grad_locks.size()].mutex;
+}
+
 // Adds dx to the gradient t keeps in its .grad (a leaf's, or a non-leaf's that retains its gradient).
 void accumulate_into_grad(TensorImpl* t, Tensor dx) {
+  const std::lock_guard lock(grad_lock(t));
   Tensor slot(t->grad);  // adopt, then hand back below
   t->grad = nullptr;
   accumulate_into(slot, std::move(dx));
@@ -197,11 +256,56 @@ void Tape::accumulate(const Tensor& x, Tensor dx) {
     accumulate_into_grad(b, std::move(dx));
     return;
   }
-  if (!holds(b))
+  check_recorded_here(b);
+  Tensor& slot = records_[b->record_index].grad;
+  if (!slot.defined()) {  // first gradient of this record in this sweep: it joins the pending ones
+    pending_.push_back(b->record_index);
+    std::push_heap(pending_.begin(), pending_.end());
+  }
+  accumulate_into(slot, std::move(dx));
+}
+
+// Throws unless x's record is live on this tape; the root (nothing sweeping yet) and an op's input are
+// told apart so that the message says which tensor is meant.
+void Tape::check_recorded_here(const TensorImpl* x) const {
+  if (x->tape != this) {
+    if (sweeping_ == nullptr)
+      throw std::logic_error("backward: this tensor was recorded on another thread's tape; call backward() on "
+                             "the thread that ran its forward pass");
+    throw std::logic_error("backward: an input of shape " + x->shape.str() + " to '" + sweeping_ +
+                           "' was recorded on another thread's tape; gradients do not flow from one thread's tape "
+                           "to another, so run the whole forward pass on one thread, or hand the tensor over as a "
+                           "new leaf (detach().requires_grad_()) and send its gradient back yourself");
+  }
+  if (holds(x)) return;
+  if (sweeping_ == nullptr)
     throw std::logic_error(
-        "backward: trying to go back through a part of the tape that an earlier backward() already released; "
-        "pass retain_graph=true to the first backward(), as in backward({}, true), to go through it twice");
-  accumulate_into(records_[b->record_index].grad, std::move(dx));
+        "backward: the tape that recorded this tensor was already released by an earlier backward(); pass "
+        "retain_graph=true to the first backward(), as in backward({}, true), to call it twice");
+  throw std::logic_error(
+      "backward: trying to go back through a part of the tape that an earlier backward() already released; "
+      "pass retain_graph=true to the first backward(), as in backward({}, true), to go through it twice");
+}
+
+// Runs the backward of every pending record, highest index first. A record's inputs were recorded
+// before it, so each gradient it sends lands below the records already swept: when a record is taken,
+// every gradient it will get has arrived. The cost is the records reached (times the log of how many
+// are pending at once), however many unreachable ones lie between them.
+void Tape::sweep(bool retain_graph) {
+  while (!pending_.empty()) {
+    std::pop_heap(pending_.begin(), pending_.end());
+    Record& r = records_[pending_.back()];
+    pending_.pop_back();
+    ++visits_;
+    Tensor dy = std::move(r.grad);
+    r.grad = Tensor();
+    if (r.out->retains_grad) accumulate_into_grad(r.out, dy);  // a copy of dy's handle: stored as a clone
+    const Borrowed y(r.out);  // the record keeps it alive
+    sweeping_ = r.op;
+    if (r.backward) r.backward(dy, y.get());  // empty only if storing the closure threw
+    sweeping_ = nullptr;
+    if (!retain_graph) release(r);
+  }
 }
 
 void Tape::backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
@@ -222,34 +326,15 @@ void Tape::backward(const Tensor& root, const Tensor& grad_output, bool retain_g
                                 std::string(dtype_name(seed.dtype())) + " does not match the output " +
                                 b->shape.str() + " " + std::string(dtype_name(b->dtype)));
   }
-  if (b->record_serial != 0 && b->tape != this)
-    throw std::logic_error("backward: this tensor was recorded on another thread's tape; call backward() on the "
-                           "thread that ran its forward pass");
-  if (b->record_serial != 0 && !holds(b))
-    throw std::logic_error(
-        "backward: the tape that recorded this tensor was already released by an earlier backward(); pass "
-        "retain_graph=true to the first backward(), as in backward({}, true), to call it twice");
-
   const NoGradGuard no_grad;  // the gradients are values, not new history
-  accumulate(root, std::move(seed));
-  if (b->record_serial == 0) return;  // a leaf: nothing to sweep
-  const auto start = static_cast<std::ptrdiff_t>(b->record_index);
+  visits_ = 0;
   try {
-    for (std::ptrdiff_t i = start; i >= 0; --i) {
-      Record& r = records_[static_cast<std::size_t>(i)];
-      if (r.out == nullptr || !r.grad.defined()) continue;
-      Tensor dy = std::move(r.grad);
-      r.grad = Tensor();
-      if (r.out->retains_grad) accumulate_into_grad(r.out, dy);  // a copy of dy's handle: stored as a clone
-      const Borrowed y(r.out);  // the record keeps it alive
-      sweeping_ = r.op;
-      if (r.backward) r.backward(dy, y.get());  // empty only if storing the closure threw
-      sweeping_ = nullptr;
-      if (!retain_graph) release(r);
-    }
+    accumulate(root, std::move(seed));  // checks that root's record is live here; a leaf just gets seed
+    sweep(retain_graph);
   } catch (...) {
     sweeping_ = nullptr;
-    for (std::ptrdiff_t i = start; i >= 0; --i) records_[static_cast<std::size_t>(i)].grad = Tensor();
+    for (const std::uint32_t i : pending_) records_[i].grad = Tensor();
+    pending_.clear();
     throw;
   }
   drop_dead_tail();

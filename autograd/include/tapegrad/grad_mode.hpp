@@ -61,4 +61,14 @@ void set_tape_limit(std::size_t max_records);
 /// Records currently live on this thread's tape.
 [[nodiscard]] std::size_t tape_size();
 
+/// Most bytes the outputs of this thread's tape's records may hold before an op throws std::logic_error
+/// (default: a quarter of physical memory, per thread), so that a loop keeping its results is stopped
+/// before memory runs out. An output that is a view of another tensor's storage (reshape) counts
+/// nothing; tensors the backward closures keep besides other records' outputs (e.g. a batch of inputs)
+/// are not counted, which is why the default leaves room.
+void set_tape_byte_limit(std::size_t max_bytes);
+[[nodiscard]] std::size_t tape_byte_limit();
+/// Bytes held by the outputs of the records live on this thread's tape.
+[[nodiscard]] std::size_t tape_bytes();
+
 }  // namespace tg

@@ -1,6 +1,6 @@
 #pragma once
 // The tape: a Wengert list of records, one per differentiable op, in execution order. backward() sweeps
-// it in reverse. Ops use it through three calls:
+// it in reverse, visiting only the records its root reaches. Ops use it through three calls:
 //
 //   Tensor mul(const Tensor& a, const Tensor& b) {
 //     Tensor y = ...compute...;
@@ -93,6 +93,7 @@ struct Record {
   const char* op = nullptr;
   TensorImpl* out = nullptr;  // holds one reference; nullptr once released
   std::uint64_t serial = 0;
+  std::size_t bytes = 0;  // what `out` counts towards the byte limit: 0 for a view of another's storage
   Tensor grad;  // gradient of `out` gathered during a sweep
   BackwardFn backward;
 };
@@ -115,15 +116,28 @@ class Tape {
   [[nodiscard]] bool holds(const TensorImpl* x) const;
 
   [[nodiscard]] std::size_t live() const { return live_; }
+  /// Bytes held by the outputs of the live records (views of another tensor's storage count 0).
+  [[nodiscard]] std::size_t bytes() const { return bytes_; }
+  /// Records the last backward() ran the backward of (a count of its work, for tests).
+  [[nodiscard]] std::size_t last_sweep_visits() const { return visits_; }
   std::size_t limit = 1'000'000;
+  std::size_t byte_limit;  // a quarter of physical memory unless set
 
  private:
   void release(Record& r);
   void drop_dead_tail();
   void collect();
+  void check_room(const char* op);
+  void check_recorded_here(const TensorImpl* x) const;
+  void sweep(bool retain_graph);
 
   std::vector<Record> records_;  // capacity is kept from one step to the next
+  // Indices of the records holding a gradient not yet swept, as a max-heap: the sweep takes them from
+  // the highest down, i.e. in reverse execution order, and never looks at a record nothing reached.
+  std::vector<std::uint32_t> pending_;
   std::size_t live_ = 0;
+  std::size_t bytes_ = 0;
+  std::size_t visits_ = 0;
   std::size_t collect_at_ = 4096;  // records_.size() at which collect() runs next
   std::uint64_t next_serial_;       // serials of different tapes never meet: see the constructor
   const char* sweeping_ = nullptr;  // the op whose backward is running, for anomaly messages
