@@ -259,6 +259,112 @@ TEST(Math, Float32IsWithinAFewUlpOfFloat64) {
   for (const Domain& d : domains) expect_float32_close(d, 2);  // libm's float functions are within 1 ulp, 1/sqrt 1.5
 }
 
+// ---- activations ----
+
+std::vector<Case> activation_values() {
+  const std::vector<double> x = {-3, -1, 0, 0.5, 2};
+  return {
+      {"gelu", [](const Tensor& t) { return gelu(t); }, x, {-0.00404969409489031, -0.15865525393145702, 0, 0.34573123063700656, 1.9544997361036416}},
+      {"gelu(tanh)", [](const Tensor& t) { return gelu(t, "tanh"); }, x, {-0.0036373920817729943, -0.15880800939172324, 0, 0.34571400982514394, 1.954597694087775}},
+      {"silu", [](const Tensor& t) { return silu(t); }, x, {-0.14227761953270035, -0.2689414213699951, 0, 0.3112296656009273, 1.7615941559557646}},
+      {"mish", [](const Tensor& t) { return mish(t); }, x, {-0.1456474612756246, -0.30340146137410895, 0, 0.3752452113048951, 1.9439589595339946}},
+      {"hardtanh", [](const Tensor& t) { return hardtanh(t); }, x, {-1, -1, 0, 0.5, 1}},
+      {"hardtanh(-2, 0.25)", [](const Tensor& t) { return hardtanh(t, -2, 0.25); }, x, {-2, -1, 0, 0.25, 0.25}},
+      {"relu6", [](const Tensor& t) { return relu6(t); }, {-3, 0, 0.5, 6, 7.5}, {0, 0, 0.5, 6, 6}},
+      {"hardsigmoid", [](const Tensor& t) { return hardsigmoid(t); }, {-4, -3, 0, 1.5, 3.5}, {0, 0, 0.5, 0.75, 1}},
+      {"hardswish", [](const Tensor& t) { return hardswish(t); }, {-4, -3, -1, 1.5, 3.5}, {0, 0, -1.0 / 3, 1.125, 3.5}},
+      {"logsigmoid", [](const Tensor& t) { return logsigmoid(t); }, x, {-3.048587351573742, -1.3132616875182228, -M_LN2, -0.4740769841801067, -0.1269280110429725}},
+      {"softsign", [](const Tensor& t) { return softsign(t); }, x, {-0.75, -0.5, 0, 1.0 / 3, 2.0 / 3}},
+      {"celu", [](const Tensor& t) { return celu(t); }, x, {-0.950212931632136, -0.6321205588285577, 0, 0.5, 2}},
+      {"celu(2)", [](const Tensor& t) { return celu(t, 2.0); }, x, {-1.5537396797031404, -0.7869386805747332, 0, 0.5, 2}},
+      {"selu", [](const Tensor& t) { return selu(t); }, x, {-1.6705687287671118, -1.1113307378125625, 0, 0.5253504936777402, 2.101401974710961}},
+  };
+}
+
+TEST(MathActivation, ClosedFormValues) { expect_cases(activation_values()); }
+
+TEST(MathActivation, GradientsAtTheKinksArePyTorchs) {
+  // hardtanh and relu6 (PyTorch's hardtanh_backward) pass no gradient at their bounds, unlike clamp.
+  expect_gradient([](const Tensor& x) { return hardtanh(x); }, {-1, 1, 0, -2}, {0, 0, 1, 0});
+  expect_gradient([](const Tensor& x) { return relu6(x); }, {0, 6, 3, 7}, {0, 0, 1, 0});
+  expect_gradient([](const Tensor& x) { return hardsigmoid(x); }, {-3, 3, 0}, {0, 0, 1.0 / 6});
+  // hardswish_backward: 0 for x <= -3, x/3 + 1/2 inside, 1 for x >= 3 (pytorch#148049).
+  expect_gradient([](const Tensor& x) { return hardswish(x); }, {-3, 3, 0, -4, 1.5}, {0, 1, 0.5, 0, 1});
+  // The ELU family takes the x <= 0 branch at 0: selu's gradient there is scale * alpha, celu's 1.
+  expect_gradient([](const Tensor& x) { return selu(x); }, {0, 1, -1}, {1.7580993408473766, 1.0507009873554805, 0.646768603034814});
+  expect_gradient([](const Tensor& x) { return celu(x, 2.0); }, {0, 1, -1}, {1, 1, 0.6065306597126334});
+  expect_gradient([](const Tensor& x) { return softsign(x); }, {0, 1}, {1, 0.25});
+  expect_gradient([](const Tensor& x) { return gelu(x); }, {0}, {0.5});
+  expect_gradient([](const Tensor& x) { return gelu(x, "tanh"); }, {0}, {0.5});
+}
+
+TEST(MathActivation, StableAtLargeInputs) {
+  expect_cases({
+      {"logsigmoid", [](const Tensor& t) { return logsigmoid(t); }, {-1000, 1000}, {-1000, 0}},
+      {"silu", [](const Tensor& t) { return silu(t); }, {-1000, 1000}, {0, 1000}},
+      {"mish", [](const Tensor& t) { return mish(t); }, {-1000, 1000}, {0, 1000}},
+      {"gelu", [](const Tensor& t) { return gelu(t); }, {-1000, 1000}, {0, 1000}},
+      {"gelu(tanh)", [](const Tensor& t) { return gelu(t, "tanh"); }, {-1000, 1000}, {0, 1000}},
+      {"selu", [](const Tensor& t) { return selu(t); }, {-1000}, {-1.7580993408473766}},
+  });
+  // x Phi(x) through erfc keeps the tail that 1 + erf(x / sqrt2) cancels to 0.
+  EXPECT_NEAR(gelu(vec64({-10})).item(), -7.619853024160593e-23, 1e-36);
+  expect_gradient([](const Tensor& x) { return logsigmoid(x); }, {-1000, 1000}, {1, 0});
+  expect_gradient([](const Tensor& x) { return silu(x); }, {-1000, 1000}, {0, 1});
+  expect_gradient([](const Tensor& x) { return mish(x); }, {-1000, 1000}, {0, 1});
+  expect_gradient([](const Tensor& x) { return gelu(x); }, {-1000, 1000}, {0, 1});
+  expect_gradient([](const Tensor& x) { return gelu(x, "tanh"); }, {-1000, 1000}, {0, 1});
+}
+
+TEST(MathActivation, Gradcheck) {
+  // Smooth ones on random inputs; the ones with kinks at inputs at least 0.05 away from every kink.
+  const Tensor away = leaf({-1.3, -0.4, 0.2, 0.75, 1.6, -0.05}, {2, 3});
+  const std::vector<std::pair<std::string, UnaryOp>> smooth = {
+      {"gelu", [](const Tensor& x) { return gelu(x); }},           {"gelu(tanh)", [](const Tensor& x) { return gelu(x, "tanh"); }},
+      {"silu", [](const Tensor& x) { return silu(x); }},           {"mish", [](const Tensor& x) { return mish(x); }},
+      {"logsigmoid", [](const Tensor& x) { return logsigmoid(x); }}};
+  for (const auto& [name, op] : smooth) {
+    SCOPED_TRACE(name);
+    expect_unary_gradcheck(op, random_leaf({2, 3}, 20, -3, 3));
+  }
+  const std::vector<std::pair<std::string, UnaryOp>> kinked = {
+      {"softsign", [](const Tensor& x) { return softsign(x); }},    {"celu(0.5)", [](const Tensor& x) { return celu(x, 0.5); }},
+      {"selu", [](const Tensor& x) { return selu(x); }},            {"hardtanh", [](const Tensor& x) { return hardtanh(x); }},
+      {"relu6", [](const Tensor& x) { return relu6(x * 4.0 + 1.0); }}, {"hardsigmoid", [](const Tensor& x) { return hardsigmoid(x * 2.0); }},
+      {"hardswish", [](const Tensor& x) { return hardswish(x * 3.0); }}};
+  for (const auto& [name, op] : kinked) {
+    SCOPED_TRACE(name);
+    expect_unary_gradcheck(op, away);
+  }
+}
+
+TEST(MathActivation, Float32IsWithinAFewUlpOfFloat64) {
+  const std::vector<Domain> domains = {
+      {"gelu", [](const Tensor& x) { return gelu(x); }, -5, 5},   {"gelu(tanh)", [](const Tensor& x) { return gelu(x, "tanh"); }, -5, 5},
+      {"mish", [](const Tensor& x) { return mish(x); }, -5, 5},   {"logsigmoid", [](const Tensor& x) { return logsigmoid(x); }, -5, 5},
+      {"celu", [](const Tensor& x) { return celu(x); }, -5, 5},   {"selu", [](const Tensor& x) { return selu(x); }, -5, 5},
+      {"softsign", [](const Tensor& x) { return softsign(x); }, -5, 5}, {"hardtanh", [](const Tensor& x) { return hardtanh(x); }, -5, 5},
+      {"relu6", [](const Tensor& x) { return relu6(x); }, -5, 10}, {"hardsigmoid", [](const Tensor& x) { return hardsigmoid(x); }, -5, 5},
+      {"hardswish", [](const Tensor& x) { return hardswish(x); }, -5, 5}};
+  // gelu, mish and logsigmoid are evaluated in float64 and rounded once; the others are at most three roundings
+  // (celu, selu: expm1f and one product; softsign, hardsigmoid, hardswish: a sum, a product, a quotient).
+  for (const Domain& d : domains) expect_float32_close(d, 3);
+  // silu multiplies by sigmoid's float32 kernel, itself within 4 ulp (tests/test_activation_f32.cpp).
+  expect_float32_close({"silu", [](const Tensor& x) { return silu(x); }, -5, 5}, 5);
+}
+
+TEST(MathActivation, BadArgumentsAreRejected) {
+  expect_throws<std::invalid_argument>([] { return gelu(zeros({2}), "erf"); },
+                                       "gelu: approximate must be \"none\" or \"tanh\", got \"erf\"");
+  expect_throws<std::invalid_argument>([] { return celu(zeros({2}), 0.0); }, "celu: alpha must not be 0");
+  expect_throws<std::invalid_argument>([] { return hardtanh(zeros({2}), 1.0, -1.0); },
+                                       "hardtanh: min_val (1.000000) must not exceed max_val (-1.000000)");
+  NamedUnaryOps ops;
+  for (const Case& c : activation_values())
+    if (c.name.find('(') == std::string::npos) ops.emplace_back(c.name, c.op);
+  expect_undefined_inputs_rejected(ops);
+}
+
 // ---- bad arguments ----
 
 TEST(Math, BinaryOpsRejectShapesThatDoNotBroadcastAndMixedDtypes) {
