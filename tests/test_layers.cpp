@@ -288,4 +288,48 @@ TEST(Layers, DropoutIsTheIdentityInEvalModeOrAtPZero) {
   EXPECT_THAT([] { Dropout(-0.1); }, message("Dropout: p must be in [0, 1)"));
 }
 
+// ---- the activation modules of issue 13 ----
+
+TEST(Layers, NewActivationModulesApplyTheirFunctionsWithPyTorchsDefaults) {
+  const Tensor x = f64({-4, -1, 0, 0.5, 2, 7}, {2, 3});
+  EXPECT_EQ(GELU()(x).to_vector(), tg::gelu(x).to_vector());
+  EXPECT_EQ(GELU("tanh")(x).to_vector(), tg::gelu(x, "tanh").to_vector());
+  EXPECT_EQ(SiLU()(x).to_vector(), tg::silu(x).to_vector());
+  EXPECT_EQ(Mish()(x).to_vector(), tg::mish(x).to_vector());
+  EXPECT_THAT(Hardtanh()(x).to_vector(), ElementsAre(-1, -1, 0, 0.5, 1, 1));
+  EXPECT_THAT(Hardtanh(-2, 0.25)(x).to_vector(), ElementsAre(-2, -1, 0, 0.25, 0.25, 0.25));
+  EXPECT_THAT(ReLU6()(x).to_vector(), ElementsAre(0, 0, 0, 0.5, 2, 6));
+  EXPECT_EQ(Hardsigmoid()(x).to_vector(), tg::hardsigmoid(x).to_vector());
+  EXPECT_EQ(Hardswish()(x).to_vector(), tg::hardswish(x).to_vector());
+  EXPECT_EQ(LogSigmoid()(x).to_vector(), tg::logsigmoid(x).to_vector());
+  EXPECT_EQ(Softsign()(x).to_vector(), tg::softsign(x).to_vector());
+  EXPECT_EQ(CELU()(x).to_vector(), tg::celu(x, 1.0).to_vector());
+  EXPECT_EQ(CELU(2.5)(x).to_vector(), tg::celu(x, 2.5).to_vector());
+  EXPECT_EQ(SELU()(x).to_vector(), tg::selu(x).to_vector());
+  EXPECT_EQ(GELU().name(), "GELU(none)");
+  EXPECT_EQ(GELU("tanh").name(), "GELU(tanh)");
+  EXPECT_EQ(Hardtanh().name(), "Hardtanh(-1, 1)");
+  EXPECT_EQ(CELU(2.5).name(), "CELU(2.5)");
+  EXPECT_EQ(ReLU6().name(), "ReLU6");
+  EXPECT_EQ(LogSigmoid().name(), "LogSigmoid");
+}
+
+TEST(Layers, NewActivationModulesCheckTheirArgumentsWhenBuilt) {
+  EXPECT_THAT([] { GELU("exact"); }, message("gelu: approximate must be \"none\" or \"tanh\", got \"exact\""));
+  EXPECT_THAT([] { Hardtanh(1, -1); }, message("hardtanh: min_val (1.000000) must not exceed max_val (-1.000000)"));
+  EXPECT_THAT([] { CELU(0.0); }, message("celu: alpha must not be 0"));
+}
+
+TEST(Layers, NewActivationModulesWorkInsideSequential) {
+  Tensor x = f64({-1, 0.5, 2}, {1, 3}).requires_grad_();
+  Sequential model(std::make_shared<GELU>(), std::make_shared<Hardswish>(), std::make_shared<SELU>());
+  const Tensor y = model(x);
+  EXPECT_EQ(y.to_vector(), tg::selu(tg::hardswish(tg::gelu(x))).to_vector());
+  tg::sum(y).backward();
+  Tensor same_x = f64({-1, 0.5, 2}, {1, 3}).requires_grad_();
+  tg::sum(tg::selu(tg::hardswish(tg::gelu(same_x)))).backward();
+  EXPECT_EQ(x.grad().to_vector(), same_x.grad().to_vector());
+  EXPECT_EQ(model.name(), "Sequential(GELU(none), Hardswish, SELU)");
+}
+
 }  // namespace

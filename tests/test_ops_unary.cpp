@@ -78,9 +78,10 @@ TEST(Unary, ClampGradientIsOneInsideIncludingTheBounds) {
   expect_values(x.grad(), {5}, {0, 1, 1, 1, 0});
 }
 
-TEST(Unary, SignIsNotRecorded) {
+TEST(Unary, SignHasAZeroGradient) {  // recorded, as PyTorch's sign: tests/test_ops_math.cpp has the step functions
   const Tensor x = leaf({-3, 0, 2}, {3});
-  EXPECT_FALSE(sign(x).requires_grad());
+  sign(x).sum().backward();
+  expect_values(x.grad(), {3}, {0, 0, 0});
 }
 
 TEST(Unary, PowGradientClosedForm) {

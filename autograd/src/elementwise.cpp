@@ -6,26 +6,15 @@
 #include <cmath>
 
 #include "kernels.hpp"
+#include "tapegrad/math.hpp"
 #include "tapegrad/reduction.hpp"
 
 namespace tg {
 
 using detail::accumulate_grad;
+using detail::binary;
 using detail::needs_grad;
 using detail::record;
-
-namespace {
-
-template <class F>
-Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f) {
-  detail::check_defined(a, op);
-  detail::check_defined(b, op);
-  detail::check_same_dtype(a, b, op);
-  if (a.shape() == b.shape()) return detail::zip(a, b, f);  // the common case needs no broadcast plan
-  return detail::broadcast_zip(a, b, detail::broadcast_shapes(a.shape(), b.shape(), op), f);
-}
-
-}  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor y = binary("add", a, b, [](auto u, auto v) { return u + v; });
@@ -174,11 +163,6 @@ Tensor sqrt(const Tensor& x) {
   if (needs_grad(x))  // dx = dy / (2 sqrt(x))
     record("sqrt", y, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * 0.5 / y); });
   return y;
-}
-
-Tensor sign(const Tensor& x) {
-  detail::check_defined(x, "sign");
-  return detail::map(x, [](auto u) { return static_cast<decltype(u)>((u > 0) - (u < 0)); });
 }
 
 Tensor abs(const Tensor& x) {

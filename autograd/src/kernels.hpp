@@ -122,4 +122,14 @@ template <class F>
   return out;
 }
 
+/// z = f(a, b) for the binary op `op`: checks both inputs, then zips them, broadcasting as NumPy does.
+template <class F>
+[[nodiscard]] Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f) {
+  check_defined(a, op);
+  check_defined(b, op);
+  check_same_dtype(a, b, op);
+  if (a.shape() == b.shape()) return zip(a, b, f);  // the common case needs no broadcast plan
+  return broadcast_zip(a, b, broadcast_shapes(a.shape(), b.shape(), op), f);
+}
+
 }  // namespace tg::detail

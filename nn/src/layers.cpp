@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "tapegrad/ops.hpp"
 
@@ -65,6 +66,32 @@ Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, negative_slope
 std::string LeakyReLU::name() const { return with_arg("LeakyReLU", negative_slope_); }
 Tensor ELU::forward(const Tensor& x) { return elu(x, alpha_); }
 std::string ELU::name() const { return with_arg("ELU", alpha_); }
+// The modules with arguments run their function once on an empty tensor when constructed, so that a bad
+// argument fails where the model is built, with the function's own message.
+GELU::GELU(std::string approximate) : approximate_(std::move(approximate)) {
+  static_cast<void>(gelu(empty({0}), approximate_));
+}
+Tensor GELU::forward(const Tensor& x) { return gelu(x, approximate_); }
+Tensor SiLU::forward(const Tensor& x) { return silu(x); }
+Tensor Mish::forward(const Tensor& x) { return mish(x); }
+Hardtanh::Hardtanh(double min_val, double max_val) : min_val_(min_val), max_val_(max_val) {
+  static_cast<void>(hardtanh(empty({0}), min_val_, max_val_));
+}
+Tensor Hardtanh::forward(const Tensor& x) { return hardtanh(x, min_val_, max_val_); }
+std::string Hardtanh::name() const {
+  std::ostringstream os;
+  os << "Hardtanh(" << min_val_ << ", " << max_val_ << ')';
+  return os.str();
+}
+Tensor ReLU6::forward(const Tensor& x) { return relu6(x); }
+Tensor Hardsigmoid::forward(const Tensor& x) { return hardsigmoid(x); }
+Tensor Hardswish::forward(const Tensor& x) { return hardswish(x); }
+Tensor LogSigmoid::forward(const Tensor& x) { return logsigmoid(x); }
+Tensor Softsign::forward(const Tensor& x) { return softsign(x); }
+CELU::CELU(double alpha) : alpha_(alpha) { static_cast<void>(celu(empty({0}), alpha_)); }
+Tensor CELU::forward(const Tensor& x) { return celu(x, alpha_); }
+std::string CELU::name() const { return with_arg("CELU", alpha_); }
+Tensor SELU::forward(const Tensor& x) { return selu(x); }
 Tensor Softmax::forward(const Tensor& x) { return softmax(x, dim_); }
 std::string Softmax::name() const { return with_arg("Softmax", dim_); }
 Tensor LogSoftmax::forward(const Tensor& x) { return log_softmax(x, dim_); }

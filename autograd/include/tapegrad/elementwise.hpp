@@ -30,12 +30,10 @@ namespace tg {
 /// x ** exponent.
 [[nodiscard]] Tensor pow(const Tensor& x, double exponent);
 [[nodiscard]] Tensor sqrt(const Tensor& x);
-/// |x|; the gradient at 0 is 0.
+/// |x|; the gradient at 0 is 0 (sign, floor, round and the other step functions are in math.hpp).
 [[nodiscard]] Tensor abs(const Tensor& x);
 /// Clamps into [low, high]; the gradient is 1 inside the interval (bounds included) and 0 outside.
 [[nodiscard]] Tensor clamp(const Tensor& x, double low, double high);
-/// -1, 0 or 1; not differentiable (gradient 0).
-[[nodiscard]] Tensor sign(const Tensor& x);
 
 [[nodiscard]] Tensor operator+(const Tensor& a, const Tensor& b);
 [[nodiscard]] Tensor operator-(const Tensor& a, const Tensor& b);

@@ -1,5 +1,5 @@
 #pragma once
-// Layers: Linear, Sequential, the activation modules and Dropout.
+// Layers: Linear, Sequential, the activation modules (PyTorch's names and defaults) and Dropout.
 
 #include <cstdint>
 #include <memory>
@@ -88,6 +88,88 @@ class ELU : public Module {
 
  private:
   double alpha_;
+};
+
+/// gelu(x, approximate), approximate "none" (exact) or "tanh"; checked on construction.
+class GELU : public Module {
+ public:
+  explicit GELU(std::string approximate = "none");
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override { return "GELU(" + approximate_ + ")"; }
+
+ private:
+  std::string approximate_;
+};
+
+class SiLU : public Module {
+ public:
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override { return "SiLU"; }
+};
+
+class Mish : public Module {
+ public:
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override { return "Mish"; }
+};
+
+/// hardtanh(x, min_val, max_val); min_val > max_val throws on construction.
+class Hardtanh : public Module {
+ public:
+  explicit Hardtanh(double min_val = -1.0, double max_val = 1.0);
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override;
+
+ private:
+  double min_val_;
+  double max_val_;
+};
+
+class ReLU6 : public Module {
+ public:
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override { return "ReLU6"; }
+};
+
+class Hardsigmoid : public Module {
+ public:
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override { return "Hardsigmoid"; }
+};
+
+class Hardswish : public Module {
+ public:
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override { return "Hardswish"; }
+};
+
+class LogSigmoid : public Module {
+ public:
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override { return "LogSigmoid"; }
+};
+
+class Softsign : public Module {
+ public:
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override { return "Softsign"; }
+};
+
+/// celu(x, alpha); alpha = 0 throws on construction.
+class CELU : public Module {
+ public:
+  explicit CELU(double alpha = 1.0);
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override;
+
+ private:
+  double alpha_;
+};
+
+class SELU : public Module {
+ public:
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override { return "SELU"; }
 };
 
 class Softmax : public Module {
