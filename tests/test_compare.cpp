@@ -3,6 +3,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +11,6 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <unistd.h>
 
 #include "../examples/compare/experiment.hpp"
 #include "../examples/compare/plot.hpp"
@@ -162,6 +162,7 @@ TEST(Compare, WritesTheHistoryCsvAtomically) {
   for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   EXPECT_THAT(names, ElementsAre("history-is-a-folder.csv", "history.csv"));  // no temporary left behind
+}
 
 // --header: a CSV file whose first line names the columns loads with it, and fails on the names without it.
 TEST(Compare, HeaderSkipsTheColumnNamesOfACsvFile) {
