@@ -1,9 +1,11 @@
 #pragma once
 // Losses, as functions. Each takes a reduction: Mean (the default), Sum, or None (per-element or
-// per-sample losses). Class-index targets are 1-d tensors of whole numbers in the input's dtype.
+// per-sample losses). Class-index targets are 1-d tensors of whole numbers in the input's dtype; in
+// float32 at most 2^24 + 1 classes (above 2^24 not every whole number is a float32 number). The losses
+// copy the indices in the forward, so the target may be overwritten before backward().
 // Every loss throws std::invalid_argument naming itself and what it got: shapes that disagree (both are
-// named), differing dtypes, a class index that is out of range or not whole, or a probability outside
-// [0, 1] (each names the offending element).
+// named), differing dtypes, a class index that is out of range or not whole, more classes than float32
+// indices can name, or a probability outside [0, 1] (each names the offending element).
 
 #include "tapegrad/tensor.hpp"
 
