@@ -127,8 +127,9 @@ class Tape {
   void release(Record& r);
   void drop_dead_tail();
   void collect();
-  void check_room(const char* op);
-  void check_recorded_here(const TensorImpl* x) const;
+  void make_room(const char* op);
+  [[noreturn]] static void throw_misfit(const Tensor& dx, const TensorImpl* x);
+  [[noreturn]] void throw_not_recorded_here(const TensorImpl* x) const;
   void sweep(bool retain_graph);
 
   std::vector<Record> records_;  // capacity is kept from one step to the next
