@@ -93,7 +93,7 @@ struct Record {
   const char* op = nullptr;
   TensorImpl* out = nullptr;  // holds one reference; nullptr once released
   std::uint64_t serial = 0;
-  std::size_t bytes = 0;  // what `out` counts towards the byte limit: 0 for a view of another's storage
+  std::size_t bytes = 0;  // out's storage size towards the byte limit; 0 for a view of another's storage
   Tensor grad;  // gradient of `out` gathered during a sweep
   BackwardFn backward;
 };
@@ -127,8 +127,9 @@ class Tape {
   void release(Record& r);
   void drop_dead_tail();
   void collect();
-  void check_room(const char* op);
-  void check_recorded_here(const TensorImpl* x) const;
+  void make_room(const char* op);
+  [[noreturn]] static void throw_misfit(const Tensor& dx, const TensorImpl* x);
+  [[noreturn]] void throw_not_recorded_here(const TensorImpl* x) const;
   void sweep(bool retain_graph);
 
   std::vector<Record> records_;  // capacity is kept from one step to the next
@@ -140,7 +141,7 @@ class Tape {
   std::size_t visits_ = 0;
   std::size_t collect_at_ = 4096;  // records_.size() at which collect() runs next
   std::uint64_t next_serial_;       // serials of different tapes never meet: see the constructor
-  const char* sweeping_ = nullptr;  // the op whose backward is running, for anomaly messages
+  const char* sweeping_ = nullptr;  // the op whose backward is running, for anomaly and misuse messages
 };
 
 /// This thread's tape.
