@@ -163,7 +163,8 @@ Tensor elu_family(const char* op, const Tensor& x, double alpha, double scale, d
   detail::check_defined(x, op);
   Tensor y = detail::map(x, [alpha, scale, input_scale](auto u) {
     using T = decltype(u);
-    return u > 0 ? static_cast<T>(scale) * u : static_cast<T>(scale * alpha) * std::expm1(u * static_cast<T>(input_scale));
+    if (u > 0) return static_cast<T>(scale) * u;
+    return static_cast<T>(scale * alpha) * std::expm1(u * static_cast<T>(input_scale));
   });
   // dx = dy scale for x > 0, dy input_scale scale alpha e^(input_scale x) = dy input_scale (y + scale alpha)
   // elsewhere (x = 0 included, as PyTorch: selu's gradient at 0 is scale alpha)
@@ -311,8 +312,8 @@ Tensor inside(const Tensor& x, double lo, double hi) {
 Tensor hardtanh_named(const char* op, const Tensor& x, double min_val, double max_val) {
   detail::check_defined(x, op);
   if (!(min_val <= max_val))
-    throw std::invalid_argument(std::string(op) + ": min_val (" + std::to_string(min_val) + ") must not exceed max_val (" +
-                                std::to_string(max_val) + ")");
+    throw std::invalid_argument(std::string(op) + ": min_val (" + std::to_string(min_val) +
+                                ") must not exceed max_val (" + std::to_string(max_val) + ")");
   Tensor y = detail::map(x, [min_val, max_val](auto u) {
     using T = decltype(u);
     return std::min(std::max(u, static_cast<T>(min_val)), static_cast<T>(max_val));
@@ -326,7 +327,9 @@ Tensor hardtanh_named(const char* op, const Tensor& x, double min_val, double ma
 
 }  // namespace
 
-Tensor hardtanh(const Tensor& x, double min_val, double max_val) { return hardtanh_named("hardtanh", x, min_val, max_val); }
+Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
+  return hardtanh_named("hardtanh", x, min_val, max_val);
+}
 
 Tensor relu6(const Tensor& x) { return hardtanh_named("relu6", x, 0.0, 6.0); }  // PyTorch's relu6 is hardtanh(x, 0, 6)
 
@@ -337,7 +340,9 @@ Tensor hardsigmoid(const Tensor& x) {
     return std::min(std::max(u + T(3), T(0)), T(6)) / T(6);
   });
   if (needs_grad(x))  // y = clamp(x + 3, 0, 6) / 6: dx = dy / 6 where -3 < x < 3, else 0
-    record("hardsigmoid", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * inside(x, -3.0, 3.0) / 6.0); });
+    record("hardsigmoid", y, [x](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, dy * inside(x, -3.0, 3.0) / 6.0);
+    });
   return y;
 }
 

@@ -183,14 +183,18 @@ Tensor square(const Tensor& x) {
 Tensor erf(const Tensor& x) {
   Tensor y = unary("erf", x, [](auto u) { return std::erf(u); });
   if (needs_grad(x))  // dx = dy 2/sqrt(pi) e^(-x^2)
-    record("erf", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * kTwoOverSqrtPi * exp(-square(x))); });
+    record("erf", y, [x](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, dy * kTwoOverSqrtPi * exp(-square(x)));
+    });
   return y;
 }
 
 Tensor erfc(const Tensor& x) {
   Tensor y = unary("erfc", x, [](auto u) { return std::erfc(u); });
   if (needs_grad(x))  // dx = -dy 2/sqrt(pi) e^(-x^2)
-    record("erfc", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -kTwoOverSqrtPi * exp(-square(x))); });
+    record("erfc", y, [x](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, dy * -kTwoOverSqrtPi * exp(-square(x)));
+    });
   return y;
 }
 
@@ -208,7 +212,8 @@ Tensor pow(const Tensor& input, const Tensor& exponent) {
         accumulate_grad(a, sum_to(keep_where(dy * b * pow(a, b - 1.0), b_nonzero), a.shape()));
       }
       if (b.requires_grad()) {
-        const Tensor has_log = detail::broadcast_zip(a, b, out, [](auto u, auto v) { return decltype(u)(u != 0 || v < 0); });
+        const Tensor has_log =
+            detail::broadcast_zip(a, b, out, [](auto u, auto v) { return decltype(u)(u != 0 || v < 0); });
         accumulate_grad(b, sum_to(keep_where(dy * y * log(a), has_log), b.shape()));
       }
     });
