@@ -2,6 +2,8 @@
 
 #include "tapegrad/nn/safetensors.hpp"
 
+#include "atomic_file.hpp"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -12,7 +14,6 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 #include <set>
 #include <span>
 #include <string_view>
@@ -103,26 +104,6 @@ std::string make_header(const fs::path& file, const NamedTensors& tensors, const
   return text;
 }
 
-/// A name beside `file` that no other writer picks: the data goes there before the rename.
-fs::path temporary_beside(const fs::path& file) {
-  std::random_device entropy;
-  return fs::path(file.string() + ".tmp" + std::to_string(entropy()));
-}
-
-/// Removes the temporary file unless the rename onto the destination happened.
-struct TemporaryFile {
-  fs::path path;
-  bool kept = false;
-  ~TemporaryFile() {
-    std::error_code ignored;
-    if (!kept) fs::remove(path, ignored);
-  }
-};
-
-void write_bytes(std::ofstream& out, std::span<const char> bytes) {
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 }  // namespace
 
 void save_safetensors(const fs::path& file, const NamedTensors& tensors, const Metadata& metadata) {
@@ -132,20 +113,9 @@ void save_safetensors(const fs::path& file, const NamedTensors& tensors, const M
   for (std::size_t i = 0; i < kLengthBytes; ++i)
     length[i] = static_cast<char>((static_cast<std::uint64_t>(header.size()) >> (8 * i)) & 0xFF);
 
-  TemporaryFile temporary{temporary_beside(file)};
-  std::ofstream out(temporary.path, std::ios::binary | std::ios::trunc);
-  if (!out)
-    fail("save_safetensors", file, "cannot open " + temporary.path.string() + " for writing: " + std::strerror(errno));
-  write_bytes(out, length);
-  write_bytes(out, header);
-  for (const auto& entry : tensors) write_bytes(out, bytes_of(entry.second));
-  out.close();
-  if (!out) fail("save_safetensors", file, "cannot write " + temporary.path.string() + ": " + std::strerror(errno));
-  // rename() replaces the destination in one step on POSIX: a reader sees the old file or the new one.
-  std::error_code ec;
-  fs::rename(temporary.path, file, ec);
-  if (ec) fail("save_safetensors", file, "cannot rename " + temporary.path.string() + " onto it: " + ec.message());
-  temporary.kept = true;
+  std::vector<std::span<const char>> pieces = {length, header};
+  for (const auto& entry : tensors) pieces.push_back(bytes_of(entry.second));
+  detail::write_file_atomically("save_safetensors", file, pieces);
 }
 
 // ---- loading ----
