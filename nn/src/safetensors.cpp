@@ -41,7 +41,7 @@ namespace {
 namespace fs = std::filesystem;
 // Plain objects (std::map): nlohmann::ordered_json finds a key by a linear search, which made reading or
 // writing a header of n entries take n^2 steps (200,000 entries: over a minute). The order of the
-// tensors, which std::map does not keep, is kept beside it (Header::names) or written by hand.
+// tensors, which std::map does not keep, is kept beside it (Header::entries) or written by hand.
 using Json = nlohmann::json;
 
 static_assert(std::endian::native == std::endian::little,
