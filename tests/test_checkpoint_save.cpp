@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -91,6 +93,92 @@ class SaveTest : public ::testing::Test {
   }
   fs::path dir_;
 };
+
+double saved_value(const fs::path& file) { return load_safetensors(file).tensors.at(0).second.item(); }
+
+// ---- saves ----
+
+TEST_F(SaveTest, SavingThroughASymbolicLinkKeepsTheLinkAndReplacesItsTarget) {
+  const fs::path target = dir_ / "runs" / "model.safetensors", link = dir_ / "latest.safetensors";
+  fs::create_directory(dir_ / "runs");
+  save_safetensors(target, {{"x", tg::tensor({1.0})}});
+  fs::create_symlink(fs::path("runs") / "model.safetensors", link);  // relative, as `ln -s` makes them
+  fs::create_symlink(link.filename(), dir_ / "link_to_link");
+
+  save_safetensors(link, {{"x", tg::tensor({2.0})}});
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(saved_value(target), 2.0);
+  save_safetensors(dir_ / "link_to_link", {{"x", tg::tensor({3.0})}});
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link_to_link"));
+  EXPECT_EQ(saved_value(target), 3.0);
+  EXPECT_EQ(listing(dir_), (std::set<std::string>{"latest.safetensors", "link_to_link", "runs"}));
+  EXPECT_EQ(listing(dir_ / "runs"), std::set<std::string>{"model.safetensors"});
+
+  fs::create_symlink("new.safetensors", dir_ / "dangling");  // a link to a file to be made: save makes it
+  save_safetensors(dir_ / "dangling", {{"x", tg::tensor({4.0})}});
+  EXPECT_TRUE(fs::is_symlink(dir_ / "dangling"));
+  EXPECT_EQ(saved_value(dir_ / "new.safetensors"), 4.0);
+}
+
+TEST_F(SaveTest, TheNextSaveRemovesTheTemporariesOfKilledSavesAndNothingElse) {
+  const fs::path file = dir_ / "model.safetensors";
+  save_safetensors(file, {{"x", tg::tensor({1.0})}});
+  // What a save killed after writing part of its temporary leaves: a file of the temporaries' name that
+  // no process holds the lock of (the lock goes with the process, however it ends).
+  for (const char* stale : {".model.safetensors.tapegrad-tmp-999999-0", ".model.safetensors.tapegrad-tmp-1-7"})
+    write_file(dir_ / stale, "partial");
+  // Kept: a save in progress (it holds the lock), and files that only look like temporaries.
+  const fs::path live = dir_ / ".model.safetensors.tapegrad-tmp-1-8";
+  write_file(live, "in progress");
+  const int live_fd = ::open(live.c_str(), O_RDONLY);
+  ASSERT_EQ(::flock(live_fd, LOCK_EX), 0);
+  const std::set<std::string> not_ours = {".model.safetensors.tapegrad-tmp-notes", ".other.safetensors.tapegrad-tmp-5-0",
+                                          "model.safetensors.tapegrad-tmp-5-0", ".model.safetensors.tapegrad-tmp-5-"};
+  for (const std::string& name : not_ours) write_file(dir_ / name, "keep me");
+
+  save_safetensors(file, {{"x", tg::tensor({2.0})}});
+  ::close(live_fd);
+  std::set<std::string> expected = not_ours;
+  expected.insert({"model.safetensors", live.filename()});
+  EXPECT_EQ(listing(dir_), expected);
+  EXPECT_EQ(saved_value(file), 2.0);
+  for (const std::string& name : not_ours) EXPECT_EQ(read_file(dir_ / name), "keep me") << name;
+}
+
+TEST_F(SaveTest, ASaveKilledMidWriteLeavesTheOldFileWholeAndItsTemporaryIsRemovedNextTime) {
+  const fs::path file = dir_ / "model.safetensors";
+  save_safetensors(file, {{"x", tg::tensor({1.0})}});
+  const std::string before = read_file(file);
+  const std::string prefix = ".model.safetensors.tapegrad-tmp-";
+  const auto has_temporary = [&] {
+    const std::set<std::string> names = listing(dir_);
+    return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.starts_with(prefix); });
+  };
+  // A child saves 16 MiB over and over; it is killed once its temporary is seen. Killed between two saves,
+  // it leaves no temporary: try again (each save takes long enough that the first try nearly always hits).
+  constexpr std::int64_t kBigElements = 4 << 20;
+  bool orphaned = false;
+  for (int attempt = 0; attempt < 5 && !orphaned; ++attempt) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      const NamedTensors big = {{"x", tg::zeros({kBigElements})}};
+      for (;;) save_safetensors(file, big);
+    }
+    for (int polls = 0; polls < 20000 && !has_temporary(); ++polls) ::usleep(100);  // a hang guard only
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    orphaned = has_temporary();
+    if (!orphaned) save_safetensors(file, {{"x", tg::tensor({1.0})}});  // the child's last save completed
+  }
+  ASSERT_TRUE(orphaned);
+  const std::string after_kill = read_file(file);
+  EXPECT_TRUE(after_kill == before || load_safetensors(file).tensors.at(0).second.numel() == kBigElements);
+
+  save_safetensors(file, {{"x", tg::tensor({2.0})}});
+  EXPECT_FALSE(has_temporary());
+  EXPECT_EQ(listing(dir_), std::set<std::string>{"model.safetensors"});
+  EXPECT_EQ(saved_value(file), 2.0);
+}
 
 // ---- check_writable ----
 

@@ -12,6 +12,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "testing.hpp"
@@ -143,4 +144,19 @@ TEST(FuzzRegression, SafetensorsMessageQuotesALongValueShortened) {
   EXPECT_THAT(message, testing::HasSubstr("tensor 'a' has shape [0,1,1,1,"));
   EXPECT_THAT(message, testing::HasSubstr("..."));
   EXPECT_LT(message.size(), 400U);
+}
+
+// A key given twice is refused wherever it is (nlohmann_json keeps the last one silently), also where no
+// tensor owns it yet, and the message says where.
+TEST(FuzzRegression, SafetensorsKeyTwiceIsACleanErrorAtAnyDepth) {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"([{"a":1,"a":2}])", "the header has the key 'a' twice"},
+      {R"({"t":{"dtype":"F32","shape":[0],"data_offsets":[0,0],"x":{"k":1,"k":1}}})", "tensor 't' has the key 'k' twice"},
+      {R"({"t":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"t":{}})", "the header names tensor 't' twice"}};
+  for (const auto& [header, expected] : cases) {
+    const ScratchFile file("twice.safetensors", safetensors_bytes(header));
+    EXPECT_THAT(message_of<std::invalid_argument>([&] { static_cast<void>(tg::nn::load_safetensors(file.path())); }),
+                testing::HasSubstr(expected))
+        << header;
+  }
 }

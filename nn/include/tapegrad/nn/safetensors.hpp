@@ -50,7 +50,9 @@ struct SafetensorsFile {
 };
 
 /// Writes tensors (F32 or F64, distinct non-empty names other than "__metadata__") in the given order,
-/// atomically: into a temporary file beside `file` that is then renamed onto it.
+/// atomically and durably: into a temporary ".<name>.tapegrad-tmp-<pid>-<n>" beside the file, fsynced,
+/// renamed onto it, then the folder fsynced. Through a symbolic link, the link's target is replaced and
+/// the link kept. Removes the temporaries that killed saves to the same file left behind.
 void save_safetensors(const std::filesystem::path& file, const NamedTensors& tensors, const Metadata& metadata = {});
 
 /// Reads a whole safetensors file after checking its header: JSON syntax, every dtype, shape and offset.
