@@ -4,6 +4,7 @@
 // hand-written net of manual.hpp.
 
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "tapegrad/nn.hpp"
@@ -14,8 +15,8 @@
 namespace tg::bench {
 
 /// Linear layers with the workload's hidden activation between them, and a sigmoid after the last for
-/// the MSE workloads; weights from tapegrad's default initialisation with seed 1.
-[[nodiscard]] inline std::unique_ptr<nn::Sequential> make_model(const Workload& w) {
+/// the MSE workloads; weights from tapegrad's default initialisation with seed 1, in dtype.
+[[nodiscard]] inline std::unique_ptr<nn::Sequential> make_model(const Workload& w, Dtype dtype = kFloat32) {
   Generator gen(1);
   auto model = std::make_unique<nn::Sequential>();
   for (int l = 0; l < w.num_layers(); ++l) {
@@ -25,6 +26,7 @@ namespace tg::bench {
     if (!last && w.hidden == Activation::kSigmoid) model->emplace<nn::Sigmoid>();
   }
   if (w.loss == Loss::kSigmoidMse) model->emplace<nn::Sigmoid>();
+  model->to(dtype);
   return model;
 }
 
@@ -34,15 +36,16 @@ namespace tg::bench {
   return std::make_unique<optim::SGD>(model.parameters(), optim::SGDOptions{.lr = w.lr});
 }
 
-/// The model, its optimizer and the batch as tensors; step() is one full training step.
+/// The model, its optimizer and the batch as tensors; step() is one full training step. float32 is what
+/// the benchmark times; float64 (model, batch and optimizer state) is for tests.
 class AutogradNet {
  public:
-  explicit AutogradNet(const Workload& w, const Batch& batch)
+  template <class T>
+  explicit AutogradNet(const Workload& w, const BasicBatch<T>& batch)
       : mse_(w.loss == Loss::kSigmoidMse),
-        x_(tensor(std::vector<double>(batch.x.begin(), batch.x.end()), {w.batch, w.inputs()})),
-        y_(mse_ ? tensor(std::vector<double>(batch.targets.begin(), batch.targets.end()), {w.batch, w.outputs()})
-                : tensor(std::vector<double>(batch.labels.begin(), batch.labels.end()), {w.batch})),
-        model_(make_model(w)),
+        x_(as_tensor<T>(batch.x, {w.batch, w.inputs()})),
+        y_(mse_ ? as_tensor<T>(batch.targets, {w.batch, w.outputs()}) : as_tensor<T>(batch.labels, {w.batch})),
+        model_(make_model(w, x_.dtype())),
         optimizer_(make_optimizer(w, *model_)) {}
 
   /// zero_grad, forward, loss, backward, optimizer update; returns the loss before the update.
@@ -58,6 +61,12 @@ class AutogradNet {
   [[nodiscard]] nn::Sequential& model() { return *model_; }
 
  private:
+  template <class T, class V>
+  static Tensor as_tensor(const std::vector<V>& values, Shape shape) {
+    return tensor(std::vector<double>(values.begin(), values.end()), std::move(shape),
+                  std::is_same_v<T, double> ? kFloat64 : kFloat32);
+  }
+
   bool mse_;
   Tensor x_;
   Tensor y_;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace tg::bench::manual {
 namespace {
@@ -16,20 +17,25 @@ namespace {
 // workloads only zhou (2-2-1, batch 1) gets here.
 constexpr long kTinyGemm = 512;
 
-// C = alpha·op(A)·op(B) + beta·C, row-major, op transposing when the flag is set (cblas_sgemm's contract).
-void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-          int ldb, float beta, float* C, int ldc) {
+// C = alpha·op(A)·op(B) + beta·C, row-major, op transposing when the flag is set (cblas_?gemm's contract).
+template <class T>
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda, const T* B, int ldb,
+          T beta, T* C, int ldc) {
   if (static_cast<long>(M) * N * K > kTinyGemm) {
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
-                alpha, A, lda, B, ldb, beta, C, ldc);
+    const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+    const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+    if constexpr (std::is_same_v<T, float>)
+      cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+      cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   for (int i = 0; i < M; ++i) {
     for (int j = 0; j < N; ++j) {
-      float s = 0;
+      T s = 0;
       for (int k = 0; k < K; ++k) {
-        const float a = trans_a ? A[k * lda + i] : A[i * lda + k];
-        const float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
+        const T a = trans_a ? A[k * lda + i] : A[i * lda + k];
+        const T b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
         s += a * b;
       }
       C[i * ldc + j] = beta == 0 ? alpha * s : alpha * s + beta * C[i * ldc + j];  // beta = 0 never reads C
@@ -39,6 +45,8 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
 
 // e^x to within about 2 ulp (Cephes' expf): a loop calling glibc's expf is not vectorised without
 // -ffast-math, and sigmoid's exp took a third of the digits step (perf); inlined, it vectorises.
+// In double (tests only) it is std::exp.
+inline double exp_approx(double x) { return std::exp(x); }
 inline float exp_approx(float x) {
   x = std::min(std::max(x, -87.3f), 88.0f);         // 2^n below stays a normal float
   const float n = std::nearbyint(x * 1.44269504f);  // x = n·ln2 + r, |r| <= ln2/2 (floor does not vectorise)
@@ -54,101 +62,113 @@ inline float exp_approx(float x) {
 }
 
 // db = column sums of dz (N, O): the bias gradient of every layer, since z = x·W + 1·b^T gives db = dz^T·1.
-void column_sums(float* db, const float* dz, int N, int O) {
-  std::fill(db, db + O, 0.0f);
+template <class T>
+void column_sums(T* db, const T* dz, int N, int O) {
+  std::fill(db, db + O, T{0});
   for (int i = 0; i < N; ++i) {
-    const float* row = dz + static_cast<std::ptrdiff_t>(i) * O;
+    const T* row = dz + static_cast<std::ptrdiff_t>(i) * O;
     for (int j = 0; j < O; ++j) db[j] += row[j];
   }
 }
 
 }  // namespace
 
-void linear_forward(float* z, const float* x, const float* w, int N, int D, int O) {
+template <class T>
+void linear_forward(T* z, const T* x, const T* w, int N, int D, int O) {
   // x is (N, D), w is (D, O), z is (N, O)
-  gemm(false, false, N, O, D, 1.0f, x, D, w, O, 0.0f, z, O);  // z = x·w
+  gemm(false, false, N, O, D, T{1}, x, D, w, O, T{0}, z, O);  // z = x·w
 }
 
-void linear_backward(float* dx, float* dw, const float* dz, const float* x, const float* w, int N, int D, int O,
-                     float alpha, float beta) {
+template <class T>
+void linear_backward(T* dx, T* dw, const T* dz, const T* x, const T* w, int N, int D, int O,
+                     T alpha, T beta) {
   // dz is (N, O), x is (N, D), w and dw are (D, O), dx is (N, D); dx goes first as dw may be w itself.
-  if (dx != nullptr) gemm(false, true, N, D, O, 1.0f, dz, O, w, O, 0.0f, dx, D);  // z = x·w: dx = dz·w^T
+  if (dx != nullptr) gemm(false, true, N, D, O, T{1}, dz, O, w, O, T{0}, dx, D);  // z = x·w: dx = dz·w^T
   gemm(true, false, D, O, N, alpha, x, D, dz, O, beta, dw, O);                    // z = x·w: dw = x^T·dz
 }
 
-void bias_sigmoid_forward(float* a, const float* b, int N, int O) {
+template <class T>
+void bias_sigmoid_forward(T* a, const T* b, int N, int O) {
   // a is (N, O) holding z on entry, b is (O)
   for (int i = 0; i < N; ++i) {
-    float* row = a + static_cast<std::ptrdiff_t>(i) * O;
-    for (int j = 0; j < O; ++j) row[j] = 1.0f / (1.0f + exp_approx(-(row[j] + b[j])));  // a = σ(z + b)
+    T* row = a + static_cast<std::ptrdiff_t>(i) * O;
+    for (int j = 0; j < O; ++j) row[j] = 1 / (1 + exp_approx(-(row[j] + b[j])));  // a = σ(z + b)
   }
 }
 
-void bias_sigmoid_backward(float* dz, float* db, const float* da, const float* a, int N, int O) {
+template <class T>
+void bias_sigmoid_backward(T* dz, T* db, const T* da, const T* a, int N, int O) {
   // da, a, dz are (N, O), db is (O)
-  for (int i = 0; i < N * O; ++i) dz[i] = da[i] * a[i] * (1.0f - a[i]);  // a = σ(z + b): dz = da ∘ a(1 - a)
+  for (int i = 0; i < N * O; ++i) dz[i] = da[i] * a[i] * (1 - a[i]);  // a = σ(z + b): dz = da ∘ a(1 - a)
   column_sums(db, dz, N, O);                                               // z + b: db = Σ_rows dz
 }
 
-void bias_relu_forward(float* a, const float* b, int N, int O) {
+template <class T>
+void bias_relu_forward(T* a, const T* b, int N, int O) {
   // a is (N, O) holding z on entry, b is (O)
   for (int i = 0; i < N; ++i) {
-    float* row = a + static_cast<std::ptrdiff_t>(i) * O;
-    for (int j = 0; j < O; ++j) row[j] = std::max(row[j] + b[j], 0.0f);  // a = max(z + b, 0)
+    T* row = a + static_cast<std::ptrdiff_t>(i) * O;
+    for (int j = 0; j < O; ++j) row[j] = std::max(row[j] + b[j], T{0});  // a = max(z + b, 0)
   }
 }
 
-void bias_relu_backward(float* dz, float* db, const float* da, const float* a, int N, int O) {
+template <class T>
+void bias_relu_backward(T* dz, T* db, const T* da, const T* a, int N, int O) {
   // da, a, dz are (N, O), db is (O)
-  for (int i = 0; i < N * O; ++i) dz[i] = a[i] > 0.0f ? da[i] : 0.0f;  // a = max(z + b, 0): dz = da ∘ [a > 0]
+  for (int i = 0; i < N * O; ++i) dz[i] = a[i] > 0 ? da[i] : T{0};  // a = max(z + b, 0): dz = da ∘ [a > 0]
   column_sums(db, dz, N, O);                                            // z + b: db = Σ_rows dz
 }
 
-float softmax_crossentropy_forward(float* p, const float* b, const std::int64_t* labels, int N, int O) {
+template <class T>
+T softmax_crossentropy_forward(T* p, const T* b, const std::int64_t* labels, int N, int O) {
   // p is (N, O) holding z on entry, b is (O), labels is (N)
   double loss = 0;
   for (int i = 0; i < N; ++i) {
-    float* row = p + static_cast<std::ptrdiff_t>(i) * O;
-    float m = row[0] + b[0];
+    T* row = p + static_cast<std::ptrdiff_t>(i) * O;
+    T m = row[0] + b[0];
     for (int j = 0; j < O; ++j) {
       row[j] += b[j];  // z + b
       m = std::max(m, row[j]);
     }
-    const float z_label = row[labels[i]];
-    float sum = 0;
+    const T z_label = row[labels[i]];
+    T sum = 0;
     for (int j = 0; j < O; ++j) {
       row[j] = exp_approx(row[j] - m);  // e = exp(z - max): the max keeps exp finite
       sum += row[j];
     }
-    const float inv = 1.0f / sum;
+    const T inv = 1 / sum;
     for (int j = 0; j < O; ++j) row[j] *= inv;  // p = e / Σ e
-    loss += m + std::log(sum) - z_label;        // -log p[label] = logsumexp(z) - z[label]
+    loss += std::log(sum) - (z_label - m);     // -log p[label] = log Σ exp(z - max) - (z[label] - max)
   }
-  return static_cast<float>(loss / N);
+  return static_cast<T>(loss / N);
 }
 
-void softmax_crossentropy_backward(float* dz, float* db, const float* p, const std::int64_t* labels, int N, int O) {
+template <class T>
+void softmax_crossentropy_backward(T* dz, T* db, const T* p, const std::int64_t* labels, int N, int O) {
   // p, dz are (N, O), db is (O), labels is (N)
-  const float inv_n = 1.0f / static_cast<float>(N);
+  const T inv_n = T{1} / static_cast<T>(N);
   for (int i = 0; i < N * O; ++i) dz[i] = p[i] * inv_n;  // loss = mean -log p[label]: dz = (p - onehot) / N
   for (int i = 0; i < N; ++i) dz[i * O + labels[i]] -= inv_n;
   column_sums(db, dz, N, O);  // z + b: db = Σ_rows dz
 }
 
-float mse_forward(const float* a, const float* t, int n) {
+template <class T>
+T mse_forward(const T* a, const T* t, int n) {
   // a, t are (n)
-  float sum = 0;
+  T sum = 0;
   for (int i = 0; i < n; ++i) sum += (a[i] - t[i]) * (a[i] - t[i]);  // loss = mean (a - t)^2
-  return sum / static_cast<float>(n);
+  return sum / static_cast<T>(n);
 }
 
-void mse_backward(float* da, const float* a, const float* t, int n) {
+template <class T>
+void mse_backward(T* da, const T* a, const T* t, int n) {
   // a, t, da are (n)
-  const float scale = 2.0f / static_cast<float>(n);
+  const T scale = T{2} / static_cast<T>(n);
   for (int i = 0; i < n; ++i) da[i] = scale * (a[i] - t[i]);  // loss = mean (a - t)^2: da = 2(a - t)/n
 }
 
-void sgd_step(float* p, const float* g, int n, float lr) {
+template <class T>
+void sgd_step(T* p, const T* g, int n, T lr) {
   // p, g are (n)
   for (int i = 0; i < n; ++i) p[i] -= lr * g[i];
 }
@@ -156,23 +176,28 @@ void sgd_step(float* p, const float* g, int n, float lr) {
 // 256-bit vectors: with 512-bit ones this loop's sqrt and division ran 3x slower on this machine (Zen 4
 // splits them; measured 180 us against 65 us for fashion's first layer), while GCC's -march=native picks
 // 512. Clang has no such attribute and prefers 256-bit vectors by default.
+template <class T>
 #ifndef __clang__
 [[gnu::target("prefer-vector-width=256")]]
 #endif
-void adam_step(float* p, const float* g, float* m, float* v, int n, float lr, std::int64_t step) {
+void adam_step(T* p, const T* g, T* m, T* v, int n, T lr, std::int64_t step) {
   // p, g, m, v are (n); the scalars in double as PyTorch computes them in Python floats
   const double t = static_cast<double>(step);
-  const auto step_size = static_cast<float>(lr / (1.0 - std::pow(double{kAdamBeta1}, t)));      // lr / (1 - β1^t)
-  const auto inv_bc2_sqrt = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(double{kAdamBeta2}, t)));
+  const auto step_size = static_cast<T>(lr / (1.0 - std::pow(kAdamBeta1, t)));              // lr / (1 - β1^t)
+  const auto inv_bc2_sqrt = static_cast<T>(1.0 / std::sqrt(1.0 - std::pow(kAdamBeta2, t)));
+  const auto beta1 = static_cast<T>(kAdamBeta1);
+  const auto beta2 = static_cast<T>(kAdamBeta2);
+  const auto eps = static_cast<T>(kAdamEps);
   for (int i = 0; i < n; ++i) {
-    m[i] = kAdamBeta1 * m[i] + (1.0f - kAdamBeta1) * g[i];         // m = β1 m + (1 - β1) g
-    v[i] = kAdamBeta2 * v[i] + (1.0f - kAdamBeta2) * g[i] * g[i];  // v = β2 v + (1 - β2) g²
-    const float denom = std::sqrt(v[i]) * inv_bc2_sqrt + kAdamEps;  // sqrt(v / (1 - β2^t)) + eps
+    m[i] = beta1 * m[i] + (1 - beta1) * g[i];         // m = β1 m + (1 - β1) g
+    v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];  // v = β2 v + (1 - β2) g²
+    const T denom = std::sqrt(v[i]) * inv_bc2_sqrt + eps;  // sqrt(v / (1 - β2^t)) + eps
     p[i] -= step_size * m[i] / denom;                               // p -= lr m̂ / denom
   }
 }
 
-Net::Net(const Workload& w, std::uint32_t seed) : w_(w) {
+template <class T>
+BasicNet<T>::BasicNet(const Workload& w, std::uint32_t seed) : w_(w) {
   std::size_t total = 0;
   for (int l = 0; l < w.num_layers(); ++l) {
     offset_.push_back(total);
@@ -196,15 +221,18 @@ Net::Net(const Workload& w, std::uint32_t seed) : w_(w) {
   }
 }
 
-std::span<float> Net::weight(int l) {
+template <class T>
+std::span<T> BasicNet<T>::weight(int l) {
   return {params_ + offset_[l], static_cast<std::size_t>(w_.sizes[l]) * w_.sizes[l + 1]};
 }
 
-std::span<float> Net::bias(int l) {
+template <class T>
+std::span<T> BasicNet<T>::bias(int l) {
   return {params_ + offset_[l] + weight(l).size(), static_cast<std::size_t>(w_.sizes[l + 1])};
 }
 
-float Net::train_step(const Batch& batch) {
+template <class T>
+T BasicNet<T>::train_step(const BasicBatch<T>& batch) {
   const auto N = static_cast<std::size_t>(w_.batch);
   const bool softmax = w_.loss == Loss::kSoftmaxCrossEntropy;
   const bool fits = batch.x.size() == N * w_.inputs() &&
@@ -213,16 +241,17 @@ float Net::train_step(const Batch& batch) {
     throw std::invalid_argument("manual::Net::train_step: the batch does not fit workload '" + std::string(w_.name) +
                                 "'; make it with make_batch for the same workload");
   ++step_;
-  const float loss = forward(batch);
+  const T loss = forward(batch);
   backward_and_update(batch);
   return loss;
 }
 
-float Net::forward(const Batch& batch) {
+template <class T>
+T BasicNet<T>::forward(const BasicBatch<T>& batch) {
   const int N = w_.batch;
   const int L = w_.num_layers();
   for (int l = 0; l < L; ++l) {
-    const float* in = l == 0 ? batch.x.data() : act_[l - 1].data();
+    const T* in = l == 0 ? batch.x.data() : act_[l - 1].data();
     const int O = w_.sizes[l + 1];
     linear_forward(act_[l].data(), in, weight(l).data(), N, w_.sizes[l], O);
     if (l == L - 1) break;
@@ -231,21 +260,22 @@ float Net::forward(const Batch& batch) {
     else
       bias_relu_forward(act_[l].data(), bias(l).data(), N, O);
   }
-  float* out = act_[L - 1].data();
+  T* out = act_[L - 1].data();
   if (w_.loss == Loss::kSoftmaxCrossEntropy)
     return softmax_crossentropy_forward(out, bias(L - 1).data(), batch.labels.data(), N, w_.outputs());
   bias_sigmoid_forward(out, bias(L - 1).data(), N, w_.outputs());
   return mse_forward(out, batch.targets.data(), N * w_.outputs());
 }
 
-void Net::backward_and_update(const Batch& batch) {
+template <class T>
+void BasicNet<T>::backward_and_update(const BasicBatch<T>& batch) {
   const int N = w_.batch;
   const int L = w_.num_layers();
   for (int l = L - 1; l >= 0; --l) {
     const int D = w_.sizes[l];
     const int O = w_.sizes[l + 1];
-    float* dz = dact_[l].data();
-    float* db = grad_of(bias(l));
+    T* dz = dact_[l].data();
+    T* db = grad_of(bias(l));
     if (l < L - 1) {  // dact_[l] holds d loss / d act_[l], from layer l + 1's dx
       if (w_.hidden == Activation::kSigmoid)
         bias_sigmoid_backward(dz, db, dz, act_[l].data(), N, O);
@@ -257,20 +287,23 @@ void Net::backward_and_update(const Batch& batch) {
       mse_backward(dz, act_[l].data(), batch.targets.data(), N * O);
       bias_sigmoid_backward(dz, db, dz, act_[l].data(), N, O);
     }
-    float* dx = l > 0 ? dact_[l - 1].data() : nullptr;  // the input itself needs no gradient
-    const float* x = l > 0 ? act_[l - 1].data() : batch.x.data();
-    float* w = weight(l).data();
+    T* dx = l > 0 ? dact_[l - 1].data() : nullptr;  // the input itself needs no gradient
+    const T* x = l > 0 ? act_[l - 1].data() : batch.x.data();
+    T* w = weight(l).data();
     if (w_.optimizer == Optimizer::kSgd) {
-      linear_backward(dx, w, dz, x, w, N, D, O, -w_.lr, 1.0f);  // w -= lr·x^T·dz inside the sgemm
-      sgd_step(bias(l).data(), db, O, w_.lr);
+      linear_backward(dx, w, dz, x, w, N, D, O, -static_cast<T>(w_.lr), T{1});  // w -= lr·x^T·dz inside the sgemm
+      sgd_step(bias(l).data(), db, O, static_cast<T>(w_.lr));
     } else {
-      float* dw = grad_of(weight(l));
-      linear_backward(dx, dw, dz, x, w, N, D, O, 1.0f, 0.0f);
+      T* dw = grad_of(weight(l));
+      linear_backward(dx, dw, dz, x, w, N, D, O, T{1}, T{0});
       // Adam on this layer's weight and bias (contiguous) while its gradient is still in cache.
       const std::size_t o = offset_[l];
-      adam_step(params_ + o, dw, m_ + o, v_ + o, (D + 1) * O, w_.lr, step_);
+      adam_step(params_ + o, dw, m_ + o, v_ + o, (D + 1) * O, static_cast<T>(w_.lr), step_);
     }
   }
 }
+
+template class BasicNet<float>;
+template class BasicNet<double>;
 
 }  // namespace tg::bench::manual

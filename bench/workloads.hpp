@@ -17,10 +17,11 @@ enum class Activation { kSigmoid, kRelu };
 enum class Loss { kSoftmaxCrossEntropy, kSigmoidMse };  // output layer and the loss on it
 enum class Optimizer { kSgd, kAdam };
 
-/// Adam's fixed hyper-parameters (PyTorch's defaults); the learning rate is per workload.
-inline constexpr float kAdamBeta1 = 0.9f;
-inline constexpr float kAdamBeta2 = 0.999f;
-inline constexpr float kAdamEps = 1e-8f;
+/// Adam's fixed hyper-parameters (PyTorch's defaults); the learning rate is per workload. In double, as
+/// tapegrad's and PyTorch's optimizers hold them; a float32 step rounds them to float.
+inline constexpr double kAdamBeta1 = 0.9;
+inline constexpr double kAdamBeta2 = 0.999;
+inline constexpr double kAdamEps = 1e-8;
 
 /// A fully connected net: sizes {D, H1, ..., O}, one weight (in, out) and one bias per layer.
 struct Workload {
@@ -61,19 +62,23 @@ inline constexpr std::array<Workload, 4> kWorkloads{{
 }
 
 /// The fixed random batch a step trains on: x (B, D) standard normal, and either class labels in [0, O)
-/// (softmax + cross-entropy) or targets (B, O) in {0, 1} (sigmoid + MSE). Same seed, same batch.
-struct Batch {
-  std::vector<float> x;
+/// (softmax + cross-entropy) or targets (B, O) in {0, 1} (sigmoid + MSE). Same seed, same batch; the
+/// values are drawn in float, so the float64 batch (for tests) holds the same numbers as the float32 one.
+template <class T = float>
+struct BasicBatch {
+  std::vector<T> x;
   std::vector<std::int64_t> labels;  // B entries, softmax + cross-entropy only
-  std::vector<float> targets;        // B * O entries, sigmoid + MSE only
+  std::vector<T> targets;            // B * O entries, sigmoid + MSE only
 };
+using Batch = BasicBatch<float>;
 
-[[nodiscard]] inline Batch make_batch(const Workload& w, std::uint32_t seed = 42) {
+template <class T = float>
+[[nodiscard]] BasicBatch<T> make_batch(const Workload& w, std::uint32_t seed = 42) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  Batch b;
+  BasicBatch<T> b;
   b.x.resize(static_cast<std::size_t>(w.batch) * w.inputs());
-  for (float& v : b.x) v = normal(gen);
+  for (T& v : b.x) v = normal(gen);
   if (w.loss == Loss::kSoftmaxCrossEntropy) {
     std::uniform_int_distribution<std::int64_t> cls(0, w.outputs() - 1);
     b.labels.resize(w.batch);
@@ -81,17 +86,18 @@ struct Batch {
   } else {
     std::bernoulli_distribution coin(0.5);
     b.targets.resize(static_cast<std::size_t>(w.batch) * w.outputs());
-    for (float& t : b.targets) t = coin(gen) ? 1.0f : 0.0f;
+    for (T& t : b.targets) t = coin(gen) ? 1 : 0;
   }
   return b;
 }
 
 /// PyTorch's nn.Linear initialisation, U(-1/sqrt(in), 1/sqrt(in)), for a weight or bias of a layer with
-/// `in` inputs.
-inline void init_uniform(std::span<float> p, int in, std::mt19937& gen) {
+/// `in` inputs; drawn in float whatever T is, so a float64 net starts from the float32 net's weights.
+template <class T>
+void init_uniform(std::span<T> p, int in, std::mt19937& gen) {
   const float bound = 1.0f / std::sqrt(static_cast<float>(in));
   std::uniform_real_distribution<float> uniform(-bound, bound);
-  for (float& v : p) v = uniform(gen);
+  for (T& v : p) v = uniform(gen);
 }
 
 }  // namespace tg::bench

@@ -1,17 +1,23 @@
 #pragma once
-// Shared by the tutorial examples: `--name VALUE` command-line options and classification accuracy.
+// Shared by the examples: `--name VALUE` command-line options, classification accuracy, the check of a
+// save destination made before training, and main's last-resort error handler.
 
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
+#include <filesystem>
 #include <initializer_list>
+#include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <variant>
 #include <vector>
 
+#include "tapegrad/nn/checkpoint.hpp"
 #include "tapegrad/tapegrad.hpp"
 
 namespace examples {
@@ -93,6 +99,24 @@ inline std::string store(const Flag& flag, std::string_view text) {
   std::size_t correct = 0;
   for (std::size_t i = 0; i < p.size(); ++i) correct += (p[i] > 0.5 ? 1.0 : 0.0) == t[i] ? 1 : 0;
   return static_cast<double>(correct) / static_cast<double>(p.size());
+}
+
+/// Throws std::invalid_argument naming `option` unless tg::nn::save could write `file` now
+/// (tg::nn::check_writable). Called before training, so that a bad destination does not cost the model.
+inline void check_save_destination(std::string_view option, const std::filesystem::path& file) {
+  try {
+    tg::nn::check_writable(file);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string(option) + ": " + e.what());
+  }
+}
+
+/// The handler of main's function-try-block in every example: "<program>: error: <what>" on stderr
+/// (an allocation failure says it is one) and 1, main's exit code.
+[[nodiscard]] inline int report_error(const char* program, const std::exception& e) {
+  const bool memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+  std::fprintf(stderr, "%s: error: %s%s\n", program, memory ? "out of memory: " : "", e.what());
+  return 1;
 }
 
 }  // namespace examples

@@ -41,7 +41,7 @@ Evaluation evaluate(tg::nn::Module& model, const tg::nn::Dataset& data) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   std::int64_t epochs = 30;
   std::int64_t seed = 1;
   std::string data_file = TAPEGRAD_SOURCE_DIR "/data/digits.csv.gz";
@@ -52,17 +52,11 @@ int main(int argc, char** argv) {
           {{"--epochs", &epochs, 1}, {"--seed", &seed}, {"--data", &data_file}, {"--load", &load_file},
            {"--save", &save_file}}))
     return *exit_code;
+  if (!save_file.empty()) examples::check_save_destination("--save", save_file);  // before the training it keeps
 
   // data: 1797 images of 64 pixels in [0, 1], labels 0..9; 10% held out for validation
-  tg::nn::Dataset digits;
-  tg::nn::Metadata saved;
-  try {
-    digits = tg::nn::load_digits(data_file);
-    if (!load_file.empty()) saved = tg::nn::load_safetensors(load_file).metadata;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-    return 1;
-  }
+  const tg::nn::Dataset digits = tg::nn::load_digits(data_file);
+  const tg::nn::Metadata saved = load_file.empty() ? tg::nn::Metadata{} : tg::nn::load_safetensors(load_file).metadata;
   auto useed = static_cast<std::uint64_t>(seed);
   if (saved.contains("seed")) {  // the split the model was trained on (compare_optimizers seeds are 64-bit)
     const std::string& text = saved.at("seed");
@@ -85,12 +79,7 @@ int main(int argc, char** argv) {
                            std::make_shared<tg::nn::Linear>(128, 128, gen), std::make_shared<tg::nn::Sigmoid>(),
                            std::make_shared<tg::nn::Linear>(128, 10, gen));
   if (!load_file.empty()) {  // a saved model: report its accuracy without training
-    try {
-      tg::nn::load(model, load_file);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-      return 1;
-    }
+    tg::nn::load(model, load_file);
     std::printf("loaded %s: validation accuracy %.4f\n", load_file.c_str(), evaluate(model, sets.validation).accuracy);
     return 0;
   }
@@ -123,4 +112,6 @@ int main(int argc, char** argv) {
     std::printf("saved the final model to %s\n", save_file.c_str());
   }
   return 0;
+} catch (const std::exception& e) {
+  return examples::report_error(argv[0], e);
 }

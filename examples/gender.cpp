@@ -16,7 +16,7 @@
 #include "tapegrad/optim/sgd.hpp"
 #include "tapegrad/tapegrad.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   std::int64_t seed = 4;
   std::int64_t epochs = 1000;
   if (const std::optional<int> exit_code =
@@ -65,4 +65,6 @@ int main(int argc, char** argv) {
   std::printf("Emily: %.3f - %s\n", emily, emily > 0.5 ? "F" : "M");
   std::printf("Frank: %.3f - %s\n", frank, frank > 0.5 ? "F" : "M");
   return 0;
+} catch (const std::exception& e) {
+  return examples::report_error(argv[0], e);
 }

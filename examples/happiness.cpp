@@ -13,7 +13,7 @@
 #include "tapegrad/optim/sgd.hpp"
 #include "tapegrad/tapegrad.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   if (const std::optional<int> exit_code = examples::parse_flags(argc, argv, {})) return *exit_code;
 
   // data: [coffee, pizza, chili] for each day, and whether the person was happy that day
@@ -58,4 +58,6 @@ int main(int argc, char** argv) {
   std::printf("a new day, pizza and chili but no coffee -> %.3f (%s)\n", new_day,
               new_day > 0.5 ? "happy" : "not happy");
   return 0;
+} catch (const std::exception& e) {
+  return examples::report_error(argv[0], e);
 }

@@ -11,7 +11,7 @@
 #include "tapegrad/nn.hpp"
 #include "tapegrad/tapegrad.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   if (const std::optional<int> exit_code = examples::parse_flags(argc, argv, {})) return *exit_code;
 
   // model: Linear(2, 2) sigmoid Linear(2, 1) sigmoid, in float64 so that every printed digit is exact
@@ -39,4 +39,6 @@ int main(int argc, char** argv) {
   const tg::Tensor y_pred = tg::zeros({4}, tg::kFloat64);
   std::printf("mse_loss([1, 0, 0, 1], [0, 0, 0, 0]) = %.16g\n", tg::nn::mse_loss(y_pred, y_true).item());
   return 0;
+} catch (const std::exception& e) {
+  return examples::report_error(argv[0], e);
 }

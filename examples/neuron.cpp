@@ -6,9 +6,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common.hpp"
 #include "tapegrad/tapegrad.hpp"
 
-int main() {
+int main(int, char** argv) try {
   // data and model, in float64 so that the printed digits are exact
   const tg::Tensor x = tg::tensor({2, 3}, tg::kFloat64);
   tg::Tensor w = tg::tensor({0, 1}, tg::kFloat64).requires_grad_();
@@ -27,4 +28,6 @@ int main() {
   std::printf("dy/db    autograd %.17g\n", b.grad().item());
   std::printf("         closed   %.17g\n", ds);
   return 0;
+} catch (const std::exception& e) {
+  return examples::report_error(argv[0], e);
 }

@@ -3,13 +3,14 @@
 // Run: build/examples/quickstart
 
 #include <cstdio>
+#include <exception>
 
 #include "tapegrad/nn.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/optim/optim.hpp"
 #include "tapegrad/tapegrad.hpp"
 
-int main() {
+int main(int, char** argv) try {
   const tg::nn::Split data = tg::nn::split(tg::nn::load_digits(TAPEGRAD_SOURCE_DIR "/data/digits.csv.gz"), 0.1, 0);
   tg::nn::DataLoader loader(data.train, {.batch_size = 64, .shuffle = true});
 
@@ -34,4 +35,7 @@ int main() {
   const double accuracy = correct / static_cast<double>(labels.size());
   std::printf("validation accuracy after 20 epochs: %.4f\n", accuracy);
   return 0;
+} catch (const std::exception& e) {  // e.g. no data file: a message, not std::terminate
+  std::fprintf(stderr, "%s: error: %s\n", argv[0], e.what());
+  return 1;
 }

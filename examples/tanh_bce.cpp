@@ -41,7 +41,7 @@ Points make_moons(std::int64_t n, double noise, tg::Generator& gen) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   std::int64_t seed = 1;
   std::int64_t steps = 3000;
   if (const std::optional<int> exit_code =
@@ -79,4 +79,6 @@ int main(int argc, char** argv) {
   std::printf("final loss %.4f\n", tg::nn::binary_cross_entropy(probs, moons.targets).item());
   std::printf("final accuracy %.4f\n", examples::binary_accuracy(probs, moons.targets));
   return 0;
+} catch (const std::exception& e) {
+  return examples::report_error(argv[0], e);
 }

@@ -10,11 +10,13 @@ add_test(NAME CompareOptimizers.MakeBadInputs
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/make_bad_inputs.py ${_bad})
 set_tests_properties(CompareOptimizers.MakeBadInputs PROPERTIES FIXTURES_SETUP bad_inputs)
 
-# compare_optimizers_case(<name> <expected exit> <regex> <args joined with |> [files])
+# compare_optimizers_case(<name> <expected exit> <regex> <args joined with |> [files] [UNEXPECTED <regex>])
 function(compare_optimizers_case name exit regex args)
+  cmake_parse_arguments(PARSE_ARGV 4 arg "" "UNEXPECTED" "")
+  list(JOIN arg_UNPARSED_ARGUMENTS "|" files)
   add_test(NAME CompareOptimizers.${name}
            COMMAND ${CMAKE_COMMAND} "-DARGS=${_tool}|${args}" -DEXPECT_EXIT=${exit} "-DEXPECT=${regex}"
-                   "-DFILES=${ARGN}" -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+                   "-DFILES=${files}" "-DUNEXPECTED=${arg_UNEXPECTED}" -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
   set_tests_properties(CompareOptimizers.${name} PROPERTIES FIXTURES_REQUIRED bad_inputs)
 endfunction()
 
@@ -42,6 +44,50 @@ compare_optimizers_case(NegativePerOptimizerRate nonzero "the learning rate of a
   "--optimizers|adam:-1")
 compare_optimizers_case(LayersDoNotMatchData nonzero "--layers: '10-128-10' starts with width 10 but the data has 64 features"
   "--layers|10-128-10")
+
+
+# Bad values are refused by name before anything runs (CLI11 exits with 105 on a failed check).
+compare_optimizers_case(SeedNegative nonzero "--seed: must be a whole number from 0 to 18446744073709551615, got -1"
+  "--seed|-1")
+compare_optimizers_case(SeedTooLarge nonzero "--seed: must be a whole number from 0 to 18446744073709551615, got 18446744073709551616"
+  "--seed|18446744073709551616")
+compare_optimizers_case(BatchTooLarge nonzero "--batch: must be a whole number from 1 to 9223372036854775807, got 9223372036854775808"
+  "--batch|9223372036854775808")
+compare_optimizers_case(EpochsNotWhole nonzero "--epochs: must be a whole number from 1 to 2147483647, got 1.5"
+  "--epochs|1.5")
+compare_optimizers_case(TargetNaN nonzero "--target: must be a number from 0 to 1, got nan" "--target|nan")
+compare_optimizers_case(OptimizerTwice 1 "--optimizers: adam is listed twice" "--optimizers|sgd,adam,adam:1e-4")
+compare_optimizers_case(LayersTooLarge 1
+  "compare_optimizers: error: --layers: '64-10000000000-10' needs [0-9.]+ GB for its float32 parameters .* its largest layer is 1 \\(64 x 10000000000\\)"
+  "--layers|64-10000000000-10")
+# Output destinations are checked before training (no epoch is logged).
+compare_optimizers_case(OutCannotBeCreated 1 "--out: cannot create folder '/proc/tapegrad-compare'"
+  "--out|/proc/tapegrad-compare|--epochs|1" UNEXPECTED "epoch 1/")
+compare_optimizers_case(SaveBestIsAFolder 1 "--save-best: check_writable: .*compare-save-best-folder/adam-best.safetensors: is a folder, expected a file"
+  "--optimizers|adam|--epochs|1|--save-best|--out|${CMAKE_BINARY_DIR}/compare-save-best-folder" UNEXPECTED "epoch 1/")
+file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/compare-save-best-folder/adam-best.safetensors)
+
+# A diverging optimizer is reported and stopped; the others' results are written; the exit status is 3.
+set(_diverge ${CMAKE_BINARY_DIR}/compare-diverge)
+compare_optimizers_case(DivergenceIsReported 3
+  "\\| adam +\\| 0.001 +\\| [0-9.]+ +\\|.*\\| sgd +\\| 1e\\+308 +\\| (nan|inf) at epoch 1 +\\| - .*warning: sgd \\(lr 1e\\+308\\) diverged: its training loss was (nan|inf) at epoch 1, step [0-9]+; it stopped there, the others go on"
+  "--optimizers|adam,sgd:1e308|--epochs|2|--out|${_diverge}" ${_diverge}/history.csv ${_diverge}/history.png ${_diverge}/history.svg)
+# A loss of exactly 0 (one class) cannot go on a log scale: the loss panel is linear and says why.
+set(_zero ${CMAKE_BINARY_DIR}/compare-zero-loss)
+compare_optimizers_case(ZeroLossIsPlottedLinearly 0
+  "plot: the training loss is plotted on a linear scale: adam's is 0 at epoch 1"
+  "--dataset|${_bad}/one_class.csv|--optimizers|adam|--epochs|2|--out|${_zero}"
+  ${_zero}/history.csv ${_zero}/history.png ${_zero}/history.svg)
+# Without gnuplot the message says so (not a broken installation) and history.csv is still written.
+set(_nognu ${CMAKE_BINARY_DIR}/compare-no-gnuplot)
+compare_optimizers_case(GnuplotMissing 1 "wrote .*history.csv.*error: gnuplot is not on PATH, so there is no plot"
+  "--optimizers|adam|--epochs|1|--out|${_nognu}" ${_nognu}/history.csv)
+set_tests_properties(CompareOptimizers.GnuplotMissing PROPERTIES ENVIRONMENT "PATH=/nonexistent")
+
+# Names that would run a command if they reached a shell or a gnuplot command line (tests/cli/hostile_names.py).
+add_test(NAME CompareOptimizers.HostileNames
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/hostile_names.py ${_tool}
+                 ${CMAKE_BINARY_DIR}/compare-hostile)
 
 # --save-best writes each optimizer's best model; the digits example loads it and reports its accuracy.
 set(_saved ${CMAKE_BINARY_DIR}/compare-save-best)

@@ -19,14 +19,19 @@ function(example_case example regex)
   set_tests_properties(example.${example} PROPERTIES TIMEOUT 60 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endfunction()
 
-# example_bad_args(<example> <name> <regex> <args joined with |>): must exit non-zero with a matching message.
+# example_bad_args(<example> <name> <regex> <args joined with |> [exit code]): must exit non-zero (or with
+# the given code) with a matching message, and without training first (no "epoch 1" in the output).
 function(example_bad_args example name regex args)
   if(NOT TARGET ${example})
     return()
   endif()
+  set(exit nonzero)
+  if(ARGC GREATER 4)
+    set(exit ${ARGV4})
+  endif()
   add_test(NAME example.${example}.${name}
-           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:${example}>|${args}" -DEXPECT_EXIT=nonzero
-                   "-DEXPECT=${regex}" -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:${example}>|${args}" -DEXPECT_EXIT=${exit}
+                   "-DEXPECT=${regex}" "-DUNEXPECTED=[Ee]poch +1 " -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
 endfunction()
 
 set(_at_least_095 "(0\\.9[5-9][0-9]*|1\\.0+)")
@@ -48,6 +53,15 @@ example_bad_args(digits bad_epochs "--epochs must be at least 1, got 0" "--epoch
 example_bad_args(digits not_a_number "--seed expects a whole number, got 'one'" "--seed|one")
 example_bad_args(digits missing_value "--epochs needs a value" "--epochs")
 example_bad_args(digits missing_data "read_csv: .*missing\\.csv" "--data|${CMAKE_BINARY_DIR}/missing.csv")
+# A save destination that cannot take the model is refused before training, with rc 1 (not std::terminate).
+example_bad_args(digits save_to_missing_folder
+  "digits: error: --save: check_writable: .*/no-such-folder/model.safetensors: the folder .*/no-such-folder does not exist"
+  "--save|${CMAKE_BINARY_DIR}/no-such-folder/model.safetensors" 1)
+example_bad_args(digits save_to_a_folder "digits: error: --save: check_writable: ${CMAKE_BINARY_DIR}: is a folder, expected a file"
+  "--save|${CMAKE_BINARY_DIR}" 1)
+example_bad_args(digits save_where_no_file_can_be_made
+  "digits: error: --save: check_writable: /proc/model.safetensors: cannot create a file in /proc"
+  "--save|/proc/model.safetensors" 1)
 example_bad_args(gender bad_epochs "--epochs must be at least 1, got -3" "--epochs|-3")
 example_bad_args(tanh_bce bad_steps "--steps expects a whole number, got '10x'" "--steps|10x")
 example_bad_args(network_221 any_argument "unknown argument '--seed'" "--seed|1")

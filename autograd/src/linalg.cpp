@@ -26,9 +26,10 @@ namespace {
 // against 78, and at 16x16x16 by 13x.
 constexpr std::int64_t kTinyGemm = 32;
 
-// Debian 12's OpenBLAS falls back to its generic Prescott kernel on CPUs it does not know, where sgemm
-// runs about 4.7x slower; the fix (OPENBLAS_CORETYPE) must be in the environment before the library
-// loads, so all we can do is say so, once. TAPEGRAD_QUIET_BLAS=1 silences it.
+// Debian 12's OpenBLAS 0.3.21 falls back to its generic Prescott kernel on CPUs it does not recognise,
+// where sgemm runs several times slower (on the project's Zen 5 machines it picks Cooperlake by itself,
+// so this has not fired there); the fix (OPENBLAS_CORETYPE) must be in the environment before the
+// library loads, so all we can do is say so, once. TAPEGRAD_QUIET_BLAS=1 silences it.
 void warn_if_generic_blas_kernel() {
   static const bool warned = [] {
     const char* core = openblas_get_corename();

@@ -1,7 +1,11 @@
 #include "experiment.hpp"
 
+#include <unistd.h>
+
 #include <array>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -66,6 +70,40 @@ Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header) 
   return data;
 }
 
+namespace {
+
+// Bytes of memory on this machine, 0 if the system does not say.
+double physical_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<double>(pages) * static_cast<double>(page_size) : 0;
+}
+
+// The float32 parameters and their gradients are the least any optimizer keeps, so a network whose
+// parameters need more than the machine's memory twice over is refused here rather than by bad_alloc
+// (or the OOM killer) later. Counted in double: the products of int64 widths may overflow int64.
+void check_fits_in_memory(const std::vector<std::int64_t>& widths, const std::string& text) {
+  const auto weights = [&](std::size_t i) { return static_cast<double>(widths[i]) * static_cast<double>(widths[i + 1]); };
+  double parameters = 0;
+  std::size_t largest = 0;
+  for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
+    parameters += weights(i) + static_cast<double>(widths[i + 1]);  // weights and biases
+    if (weights(i) > weights(largest)) largest = i;
+  }
+  const double needed = 2 * sizeof(float) * parameters;
+  const double memory = physical_memory();
+  if (memory == 0 || needed <= memory) return;
+  char sizes[160];
+  std::snprintf(sizes, sizeof sizes,
+                "%.1f GB for its float32 parameters and their gradients alone, more than this machine's %.1f GB",
+                needed / 1e9, memory / 1e9);
+  throw std::invalid_argument("--layers: '" + text + "' needs " + sizes + " of memory; its largest layer is " +
+                              std::to_string(largest + 1) + " (" + std::to_string(widths[largest]) + " x " +
+                              std::to_string(widths[largest + 1]) + ")");
+}
+
+}  // namespace
+
 std::vector<std::int64_t> parse_layers(const std::string& text) {
   std::vector<std::int64_t> widths;
   std::size_t start = 0;
@@ -86,6 +124,7 @@ std::vector<std::int64_t> parse_layers(const std::string& text) {
   }
   if (widths.size() < 2)
     throw std::invalid_argument("--layers: '" + text + "' needs at least an input and an output width, e.g. 64-10");
+  check_fits_in_memory(widths, text);
   return widths;
 }
 
@@ -209,13 +248,20 @@ History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data
     std::int64_t step = 0;
     for (const tg::nn::Batch& batch : loader) {
       const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.labels);  // forward, loss
+      const double value = loss.item();
+      if (!std::isfinite(value)) {  // every later step would only spread the NaN
+        // printf shows the sign bit of the NaN that 0 * inf and the like produce: "-nan"
+        history.diverged = Divergence{epoch, step + 1, std::isnan(value) ? std::nan("") : value};
+        return history;
+      }
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
       const std::int64_t n = batch.inputs.size(0);
-      loss_sum += loss.item() * static_cast<double>(n);
+      loss_sum += value * static_cast<double>(n);
       samples += n;
-      if (callbacks.on_step) callbacks.on_step(epoch, ++step, loader.size(), loss_sum / static_cast<double>(samples));
+      ++step;
+      if (callbacks.on_step) callbacks.on_step(epoch, step, loader.size(), loss_sum / static_cast<double>(samples));
     }
     const Evaluation eval = evaluate(model, data.eval);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,8 @@ struct Data {
 /// split, standardised on the training part). csv_header: the CSV file's first line names the columns.
 [[nodiscard]] Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header = false);
 
-/// Parses "64-128-128-10"; throws std::invalid_argument naming the option.
+/// Parses "64-128-128-10"; throws std::invalid_argument naming the option, also for a network whose
+/// parameters and their gradients (float32) alone would not fit in this machine's memory.
 [[nodiscard]] std::vector<std::int64_t> parse_layers(const std::string& text);
 
 /// Linear layers of the given widths with `activation` between them (none after the last: the output
@@ -52,10 +54,18 @@ struct Epoch {
   double seconds = 0;  // since the run started
 };
 
+/// Where a run's training loss stopped being a finite number.
+struct Divergence {
+  int epoch = 0;
+  std::int64_t step = 0;  // 1-based, within the epoch
+  double loss = 0;        // NaN or infinite
+};
+
 struct History {
   std::string optimizer;
   double lr = 0;
-  std::vector<Epoch> epochs;
+  std::vector<Epoch> epochs;  // the epochs finished before any divergence
+  std::optional<Divergence> diverged;
 };
 
 struct RunOptions {
@@ -76,7 +86,8 @@ struct Callbacks {
 };
 
 /// Trains model with optimizer for options.epochs epochs on data.train (batches from a loader seeded with
-/// options.seed, the same for every optimizer) and evaluates on data.eval after each epoch.
+/// options.seed, the same for every optimizer) and evaluates on data.eval after each epoch. Stops at the
+/// first batch whose loss is NaN or infinite (no step is taken on it) and records where in `diverged`.
 [[nodiscard]] History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data& data,
                             const RunOptions& options, const Callbacks& callbacks);
 

@@ -3,11 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <sstream>
 #include <stdexcept>
 
 namespace compare {
@@ -35,6 +36,10 @@ void Progress::update(int epoch, std::int64_t step, std::int64_t steps, double l
                std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), epoch, epochs_,
                static_cast<long long>(step), static_cast<long long>(steps), loss, rate, left);
   std::fflush(stderr);
+}
+
+void Progress::stop() {
+  if (terminal_) std::fprintf(stderr, "\r\x1b[K");
 }
 
 void Progress::finish_epoch(const Epoch& e) {
@@ -74,70 +79,50 @@ void print_markdown(const std::vector<std::vector<std::string>>& rows) {
 
 }  // namespace
 
+namespace {
+
+// A diverged run's training loss cell says where; its other cells come from its last finished epoch.
+std::vector<std::string> table_row(const History& run, double target) {
+  int reached = 0;
+  for (const Epoch& e : run.epochs)
+    if (reached == 0 && e.eval_accuracy >= target) reached = e.epoch;
+  const std::string loss = run.diverged ? cell("%g at epoch %d", run.diverged->loss, run.diverged->epoch)
+                           : run.epochs.empty() ? "-"
+                                                : cell("%.4f", run.epochs.back().train_loss);
+  if (run.epochs.empty()) return {run.optimizer, cell("%g", run.lr), loss, "-", "-", "-", "-"};
+  const Epoch& last = run.epochs.back();
+  return {run.optimizer, cell("%g", run.lr), loss, cell("%.4f", best_accuracy(run)), cell("%.4f", last.eval_accuracy),
+          reached > 0 ? std::to_string(reached) : "-", cell("%.2f", last.seconds)};
+}
+
+}  // namespace
+
 void print_table(const std::vector<History>& runs, const std::string& eval_name, double target) {
   std::vector<std::vector<std::string>> rows{{"optimizer", "lr", "train loss", "best acc", "final acc",
                                               cell("epoch to %g", target), "time (s)"}};
-  for (const History& run : runs) {
-    int reached = 0;
-    for (const Epoch& e : run.epochs)
-      if (reached == 0 && e.eval_accuracy >= target) reached = e.epoch;
-    const Epoch& last = run.epochs.back();
-    rows.push_back({run.optimizer, cell("%g", run.lr), cell("%.4f", last.train_loss), cell("%.4f", best_accuracy(run)),
-                    cell("%.4f", last.eval_accuracy), reached > 0 ? std::to_string(reached) : "-",
-                    cell("%.2f", last.seconds)});
-  }
+  for (const History& run : runs) rows.push_back(table_row(run, target));
   std::printf("\nAccuracy on the %s set after each epoch; time is wall time for all epochs.\n", eval_name.c_str());
   print_markdown(rows);
 }
 
 void write_csv(const std::vector<History>& runs, const fs::path& file) {
-  std::ofstream out(file);
-  if (!out) throw std::runtime_error("cannot write " + file.string());
+  // Written beside the destination, then renamed onto it in one step: a reader (or a run killed
+  // half-way) sees the previous file or the whole new one.
+  const fs::path temporary = file.string() + ".tmp" + std::to_string(getpid());
+  std::ofstream out(temporary);
   out << "optimizer,lr,epoch,train_loss,eval_loss,eval_accuracy,seconds\n" << std::setprecision(9);
   for (const History& run : runs)
     for (const Epoch& e : run.epochs)
       out << run.optimizer << ',' << run.lr << ',' << e.epoch << ',' << e.train_loss << ',' << e.eval_loss << ','
           << e.eval_accuracy << ',' << e.seconds << '\n';
-  if (!out) throw std::runtime_error("cannot write " + file.string());
-}
-
-namespace {
-
-// Two panels side by side; each optimizer's rows are selected from the CSV by name.
-std::string gnuplot_script(const fs::path& csv, const std::vector<History>& runs, const std::string& eval_name,
-                           const std::string& title) {
-  std::ostringstream s;
-  s << "set datafile separator ','\nset key autotitle columnhead\nset grid\nset key outside right top vertical\n"
-    << "set multiplot layout 1,2 title \"" << title << "\"\n";
-  const auto panel = [&](const char* ylabel, int column, bool log_scale) {
-    s << "set xlabel 'epoch'\nset ylabel '" << ylabel << "'\n" << (log_scale ? "set logscale y\n" : "unset logscale y\n")
-      << "plot ";
-    for (std::size_t i = 0; i < runs.size(); ++i)
-      s << (i ? ", " : "") << "'" << csv.string() << "' using 3:(strcol(1) eq '" << runs[i].optimizer << "' ? $"
-        << column << " : NaN) with lines lw 2 dt " << (i % 3 + 1) << " title '" << runs[i].optimizer << "'";
-    s << '\n';
-  };
-  panel("training loss", 4, true);
-  panel((eval_name + " accuracy").c_str(), 6, false);
-  s << "unset multiplot\n";
-  return s.str();
-}
-
-}  // namespace
-
-void plot(const fs::path& csv, const std::vector<History>& runs, const std::string& eval_name, const std::string& title,
-          const fs::path& stem) {
-  const std::string body = gnuplot_script(csv, runs, eval_name, title);
-  const fs::path script = fs::path(stem).replace_extension(".gp");
-  std::ofstream out(script);
-  out << "set terminal pngcairo size 1400,600 font ',11'\nset output '" << stem.string() << ".png'\n" << body
-      << "set terminal svg size 1400,600 dynamic font ',11'\nset output '" << stem.string() << ".svg'\n" << body;
   out.close();
-  if (!out) throw std::runtime_error("cannot write " + script.string());
-  const std::string command = "gnuplot '" + script.string() + "'";
-  if (std::system(command.c_str()) != 0)
-    throw std::runtime_error("gnuplot failed on " + script.string() +
-                             " (is it installed? scripts/setup.sh installs Debian's gnuplot-nox)");
+  std::error_code ec;
+  if (out) fs::rename(temporary, file, ec);
+  if (!out || ec) {
+    const std::string reason = ec ? ec.message() : std::strerror(errno);
+    fs::remove(temporary, ec);
+    throw std::runtime_error("cannot write " + file.string() + ": " + reason);
+  }
 }
 
 }  // namespace compare

@@ -1,5 +1,5 @@
 #pragma once
-// What compare_optimizers shows: a progress line while it trains, then a table, a CSV and the plots.
+// What compare_optimizers shows: a progress line while it trains, then a table and a CSV (plot.hpp draws).
 
 #include <chrono>
 #include <filesystem>
@@ -16,6 +16,8 @@ class Progress {
   Progress(std::string label, int epochs);
   void update(int epoch, std::int64_t step, std::int64_t steps, double loss);
   void finish_epoch(const Epoch& epoch);
+  /// Clears the bar of a run that ended before its last epoch.
+  void stop();
 
  private:
   std::string label_;
@@ -26,13 +28,9 @@ class Progress {
 };
 
 /// The summary table on stdout: optimizer, learning rate, final training loss, best and final
-/// evaluation accuracy, first epoch at or above `target`, wall time.
+/// evaluation accuracy, first epoch at or above `target`, wall time; a diverged run says where.
 void print_table(const std::vector<History>& runs, const std::string& eval_name, double target);
-/// One row per optimizer per epoch.
+/// One row per optimizer per finished epoch; the file is replaced atomically (temporary + rename).
 void write_csv(const std::vector<History>& runs, const std::filesystem::path& file);
-/// Training loss and evaluation accuracy per epoch, one line per optimizer, drawn by gnuplot as
-/// <stem>.png and <stem>.svg; the gnuplot script is kept beside them. Throws if gnuplot fails.
-void plot(const std::filesystem::path& csv, const std::vector<History>& runs, const std::string& eval_name,
-          const std::string& title, const std::filesystem::path& stem);
 
 }  // namespace compare

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "atomic_file.hpp"
 #include "tapegrad/shape_ops.hpp"
 
 namespace tg::nn {
@@ -126,6 +127,8 @@ void load(Module& model, const fs::path& file, const LoadOptions& options) {
   const SafetensorsFile contents = load_safetensors(file);
   copy_parameters(model, match_parameters("load", file, model, contents.tensors, "", options));
 }
+
+void check_writable(const fs::path& file) { detail::check_can_save("check_writable", file); }
 
 void save_checkpoint(const fs::path& file, const Module& model, const optim::Optimizer& optimizer, int epoch,
                      const Metadata& metadata) {

@@ -44,6 +44,8 @@ def main():
         f.write("\n".join(good_rows[:2] + ["7,8,0"] + good_rows[3:]) + "\n")
     with open(os.path.join(out, "not_a_number.csv"), "w") as f:
         f.write("\n".join(good_rows[:3] + ["7,x3,9,0"] + good_rows[4:]) + "\n")
+    with open(os.path.join(out, "one_class.csv"), "w") as f:  # one class: cross-entropy is exactly 0
+        f.write("\n".join(row[:-1] + "0" for row in good_rows) + "\n")
     labels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] * 2
     mnist_folder(out, "bad_magic", idx_images(20, magic=0x1234), idx_labels(labels))
     mnist_folder(out, "count_mismatch", idx_images(20), idx_labels(labels[:19]))

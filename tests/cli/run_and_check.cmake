@@ -1,6 +1,11 @@
 # Script mode: runs ARGS (a list joined with '|') and checks its exit code and combined output.
 #   -DARGS=prog|--flag|value  -DEXPECT_EXIT=nonzero|0  -DEXPECT=<regex>  [-DFILES=a|b  files that must exist]
+#   [-DUNEXPECTED=<regex> the output must not match, e.g. a training log from a run that should stop first]
 string(REPLACE "|" ";" command "${ARGS}")
+string(REPLACE "|" ";" files "${FILES}")
+if(files)
+  file(REMOVE ${files})  # what a previous run left must not pass for this run's output
+endif()
 execute_process(COMMAND ${command} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 set(all "${out}${err}")
 if(EXPECT_EXIT STREQUAL "nonzero")
@@ -13,8 +18,10 @@ endif()
 if(NOT all MATCHES "${EXPECT}")
   message(FATAL_ERROR "output does not match '${EXPECT}':\n${all}")
 endif()
+if(UNEXPECTED AND all MATCHES "${UNEXPECTED}")
+  message(FATAL_ERROR "output matches '${UNEXPECTED}', which it must not:\n${all}")
+endif()
 if(FILES)
-  string(REPLACE "|" ";" files "${FILES}")
   foreach(f ${files})
     if(NOT EXISTS "${f}")
       message(FATAL_ERROR "expected file ${f} was not written")

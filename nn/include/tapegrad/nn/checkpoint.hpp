@@ -31,6 +31,12 @@ void save(const Module& model, const std::filesystem::path& file, const Metadata
 /// Loads every parameter of model from a file written by save() (or by PyTorch, see LoadOptions).
 void load(Module& model, const std::filesystem::path& file, const LoadOptions& options = {});
 
+/// Throws CheckpointError naming `file` unless save(), save_checkpoint() or save_safetensors() could write
+/// it now: its folder exists, it is not a folder, and a file can be created there (and, if it exists, it is
+/// a regular file the caller may write). Call it before a long training run. Leaves no file behind and
+/// does not touch an existing one.
+void check_writable(const std::filesystem::path& file);
+
 /// Saves the model, the optimizer's state and the epoch (>= 0) as one checkpoint. The metadata keys
 /// "epoch", "optimizer" and "lr" are reserved.
 void save_checkpoint(const std::filesystem::path& file, const Module& model, const optim::Optimizer& optimizer,
