@@ -70,6 +70,9 @@ TEST(Misuse, BadOptimizerOptions) {
             "Adam: lr must be >= 0, got -0.1");
   EXPECT_EQ(message_of<std::invalid_argument>([&] { tg::optim::SGD sgd({w}, {.lr = 0.1, .nesterov = true}); }),
             "SGD: nesterov requires momentum > 0 and dampening = 0, got momentum 0 and dampening 0");
+  EXPECT_EQ(message_of<std::invalid_argument>([&] { tg::optim::SGD sgd({w, w.detach().requires_grad_()}, {.lr = 0.1}); }),
+            "SGD: parameters 0 and 1 share their storage (one is a detach() or reshape() of the other), so each "
+            "step would update it twice; list one of them");
 }
 
 TEST(Misuse, RecordingWithoutEverCallingBackward) {
