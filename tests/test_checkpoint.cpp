@@ -25,6 +25,7 @@
 #include "tapegrad/nn/safetensors.hpp"
 #include "tapegrad/optim/adam.hpp"
 #include "tapegrad/optim/sgd.hpp"
+#include "tapegrad/random.hpp"
 #include "tapegrad/tensor.hpp"
 
 namespace {

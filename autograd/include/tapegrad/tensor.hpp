@@ -18,6 +18,7 @@
 
 #include "tapegrad/detail/impl.hpp"
 #include "tapegrad/dtype.hpp"
+#include "tapegrad/generator.hpp"
 #include "tapegrad/shape.hpp"
 
 namespace tg {
@@ -95,6 +96,11 @@ class Tensor {
   void put_(std::initializer_list<std::int64_t> index, double value);
   /// Sets every element to value; not recorded on the tape.
   Tensor& fill_(double value);
+  /// Fills a float tensor with draws from N(mean, std^2) / U[from, to) / Bernoulli(p) (0 or 1); not
+  /// recorded on the tape. Without a generator they draw from this thread's default_generator().
+  Tensor& normal_(double mean = 0.0, double std = 1.0, Generator& gen = default_generator());
+  Tensor& uniform_(double from = 0.0, double to = 1.0, Generator& gen = default_generator());
+  Tensor& bernoulli_(double p = 0.5, Generator& gen = default_generator());
   /// All elements in row-major order, as doubles.
   [[nodiscard]] std::vector<double> to_vector() const;
 
@@ -188,35 +194,5 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 /// [start, start + step, ...) up to but excluding end.
 [[nodiscard]] Tensor arange(double start, double end, double step = 1.0, Dtype dtype = kFloat32);
 [[nodiscard]] Tensor arange(std::int64_t end, Dtype dtype = kFloat32);
-
-/// Seeded pseudo-random source. The same seed gives the same numbers with every compiler.
-class Generator {
- public:
-  explicit Generator(std::uint64_t seed);
-  /// Uniform in [0, 1) with 53 random bits.
-  [[nodiscard]] double uniform();
-  /// Standard normal (Box-Muller).
-  [[nodiscard]] double normal();
-  /// Uniform integer in [0, n).
-  [[nodiscard]] std::uint64_t below(std::uint64_t n);
-  [[nodiscard]] std::uint64_t next_u64();
-
- private:
-  std::uint64_t state_[4];
-  double spare_normal_ = 0;
-  bool has_spare_ = false;
-};
-
-/// This thread's default generator (seeded with 0 until manual_seed), used where no generator is given.
-[[nodiscard]] Generator& default_generator();
-/// Reseeds this thread's default generator.
-void manual_seed(std::uint64_t seed);
-
-/// Uniform in [low, high).
-[[nodiscard]] Tensor rand(const Shape& shape, Generator& gen, Dtype dtype = kFloat32, double low = 0.0,
-                          double high = 1.0);
-/// Normal with the given mean and standard deviation.
-[[nodiscard]] Tensor randn(const Shape& shape, Generator& gen, Dtype dtype = kFloat32, double mean = 0.0,
-                           double stddev = 1.0);
 
 }  // namespace tg
