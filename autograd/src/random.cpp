@@ -170,16 +170,21 @@ Tensor randint(std::int64_t high, const Shape& shape, Dtype dtype) {
   return randint(0, high, shape, default_generator(), dtype);
 }
 
-Tensor randperm(std::int64_t n, Generator& gen, Dtype dtype) {
-  if (n < 0) throw std::invalid_argument("randperm: n must be >= 0, got " + std::to_string(n));
-  if (dtype == kBool) throw std::invalid_argument("randperm: bool is not a dtype randperm can produce");
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+void random_permutation(std::span<std::int64_t> order, Generator& gen) {
+  const auto n = static_cast<std::int64_t>(order.size());
   std::iota(order.begin(), order.end(), std::int64_t{0});
-  for (std::int64_t i = n - 1; i > 0; --i) {  // Fisher-Yates from the back
+  for (std::int64_t i = n - 1; i > 0; --i) {
     const auto j = static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(i + 1)));
     std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
   }
-  return tensor(order, Shape{n}).to(dtype);
+}
+
+Tensor randperm(std::int64_t n, Generator& gen, Dtype dtype) {
+  if (n < 0) throw std::invalid_argument("randperm: n must be >= 0, got " + std::to_string(n));
+  if (dtype == kBool) throw std::invalid_argument("randperm: bool is not a dtype randperm can produce");
+  Tensor order = empty(Shape{n}, kInt64);
+  random_permutation(std::span(order.data<std::int64_t>(), static_cast<std::size_t>(n)), gen);
+  return order.to(dtype);
 }
 Tensor randperm(std::int64_t n, Dtype dtype) { return randperm(n, default_generator(), dtype); }
 

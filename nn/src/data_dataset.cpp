@@ -12,7 +12,6 @@
 
 #include "data_io.hpp"
 #include "tapegrad/nn/dataset.hpp"
-#include "tapegrad/random.hpp"
 
 namespace tg::nn {
 
@@ -56,9 +55,9 @@ std::int64_t Dataset::features() const { return inputs.defined() && inputs.dim()
 
 std::vector<std::int64_t> permutation(std::int64_t n, Generator& gen) {
   if (n < 0) throw std::invalid_argument("permutation: n must be >= 0, got " + std::to_string(n));
-  const Tensor order = randperm(n, gen);
-  const std::int64_t* p = order.data<std::int64_t>();
-  return std::vector<std::int64_t>(p, p + n);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  random_permutation(order, gen);
+  return order;
 }
 
 Dataset subset(const Dataset& data, std::span<const std::int64_t> indices) {

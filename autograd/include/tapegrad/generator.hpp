@@ -3,6 +3,7 @@
 // splitmix64), and each thread's default one.
 
 #include <cstdint>
+#include <span>
 
 namespace tg {
 
@@ -28,5 +29,9 @@ class Generator {
 [[nodiscard]] Generator& default_generator();
 /// Reseeds this thread's default generator.
 void manual_seed(std::uint64_t seed);
+
+/// Fills order with a uniformly random permutation of 0 .. size-1 (Fisher-Yates from the back): the
+/// shuffle randperm and the data loaders use, with no allocation.
+void random_permutation(std::span<std::int64_t> order, Generator& gen);
 
 }  // namespace tg
