@@ -124,7 +124,8 @@ TEST(Linalg, MatmulRejectsMismatchedInnerDimensions) {
 }
 
 TEST(Linalg, MatmulRejectsNonMatricesAndMixedDtypes) {
-  expect_throws<std::invalid_argument>([] { return matmul(zeros({3}), zeros({3, 2})); },
+  // The transpose-flag overload takes matrices only; matmul(a, b) takes [3] x [3, 2] (test_ops_matmul.cpp).
+  expect_throws<std::invalid_argument>([] { return matmul(zeros({3}), zeros({3, 2}), false, false); },
                                        "matmul: expects 2-d matrices, got [3] x [3, 2]");
   expect_throws<std::invalid_argument>([] { return matmul(zeros({2, 3}), zeros({3, 2}, kFloat64)); },
                                        "matmul: dtypes differ: float32 and float64");
