@@ -190,32 +190,33 @@ void batched_gemm_into(Tensor& c, const Tensor& a, const Tensor& b, bool ta, boo
 
 Tensor product_to(const Shape& shape, const Tensor& a, const Tensor& b, bool ta, bool tb);
 
-// op(a) @ op(b) per matrix for a [*A, ., .] and b [*B, ., .] whose batch dims broadcast (checked by the
-// caller): [broadcast(*A, *B), M, N]. Recorded under op's name.
-Tensor batched_matmul(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb) {
-  const GemmSizes size = sizes_of(a.shape(), b.shape(), ta, tb);
+// a @ b per matrix for a [*A, M, K] and b [*B, K, N] whose batch dims broadcast (checked by the caller):
+// [broadcast(*A, *B), M, N]. Recorded under op's name.
+Tensor batched_matmul(const char* op, const Tensor& a, const Tensor& b) {
+  const GemmSizes size = sizes_of(a.shape(), b.shape(), false, false);
   Shape out = batch_shape(a, b);
   out.push_back(size.m);
   out.push_back(size.n);
   Tensor y = empty(out, a.dtype());
-  batched_gemm_into(y, a, b, ta, tb);
+  batched_gemm_into(y, a, b, false, false);
   if (needs_grad(a, b))
-    record(op, y, [a, b, ta, tb](const Tensor& dy, const Tensor&) {
-      // y[i] = A[i] @ B[i], A = op(a) [*A, M, K], B = op(b) [*B, K, N], dy [*, M, N]: dA[i] = dy[i] @ B[i]^T,
-      // dB[i] = A[i]^T @ dy[i], each summed down to its operand's batch (sum_to [*A, M, K] and
-      // [*B, K, N]); a transposed operand gets the transposed gradient, as in 2-d matmul.
-      if (a.requires_grad())
-        accumulate_grad(a, ta ? product_to(a.shape(), b, dy, tb, true) : product_to(a.shape(), dy, b, false, !tb));
-      if (b.requires_grad())
-        accumulate_grad(b, tb ? product_to(b.shape(), dy, a, true, ta) : product_to(b.shape(), a, dy, !ta, false));
+    record(op, y, [a, b](const Tensor& dy, const Tensor&) {
+      // y[i] = a[i] @ b[i], a:[*A,M,K] b:[*B,K,N] dy:[*,M,N]: da[i] = dy[i] @ b[i]^T, db[i] = a[i]^T @ dy[i],
+      // each summed down to its operand's own batch (sum_to [*A,M,K] and [*B,K,N]).
+      if (a.requires_grad()) accumulate_grad(a, product_to(a.shape(), dy, b, false, true));
+      if (b.requires_grad()) accumulate_grad(b, product_to(b.shape(), a, dy, true, false));
     });
   return y;
 }
 
 // op(a) @ op(b) summed down to `shape` (a broadcast operand's gradient). When the sweep is not recorded
-// (always, until double backward is switched on) the sum happens inside the gemm loop; else recorded ops.
+// (always, until double backward is switched on) the sum happens inside the gemm loop and the transposes
+// are gemm flags; else the same from recorded ops.
 Tensor product_to(const Shape& shape, const Tensor& a, const Tensor& b, bool ta, bool tb) {
-  if (is_grad_enabled()) return sum_to(batched_matmul("matmul", a, b, ta, tb), shape);
+  if (is_grad_enabled()) {
+    const auto op = [](const Tensor& t, bool transposed) { return transposed ? transpose(t, -2, -1) : t; };
+    return sum_to(batched_matmul("matmul", op(a, ta), op(b, tb)), shape);
+  }
   Tensor c = empty(shape, a.dtype());
   batched_gemm_into(c, a, b, ta, tb);
   return c;
@@ -251,7 +252,7 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
     return reshape(matmul(reshape(a, {rows_of(a.shape()), k}), b2, false, false), out);
   }
   const Tensor a2 = a.dim() == 1 ? reshape(a, {1, k}) : a;
-  return reshape(batched_matmul("matmul", a2, b, false, false), out);
+  return reshape(batched_matmul("matmul", a2, b), out);
 }
 
 // linear on x [*, D] other than [N, D]: the leading dims fold into rows (a reshape shares storage), the
@@ -307,7 +308,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   detail::check_same_dtype(a, b, "bmm");
   if (a.size(0) != b.size(0)) throw std::invalid_argument("bmm: batch sizes differ: " + shapes_of(a, b));
   if (a.size(2) != b.size(1)) throw std::invalid_argument("bmm: inner dimensions differ: " + shapes_of(a, b));
-  return batched_matmul("bmm", a, b, false, false);
+  return batched_matmul("bmm", a, b);
 }
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
