@@ -89,8 +89,10 @@ std::vector<double> naive_batched(const Tensor& a, const Tensor& b, const Shape&
     for (std::int64_t r = 0; r < m; ++r)
       for (std::int64_t j = 0; j < n; ++j) {
         double acc = 0;
-        for (std::int64_t p = 0; p < k; ++p)
-          acc += va[static_cast<std::size_t>((ia * m + r) * k + p)] * vb[static_cast<std::size_t>((ib * k + p) * n + j)];
+        for (std::int64_t p = 0; p < k; ++p) {
+          const auto at = [](std::int64_t e) { return static_cast<std::size_t>(e); };
+          acc += va[at((ia * m + r) * k + p)] * vb[at((ib * k + p) * n + j)];
+        }
         c.push_back(acc);
       }
   }

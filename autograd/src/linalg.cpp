@@ -167,7 +167,7 @@ void batched_gemm_into(Tensor& c, const Tensor& a, const Tensor& b, bool ta, boo
   detail::broadcast_strides(batch_of(a.shape()), batch, sa);
   detail::broadcast_strides(batch_of(b.shape()), batch, sb);
   detail::broadcast_strides(batch_of(c.shape()), batch, sc);
-  const bool summed = batch_of(c.shape()) != batch;
+  const bool summed = batch_of(c.shape()).numel() != batch.numel();  // not just batch dims of 1 dropped
   visit_dtype(a.dtype(), [&]<class T>() {
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
@@ -240,7 +240,8 @@ void check_matmul_nd(const Tensor& a, const Tensor& b) {
 
 // matmul(a, b) when a and b are not both matrices. A 1-d operand becomes a matrix ([K] -> [1, K] on the
 // left, [K] -> [K, 1] on the right) and its added dimension is left out of the result. When b has no batch
-// dims a's fold into the rows of one [rows, K] @ [K, N] product; otherwise a loop of gemm over the batch.
+// dims, a [*, M, K]'s fold into the rows of one [rows, K] @ [K, N] product (the 2-d backward's
+// db = a_rows^T @ dy_rows is then already the sum over a's batch); otherwise a loop of gemm over the batch.
 Tensor matmul_nd(const Tensor& a, const Tensor& b) {
   check_matmul_nd(a, b);
   const std::int64_t k = a.size(-1);
