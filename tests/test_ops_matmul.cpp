@@ -52,8 +52,9 @@ std::vector<Case> rank_cases() {
   };
 }
 
-// The shapes of rank_cases() plus batch dims of 1 broadcast on both sides and a product large enough for
-// OpenBLAS (4 x 5 x 4 = 80 multiply-adds per matrix, above the direct loop's 32).
+// The shapes of rank_cases() plus batch dims of 1 broadcast on both sides, a leading batch dim of 1 (b's
+// gradient is then written, not summed), and products large enough for OpenBLAS (4 x 5 x 4 = 80
+// multiply-adds per matrix, above the direct loop's 32).
 std::vector<std::pair<Shape, Shape>> gradcheck_shapes() {
   return {{{3}, {3}},
           {{3}, {3, 2}},
@@ -66,6 +67,7 @@ std::vector<std::pair<Shape, Shape>> gradcheck_shapes() {
           {{2, 2, 3}, {3}},
           {{2, 1, 2, 3}, {3, 3, 2}},
           {{1, 2, 2, 3}, {3, 1, 3, 2}},
+          {{1, 3, 2, 3}, {3, 3, 2}},
           {{2, 1, 4, 5}, {3, 5, 4}},
           {{4, 5}, {3, 5, 4}}};
 }
