@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tapegrad/gradcheck.hpp"
 #include "tapegrad/nn/layers.hpp"
 #include "tapegrad/ops.hpp"
 
@@ -112,6 +113,51 @@ TEST(Layers, LinearGradientsAreXTransposedDyAndRowSums) {
   // dy = ones(2, 3): dw[d, o] = sum_i x[i, d], db[o] = N
   EXPECT_THAT(layer.weight.grad().to_vector(), ElementsAre(-2, -2, -2, 6, 6, 6));
   EXPECT_THAT(layer.bias.grad().to_vector(), ElementsAre(2, 2, 2));
+}
+
+// x [2, 3, D] against the layer applied to each row [1, D] (and to the row as a vector [D]): values and
+// parameter gradients. The batch goes through dgemm and a single row through the direct loop, which may
+// add the D = 4 products in another order: float64 results then differ by a few ulps of sums below 10,
+// far inside 1e-13.
+TEST(Layers, LinearOnLeadingDimsEqualsTheLayerRowByRow) {
+  tg::Generator gen(12);
+  Linear layer(4, 3, gen, LinearOptions{.dtype = tg::kFloat64});
+  const Tensor x = tg::randn({2, 3, 4}, gen, tg::kFloat64);
+  const Tensor y = layer(x);
+  ASSERT_EQ(y.shape(), (tg::Shape{2, 3, 3}));
+  tg::sum(y).backward();
+  const std::vector<double> dw = layer.weight.grad().to_vector();
+  const std::vector<double> db = layer.bias.grad().to_vector();
+  layer.zero_grad();
+  for (std::int64_t i = 0; i < 2; ++i)
+    for (std::int64_t j = 0; j < 3; ++j) {
+      const Tensor row = tg::reshape(tg::slice(tg::slice(x, 0, i, i + 1), 1, j, j + 1), {1, 4});
+      const Tensor out = layer(row);
+      const Tensor out_1d = layer(tg::reshape(row, {4}));
+      ASSERT_EQ(out_1d.shape(), (tg::Shape{3}));
+      for (std::int64_t o = 0; o < 3; ++o) {
+        EXPECT_NEAR(y.at({i, j, o}), out.at({0, o}), 1e-13);
+        EXPECT_NEAR(y.at({i, j, o}), out_1d.at({o}), 1e-13);
+      }
+      tg::sum(out).backward();  // the row-by-row gradients accumulate into the parameters
+    }
+  const std::vector<double> dw_rows = layer.weight.grad().to_vector();
+  const std::vector<double> db_rows = layer.bias.grad().to_vector();
+  for (std::size_t e = 0; e < dw.size(); ++e) EXPECT_NEAR(dw[e], dw_rows[e], 1e-13) << e;
+  EXPECT_THAT(db, ElementsAre(6, 6, 6));  // dy = ones: db[o] = 2 * 3 rows
+  EXPECT_THAT(db_rows, ElementsAre(6, 6, 6));
+}
+
+TEST(Layers, LinearOnLeadingDimsPassesGradcheck) {
+  tg::Generator gen(13);
+  Linear layer(4, 3, gen, LinearOptions{.dtype = tg::kFloat64});
+  const Tensor x = tg::randn({2, 3, 4}, gen, tg::kFloat64).requires_grad_();
+  const tg::GradcheckResult result =
+      tg::gradcheck([&](const std::vector<Tensor>& in) { return layer(in[0]); }, {x});
+  EXPECT_TRUE(result.ok) << result.str();
+  EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
+  EXPECT_THAT([&] { return layer(tg::zeros({2, 3, 5}, tg::kFloat64)); },
+              message("linear: inner dimensions differ: [2, 3, 5] x [4, 3]"));
 }
 
 TEST(Layers, LinearRejectsNonPositiveWidths) {

@@ -15,8 +15,9 @@ struct LinearOptions {
   Dtype dtype = kFloat32;
 };
 
-/// y = x @ weight + bias for x (N, D): weight is (D, O) ("in, out", as the tutorials write it; PyTorch
-/// stores the transpose), bias is (O). Initialised as PyTorch does: uniform in +-1/sqrt(D).
+/// y = x @ weight + bias for x [*, D] (any leading dims, or none), giving [*, O]: weight is (D, O) ("in,
+/// out", as the tutorials write it; PyTorch stores the transpose), bias is (O). Initialised as PyTorch
+/// does: uniform in +-1/sqrt(D).
 class Linear : public Module {
  public:
   Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, LinearOptions options = {});
