@@ -40,7 +40,7 @@ std::shared_ptr<Sequential> mlp(tg::Generator& gen) {
 }
 
 // A module with a nested child, to check dotted paths beyond one level.
-class Encoder : public Module {
+class Encoder : public Layer {
  public:
   explicit Encoder(tg::Generator& gen) : scale(tg::ones({1})) {
     register_parameter("scale", scale);
@@ -56,7 +56,6 @@ class Encoder : public Module {
 class Broken : public Module {
  public:
   Broken() { register_parameter("w", w); }
-  [[nodiscard]] Tensor forward(const Tensor& x) override { return x; }
   [[nodiscard]] std::string name() const override { return "Broken"; }
 
   Tensor w;
