@@ -23,6 +23,10 @@ int wrap_dim(int dim, int ndim, const Tensor& x, const char* what) {
   return dim < 0 ? dim + ndim : dim;
 }
 
+void check_defined(const Tensor& x, const char* op) {
+  if (!x.defined()) throw std::invalid_argument(std::string(op) + ": an input tensor is undefined (default-constructed)");
+}
+
 // "[2, -1]"
 std::string str(const std::vector<std::int64_t>& sizes) {
   std::string s = "[";
@@ -55,6 +59,7 @@ void push_inferred(Shape& out, const std::vector<std::int64_t>& sizes, std::int6
 
 // y = x with dims start..end merged: [d0, .., ds, .., de, ..] -> [d0, .., ds*..*de, ..]; dx = reshape(dy, x.shape)
 Tensor Flatten::forward(const Tensor& x) {
+  check_defined(x, "Flatten");
   const int ndim = std::max(x.dim(), 1);  // a 0-d input takes dims 0 and -1, as in PyTorch
   const int start = wrap_dim(start_dim_, ndim, x, "Flatten: start_dim");
   const int end = wrap_dim(end_dim_, ndim, x, "Flatten: end_dim");
@@ -85,6 +90,7 @@ Unflatten::Unflatten(int dim, std::vector<std::int64_t> sizes) : dim_(dim), size
 
 // y = x with dim split: [.., d, ..] -> [.., s0, .., sk, ..] where s0*..*sk = d; dx = reshape(dy, x.shape)
 Tensor Unflatten::forward(const Tensor& x) {
+  check_defined(x, "Unflatten");
   if (x.dim() == 0) throw std::invalid_argument("Unflatten: the input must have at least 1 dimension, got shape []");
   const int d = wrap_dim(dim_, x.dim(), x, "Unflatten: dim");
   const std::size_t ndim = static_cast<std::size_t>(x.dim()) - 1 + sizes_.size();
