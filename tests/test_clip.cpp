@@ -25,17 +25,11 @@ namespace {
 using namespace tg::optim;  // NOLINT: the tests read like user code
 using testing::ElementsAre;
 using testing_support::message_of;
+using testing_support::param;
+using testing_support::set_grad;
 using tg::Tensor;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-Tensor param(std::initializer_list<double> values, tg::Dtype dtype = tg::kFloat64) {
-  Tensor p = tg::tensor(values, dtype);
-  p.requires_grad_();
-  return p;
-}
-
-void set_grad(Tensor& p, std::initializer_list<double> values) { p.set_grad(tg::tensor(values, p.dtype())); }
 
 // 1e-15 relative: the code computes g · fl(max_norm / fl(norm + 1e-6)), a few roundings of 2^-53 each.
 void expect_close(double actual, double expected, double rel = 1e-15) {

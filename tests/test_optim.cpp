@@ -26,15 +26,9 @@ namespace {
 using namespace tg::optim;  // NOLINT: the tests read like user code
 using testing::HasSubstr;
 using testing_support::message_of;
+using testing_support::param;
+using testing_support::set_grad;
 using tg::Tensor;
-
-Tensor param(std::initializer_list<double> values, tg::Dtype dtype = tg::kFloat64) {
-  Tensor p = tg::tensor(values, dtype);
-  p.requires_grad_();
-  return p;
-}
-
-void set_grad(Tensor& p, std::initializer_list<double> values) { p.set_grad(tg::tensor(values, p.dtype())); }
 
 void expect_close(double actual, double expected, double rel = 1e-12) {
   EXPECT_NEAR(actual, expected, rel * std::abs(expected)) << "expected " << expected;
