@@ -1,11 +1,13 @@
 // tg::nn modules: Linear's shapes, initial bounds, forward and gradients; Sequential's parameter names and
-// order; zero_grad, train/eval, to() and load_parameter across a tree; the activation modules; Dropout;
-// and the messages of the errors a model definition or a forward pass can raise.
+// order; zero_grad, train/eval, to() and load_parameter across a tree; the activation modules and
+// Activation, the mechanism behind them; Dropout; and the messages of the errors a model definition or a
+// forward pass can raise.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <concepts>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -41,7 +43,7 @@ std::shared_ptr<Sequential> mlp(tg::Generator& gen) {
 }
 
 // A module with a nested child, to check dotted paths beyond one level.
-class Encoder : public Module {
+class Encoder : public Layer {
  public:
   explicit Encoder(tg::Generator& gen) : scale(tg::ones({1})) {
     register_parameter("scale", scale);
@@ -57,7 +59,6 @@ class Encoder : public Module {
 class Broken : public Module {
  public:
   Broken() { register_parameter("w", w); }
-  [[nodiscard]] Tensor forward(const Tensor& x) override { return x; }
   [[nodiscard]] std::string name() const override { return "Broken"; }
 
   Tensor w;
@@ -288,6 +289,25 @@ TEST(Layers, ActivationModulesApplyTheirFunctions) {
   EXPECT_EQ(Softmax(0).name(), "Softmax(0)");
   EXPECT_EQ(LogSoftmax().name(), "LogSoftmax(-1)");
   EXPECT_EQ(Sigmoid().name(), "Sigmoid");
+}
+
+// Every activation module is an Activation (one mechanism: a name and a function).
+static_assert(std::derived_from<Sigmoid, Activation> && std::derived_from<ReLU, Activation> &&
+              std::derived_from<LeakyReLU, Activation> && std::derived_from<GELU, Activation> &&
+              std::derived_from<Hardtanh, Activation> && std::derived_from<SELU, Activation> &&
+              std::derived_from<LogSoftmax, Activation> && std::derived_from<Activation, Layer>);
+
+TEST(Layers, ActivationMakesAModuleOfAnyFunction) {
+  const Tensor x = f64({-2, -0.5, 0, 0.5, 2, 3}, {2, 3});
+  Activation swish("Swish", [](const Tensor& t) { return t * tg::sigmoid(t); });
+  EXPECT_EQ(swish(x).to_vector(), (x * tg::sigmoid(x)).to_vector());
+  EXPECT_EQ(swish.name(), "Swish");
+  EXPECT_TRUE(swish.parameters().empty());
+  Sequential model(std::make_shared<Activation>("Double", [](const Tensor& t) { return t * 2.0; }),
+                   std::make_shared<ReLU>());
+  EXPECT_THAT(model(x).to_vector(), ElementsAre(0, 0, 0, 1, 4, 6));
+  EXPECT_EQ(model.name(), "Sequential(Double, ReLU)");
+  EXPECT_THAT([] { Activation("Nothing", nullptr); }, message("Activation: the function of 'Nothing' is empty"));
 }
 
 // ---- Dropout ----
