@@ -130,15 +130,14 @@ Tensor roll(const Tensor& x, std::span<const std::int64_t> shifts, std::span<con
   if (shifts.empty()) throw std::invalid_argument("roll: needs at least one shift");
   if (dims.empty()) {  // roll the flattened tensor
     if (shifts.size() != 1)
-      throw std::invalid_argument("roll: " + std::to_string(shifts.size()) + " shifts " + list_str(shifts) +
-                                  " and no dims; rolling the flattened tensor takes one shift");
+      throw std::invalid_argument("roll: shifts " + list_str(shifts) +
+                                  " without dims; rolling the flattened tensor takes one shift");
     const int first = 0;
     return reshape(roll(reshape(x, Shape{x.numel()}), shifts, std::span<const int>(&first, 1)), x.shape());
   }
   if (shifts.size() != dims.size())
-    throw std::invalid_argument("roll: " + std::to_string(shifts.size()) + " shifts " + list_str(shifts) + " for " +
-                                std::to_string(dims.size()) + " dims " + list_str(dims) +
-                                "; give one shift per dimension");
+    throw std::invalid_argument("roll: shifts " + list_str(shifts) + " and dims " + list_str(dims) +
+                                " differ in length; give one shift per dimension");
   std::array<std::int64_t, Shape::kMaxDims> shift{};  // per dimension, in [0, extent)
   for (std::size_t i = 0; i < dims.size(); ++i) {
     const int d = detail::normalize_dim(dims[i], x.dim(), "roll");
@@ -197,11 +196,12 @@ Tensor repeat(const Tensor& x, std::span<const std::int64_t> repeats) {
   detail::check_defined(x, "repeat");
   const int lead = static_cast<int>(repeats.size()) - x.dim();  // new leading dimensions
   if (lead < 0)
-    throw std::invalid_argument("repeat: " + std::to_string(repeats.size()) + " repeats " + list_str(repeats) +
-                                " for a " + std::to_string(x.dim()) + "-d tensor; give at least one per dimension");
+    throw std::invalid_argument("repeat: repeats " + list_str(repeats) + " are fewer than the " +
+                                std::to_string(x.dim()) + " dimensions of shape " + x.shape().str() +
+                                "; give at least one per dimension");
   if (repeats.size() > Shape::kMaxDims)
-    throw std::invalid_argument("repeat: " + std::to_string(repeats.size()) + " repeats " + list_str(repeats) +
-                                ", but tensors have at most " + std::to_string(Shape::kMaxDims) + " dimensions");
+    throw std::invalid_argument("repeat: repeats " + list_str(repeats) + " would give more than " +
+                                std::to_string(Shape::kMaxDims) + " dimensions");
   Shape out;
   for (int d = 0; d < static_cast<int>(repeats.size()); ++d) {
     const std::int64_t r = repeats[static_cast<std::size_t>(d)];
@@ -237,12 +237,12 @@ Tensor repeat(const Tensor& x, std::initializer_list<std::int64_t> repeats) {
 Tensor pad(const Tensor& x, std::span<const std::int64_t> pads, double value) {
   detail::check_defined(x, "pad");
   if (pads.size() % 2 != 0)
-    throw std::invalid_argument("pad: pads come in (before, after) pairs, got " + std::to_string(pads.size()) +
-                                " values " + list_str(pads));
+    throw std::invalid_argument("pad: pads must hold (before, after) pairs, got " + list_str(pads));
   const int pairs = static_cast<int>(pads.size() / 2);
   if (pairs > x.dim())
-    throw std::invalid_argument("pad: " + std::to_string(pairs) + " (before, after) pairs " + list_str(pads) +
-                                " for a " + std::to_string(x.dim()) + "-d tensor; at most one per dimension");
+    throw std::invalid_argument("pad: pads " + list_str(pads) + " hold " + std::to_string(pairs) +
+                                " (before, after) pairs for a " + std::to_string(x.dim()) +
+                                "-d tensor; at most one per dimension");
   Shape out = x.shape();
   Shape kept = x.shape();  // what survives the cropping
   detail::Index src_at{};

@@ -141,8 +141,8 @@ Tensor expand(const Tensor& x, const Shape& sizes) {
   const int lead = sizes.size() - x.dim();  // new leading dimensions
   const auto where = [&] { return " (sizes " + sizes.str() + " for shape " + x.shape().str() + ")"; };
   if (lead < 0)
-    throw std::invalid_argument("expand: " + std::to_string(sizes.size()) + " sizes for a " +
-                                std::to_string(x.dim()) + "-d tensor; give at least one per dimension" + where());
+    throw std::invalid_argument("expand: sizes " + sizes.str() + " are fewer than the " + std::to_string(x.dim()) +
+                                " dimensions of shape " + x.shape().str() + "; give at least one per dimension");
   Shape target;
   for (int d = 0; d < sizes.size(); ++d) {
     const std::int64_t have = d < lead ? 1 : x.shape()[d - lead];
