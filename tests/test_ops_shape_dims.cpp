@@ -69,8 +69,9 @@ TEST(ShapeDims, UnsqueezeAndSqueezeRejectDimsOutOfRange) {
                                        "shape [1, 1, 1, 1, 1, 1, 1, 1])");
   expect_throws<std::invalid_argument>([] { return squeeze(zeros({2, 1}), 2); },
                                        "squeeze: dimension 2 is out of range for a 2-d tensor");
-  expect_throws<std::invalid_argument>([] { return squeeze(scalar_tensor(1), 1); },
-                                       "squeeze: dimension 1 is out of range for a 0-d tensor (which takes only 0 or -1)");
+  expect_throws<std::invalid_argument>(
+      [] { return squeeze(scalar_tensor(1), 1); },
+      "squeeze: dimension 1 is out of range for a 0-d tensor (which takes only 0 or -1)");
 }
 
 // ---- flatten and unflatten ----

@@ -234,7 +234,10 @@ Tensor repeat(const Tensor& x, std::initializer_list<std::int64_t> repeats) {
   return repeat(x, std::span<const std::int64_t>(repeats.begin(), repeats.size()));
 }
 
-Tensor pad(const Tensor& x, std::span<const std::int64_t> pads, double value) {
+namespace {
+
+// How many (before, after) pairs pads holds for x: at most one per dimension.
+int pad_pairs(const Tensor& x, std::span<const std::int64_t> pads) {
   detail::check_defined(x, "pad");
   if (pads.size() % 2 != 0)
     throw std::invalid_argument("pad: pads must hold (before, after) pairs, got " + list_str(pads));
@@ -243,6 +246,13 @@ Tensor pad(const Tensor& x, std::span<const std::int64_t> pads, double value) {
     throw std::invalid_argument("pad: pads " + list_str(pads) + " hold " + std::to_string(pairs) +
                                 " (before, after) pairs for a " + std::to_string(x.dim()) +
                                 "-d tensor; at most one per dimension");
+  return pairs;
+}
+
+}  // namespace
+
+Tensor pad(const Tensor& x, std::span<const std::int64_t> pads, double value) {
+  const int pairs = pad_pairs(x, pads);
   Shape out = x.shape();
   Shape kept = x.shape();  // what survives the cropping
   detail::Index src_at{};

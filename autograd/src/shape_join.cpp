@@ -57,7 +57,7 @@ Tensor cat(std::span<const Tensor> tensors, int dim) {
     at += t.shape()[d];
   }
   if (is_grad_enabled() && any_requires_grad(tensors))
-    record("cat", y, [inputs = std::vector<Tensor>(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
+    record("cat", y, [inputs = std::vector(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
       std::int64_t offset = 0;
       for (const Tensor& t : inputs) {  // each input's gradient is its slice of dy
         const std::int64_t len = t.shape()[d];
@@ -89,9 +89,10 @@ Tensor stack(std::span<const Tensor> tensors, int dim) {
   Tensor y = empty(detail::insert_dim(first.shape(), d, count, "stack"), first.dtype());
   for (std::int64_t i = 0; i < count; ++i) place(tensors[static_cast<std::size_t>(i)], box, y, d, i);
   if (is_grad_enabled() && any_requires_grad(tensors))
-    record("stack", y, [inputs = std::vector<Tensor>(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
+    record("stack", y, [inputs = std::vector(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
       for (std::size_t i = 0; i < inputs.size(); ++i)  // input i's gradient is dy's slot i along d
-        if (inputs[i].requires_grad()) accumulate_grad(inputs[i], select(dy, d, static_cast<std::int64_t>(i)));
+        if (inputs[i].requires_grad())
+          accumulate_grad(inputs[i], select(dy, d, static_cast<std::int64_t>(i)));
     });
   return y;
 }
@@ -150,8 +151,9 @@ std::vector<Tensor> split(const Tensor& x, std::span<const std::int64_t> split_s
   }
   if (overflow || total != x.shape()[d])
     throw std::invalid_argument("split: split_sizes " + detail::list_str(split_sizes) + " add up to " +
-                                (overflow ? "more than an int64 holds" : std::to_string(total)) + ", not to the size " + std::to_string(x.shape()[d]) +
-                                " of dimension " + std::to_string(d) + " (shape " + x.shape().str() + ")");
+                                (overflow ? "more than an int64 holds" : std::to_string(total)) +
+                                ", not to the size " + std::to_string(x.shape()[d]) + " of dimension " +
+                                std::to_string(d) + " (shape " + x.shape().str() + ")");
   std::vector<Tensor> pieces;
   pieces.reserve(split_sizes.size());
   std::int64_t start = 0;

@@ -97,19 +97,25 @@ CopyPlan simplify(const CopyPlan& plan) {
 // One row: the innermost axis. N is the element size in bytes; memcpy of N bytes compiles to one move.
 template <std::size_t N>
 void copy_row(const std::byte* src, std::byte* dst, const CopyAxis& a) {
+  constexpr auto n = static_cast<std::int64_t>(N);
   std::int64_t k = a.start;
   if (a.step == 1 && a.src_stride == 1 && a.dst_stride == 1) {  // runs, cut where the source index wraps
     for (std::int64_t left = a.extent; left > 0; k = 0) {
-      const std::int64_t n = std::min(left, a.period - k);
-      std::memcpy(dst, src + k * static_cast<std::int64_t>(N), static_cast<std::size_t>(n) * N);
-      dst += n * static_cast<std::int64_t>(N);
-      left -= n;
+      const std::int64_t len = std::min(left, a.period - k);
+      std::memcpy(dst, src + k * n, static_cast<std::size_t>(len * n));
+      dst += len * n;
+      left -= len;
     }
     return;
   }
+  if (a.src_stride == 0) {  // one element repeated (broadcast): a fill the compiler can vectorise
+    std::byte value[N];
+    std::memcpy(value, src, N);
+    for (std::int64_t i = 0; i < a.extent; ++i) std::memcpy(dst + i * a.dst_stride * n, value, N);
+    return;
+  }
   for (std::int64_t i = 0; i < a.extent; ++i) {
-    std::memcpy(dst + i * a.dst_stride * static_cast<std::int64_t>(N),
-                src + k * a.src_stride * static_cast<std::int64_t>(N), N);
+    std::memcpy(dst + i * a.dst_stride * n, src + k * a.src_stride * n, N);
     k = wrap(k + a.step, a.period);
   }
 }

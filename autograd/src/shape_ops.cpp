@@ -176,7 +176,9 @@ Tensor slice(const Tensor& x, int dim, std::int64_t start, std::int64_t end) {
   Tensor y = empty(out, x.dtype());
   strided_copy(x, y, along_plan(out, x.shape(), s, out, 0, d));
   if (needs_grad(x))
-    record("slice", y, [x, d, s](const Tensor& dy, const Tensor&) { accumulate_grad(x, slice_backward(dy, x.shape(), d, s)); });
+    record("slice", y, [x, d, s](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, slice_backward(dy, x.shape(), d, s));
+    });
   return y;
 }
 
@@ -263,7 +265,7 @@ Tensor index_select(const Tensor& x, std::span<const std::int64_t> index) {
   Tensor y = empty(out, x.dtype());
   pick_runs(x, y, index, 0, row);
   if (needs_grad(x))
-    record("index_select", y, [x, idx = std::vector<std::int64_t>(index.begin(), index.end()), row](const Tensor& dy, const Tensor&) {
+    record("index_select", y, [x, idx = std::vector(index.begin(), index.end()), row](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, index_add_rows(dy, x.shape(), idx, row));
     });
   return y;
@@ -279,7 +281,7 @@ Tensor gather_rows(const Tensor& x, std::span<const std::int64_t> index) {
   Tensor y = empty(Shape{x.shape()[0]}, x.dtype());
   pick_runs(x, y, index, c, 1);
   if (needs_grad(x))
-    record("gather_rows", y, [x, idx = std::vector<std::int64_t>(index.begin(), index.end())](const Tensor& dy, const Tensor&) {
+    record("gather_rows", y, [x, idx = std::vector(index.begin(), index.end())](const Tensor& dy, const Tensor&) {
       // dx[i, index[i]] = dy[i], 0 elsewhere: a one-hot mask scaled by dy
       Tensor onehot = zeros(x.shape(), x.dtype());
       for (std::size_t i = 0; i < idx.size(); ++i) onehot.put_({static_cast<std::int64_t>(i), idx[i]}, 1.0);

@@ -3,8 +3,9 @@
 // the current thread's tape when it requires a gradient.
 //
 // A Tensor is a cheap handle: copying a Tensor copies a pointer, and the copies share the same storage
-// and the same gradient (as torch::Tensor does). Use clone() for an independent copy. reshape() and
-// detach() also share storage with their source; every other op allocates a fresh result.
+// and the same gradient (as torch::Tensor does). Use clone() for an independent copy. reshape() (with
+// unsqueeze, squeeze, flatten and unflatten, which are reshapes) and detach() also share storage with
+// their source; every other op allocates a fresh result.
 
 #include <cstdint>
 #include <initializer_list>
