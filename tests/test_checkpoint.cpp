@@ -368,7 +368,7 @@ const BadFile kBadFiles[] = {
     {"HugeShape", edit_header(R"("shape":[8])", R"("shape":[4294967296,4294967296])"),
      {"tensor '0.bias' has shape [4294967296,4294967296]"}},
     {"UnsupportedDtype", edit_header(R"("F32")", R"("F16")"),
-     {R"(tensor '0.weight' has the unsupported dtype "F16" (tapegrad reads F32 and F64))"}},
+     {R"(tensor '0.weight' has the unsupported dtype "F16" (tapegrad reads F32, F64, I64 and BOOL))"}},
     {"UnknownDtype", edit_header(R"("0.bias":{"dtype":"F32")", R"("0.bias":{"dtype":"Q7")"),
      {R"(tensor '0.bias' has the unsupported dtype "Q7")"}},
     {"EntryWithoutShape", edit_header(R"("shape":[8],)", ""),

@@ -81,6 +81,13 @@ void fold(const T* x, const Shape& shape, const Shape& kept, T* out, F combine) 
 Tensor sum(const Tensor& x, std::span<const int> dims, bool keepdim) {
   detail::check_defined(x, "sum");
   const Reduction r = plan(x.shape(), dims, keepdim, "sum");
+  if (!is_floating_point(x.dtype())) {  // int64 and bool sum to an int64 count, as in PyTorch
+    const Tensor xi = x.to(kInt64);
+    Tensor y = zeros(r.out, kInt64);
+    fold(xi.data<std::int64_t>(), x.shape(), r.kept, y.data<std::int64_t>(),
+         [](std::int64_t acc, std::int64_t v) { return acc + v; });
+    return y;
+  }
   Tensor y = zeros(r.out, x.dtype());
   visit_dtype(x.dtype(), [&]<class T>() {
     fold(x.data<T>(), x.shape(), r.kept, y.data<T>(), [](T acc, T v) { return acc + v; });
@@ -179,17 +186,17 @@ Tensor argmax(const Tensor& x, int dim, bool keepdim) {
   const detail::Around a = detail::around(x.shape(), d);
   if (a.extent == 0) throw std::invalid_argument("argmax: dimension " + std::to_string(dim) + " is empty");
   const Reduction r = plan(x.shape(), std::span<const int>(&d, 1), keepdim, "argmax");
-  Tensor y = empty(r.out, x.dtype());
-  visit_dtype(x.dtype(), [&]<class T>() {
+  Tensor y = empty(r.out, kInt64);
+  visit_all_dtypes(x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
-    T* py = y.data<T>();
+    std::int64_t* py = y.data<std::int64_t>();
     for (std::int64_t o = 0; o < a.outer; ++o)
       for (std::int64_t i = 0; i < a.inner; ++i) {
         const T* slice = px + o * a.extent * a.inner + i;
         std::int64_t best = 0;
         for (std::int64_t k = 1; k < a.extent; ++k)
           if (beats(slice[k * a.inner], slice[best * a.inner])) best = k;
-        py[o * a.inner + i] = static_cast<T>(best);
+        py[o * a.inner + i] = best;
       }
   });
   return y;

@@ -20,12 +20,45 @@ void Tensor::throw_undefined(const char* what) {
   throw std::logic_error(std::string(what) + ": the tensor is undefined (default-constructed)");
 }
 
-void Tensor::throw_dtype_mismatch(std::size_t requested_size) const {
-  throw std::invalid_argument(std::string("data: asked for ") + (requested_size == sizeof(float) ? "float32" : "float64") +
-                              " elements of a " + std::string(dtype_name(impl_->dtype)) + " tensor");
+void Tensor::throw_dtype_mismatch(Dtype requested) const {
+  throw std::invalid_argument("data: asked for " + std::string(dtype_name(requested)) + " elements of a " +
+                              std::string(dtype_name(impl_->dtype)) + " tensor");
+}
+
+const void* Tensor::single_element(const char* what) const {
+  const TensorImpl& b = body(what);
+  if (b.numel != 1)
+    throw std::invalid_argument(std::string(what) + ": the tensor has " + std::to_string(b.numel) + " elements (shape " +
+                                b.shape.str() + "), " + what + "() needs exactly one");
+  return b.storage->data;
 }
 
 namespace {
+
+/// value as an element of type T: int64 truncates toward zero (throwing where C++'s conversion would be
+/// undefined: NaN, infinities and values beyond int64's range), bool is value != 0.
+template <class T>
+T to_element(double value, const char* op) {
+  if constexpr (std::is_same_v<T, std::int64_t>) {
+    if (!(value > -0x1p63 - 1.0 && value < 0x1p63)) {
+      std::ostringstream os;
+      os << op << ": " << value << " cannot be converted to int64 (it is NaN or outside int64's range)";
+      throw std::invalid_argument(os.str());
+    }
+  }
+  if constexpr (std::is_same_v<T, bool>) return value != 0;
+  return static_cast<T>(value);
+}
+
+/// Elements of src (type S) converted into dst (type D), with to_element's checks for float to int64.
+template <class S, class D>
+void convert(const S* src, D* dst, std::int64_t n, const char* op) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_floating_point_v<S> && std::is_same_v<D, std::int64_t>) dst[i] = to_element<D>(src[i], op);
+    else if constexpr (std::is_same_v<D, bool>) dst[i] = src[i] != S{};
+    else dst[i] = static_cast<D>(src[i]);
+  }
+}
 
 std::int64_t flat_index(const Shape& shape, std::initializer_list<std::int64_t> index, const char* op) {
   if (static_cast<int>(index.size()) != shape.size())
@@ -47,38 +80,33 @@ std::int64_t flat_index(const Shape& shape, std::initializer_list<std::int64_t> 
 
 }  // namespace
 
-double Tensor::item() const {
-  const TensorImpl& b = body("item");
-  if (b.numel != 1)
-    throw std::invalid_argument("item: the tensor has " + std::to_string(b.numel) + " elements (shape " +
-                                b.shape.str() + "), item() needs exactly one");
-  return visit_dtype(b.dtype, [&]<class T>() { return static_cast<double>(*static_cast<const T*>(b.storage->data)); });
-}
+double Tensor::item() const { return item<double>(); }
 
 double Tensor::at(std::initializer_list<std::int64_t> index) const {
   const TensorImpl& b = body("at");
   const std::int64_t i = flat_index(b.shape, index, "at");
-  return visit_dtype(b.dtype, [&]<class T>() { return static_cast<double>(static_cast<const T*>(b.storage->data)[i]); });
+  return visit_all_dtypes(b.dtype,
+                          [&]<class T>() { return static_cast<double>(static_cast<const T*>(b.storage->data)[i]); });
 }
 
 void Tensor::put_(std::initializer_list<std::int64_t> index, double value) {
   const TensorImpl& b = body("put_");
   const std::int64_t i = flat_index(b.shape, index, "put_");
-  visit_dtype(b.dtype, [&]<class T>() { static_cast<T*>(b.storage->data)[i] = static_cast<T>(value); });
+  visit_all_dtypes(b.dtype, [&]<class T>() { static_cast<T*>(b.storage->data)[i] = to_element<T>(value, "put_"); });
 }
 
 Tensor& Tensor::fill_(double value) {
   const TensorImpl& b = body("fill_");
-  visit_dtype(b.dtype, [&]<class T>() {
+  visit_all_dtypes(b.dtype, [&]<class T>() {
     T* p = static_cast<T*>(b.storage->data);
-    std::fill(p, p + b.numel, static_cast<T>(value));
+    std::fill(p, p + b.numel, to_element<T>(value, "fill_"));
   });
   return *this;
 }
 
 std::vector<double> Tensor::to_vector() const {
   const TensorImpl& b = body("to_vector");
-  return visit_dtype(b.dtype, [&]<class T>() {
+  return visit_all_dtypes(b.dtype, [&]<class T>() {
     const T* p = static_cast<const T*>(b.storage->data);
     return std::vector<double>(p, p + b.numel);
   });
@@ -92,6 +120,10 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
     throw std::logic_error(
         "requires_grad_: only leaf tensors can be marked; this tensor was produced by a recorded op "
         "(use detach().requires_grad_() for a new leaf)");
+  if (requires_grad && !is_floating_point(b.dtype))
+    throw std::invalid_argument("requires_grad_: only float32 and float64 tensors can require gradients; this " +
+                                std::string(dtype_name(b.dtype)) + " tensor of shape " + b.shape.str() +
+                                " cannot (convert it with .to(tg::kFloat32) first)");
   b.requires_grad = requires_grad;
   return *this;
 }
@@ -163,14 +195,10 @@ Tensor Tensor::to(Dtype dtype) const {
   const TensorImpl& b = body("to");
   if (b.dtype == dtype) return *this;
   Tensor y = empty(b.shape, dtype);
-  visit_dtype(b.dtype, [&]<class S>() {
-    visit_dtype(dtype, [&]<class D>() {
-      const S* src = static_cast<const S*>(b.storage->data);
-      D* dst = y.data<D>();
-      for (std::int64_t i = 0; i < b.numel; ++i) dst[i] = static_cast<D>(src[i]);
-    });
+  visit_all_dtypes(b.dtype, [&]<class S>() {
+    visit_all_dtypes(dtype, [&]<class D>() { convert(static_cast<const S*>(b.storage->data), y.data<D>(), b.numel, "to"); });
   });
-  if (detail::needs_grad(*this)) {
+  if (is_floating_point(dtype) && detail::needs_grad(*this)) {
     const Tensor x = *this;
     detail::record("to", y, [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy.to(x.dtype())); });
   }
@@ -218,10 +246,16 @@ Tensor Tensor::relu() const { return tg::relu(*this); }
 
 namespace {
 
-void print_block(std::ostream& os, const std::vector<double>& v, const Shape& shape, int dim, std::int64_t offset,
-                 int indent) {
+template <class T>
+void print_element(std::ostream& os, T value) {
+  if constexpr (std::is_same_v<T, bool>) os << (value ? "true" : "false");
+  else os << value;
+}
+
+template <class T>
+void print_block(std::ostream& os, const T* v, const Shape& shape, int dim, std::int64_t offset, int indent) {
   if (shape.size() == 0) {
-    os << v[0];
+    print_element(os, v[0]);
     return;
   }
   const std::int64_t extent = shape[dim];
@@ -234,7 +268,7 @@ void print_block(std::ostream& os, const std::vector<double>& v, const Shape& sh
       if (dim + 1 < shape.size()) os << '\n' << std::string(static_cast<std::size_t>(indent + 1), ' ');
       else os << ' ';
     }
-    if (dim + 1 == shape.size()) os << v[static_cast<std::size_t>(offset + i)];
+    if (dim + 1 == shape.size()) print_element(os, v[offset + i]);
     else print_block(os, v, shape, dim + 1, offset + i * stride, indent + 1);
   }
   os << ']';
@@ -247,7 +281,8 @@ std::string Tensor::str() const {
   std::ostringstream os;
   os << std::setprecision(impl_->dtype == kFloat32 ? 7 : 15);
   os << "tensor(";
-  print_block(os, to_vector(), impl_->shape, 0, 0, 7);
+  visit_all_dtypes(impl_->dtype,
+                   [&]<class T>() { print_block(os, static_cast<const T*>(impl_->storage->data), impl_->shape, 0, 0, 7); });
   os << ", shape=" << impl_->shape.str() << ", dtype=" << dtype_name(impl_->dtype);
   if (impl_->requires_grad) os << ", requires_grad";
   os << ')';
@@ -274,7 +309,15 @@ Tensor tensor(std::span<const double> values, const Shape& shape, Dtype dtype) {
     throw std::invalid_argument("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
                                 shape.str() + " (" + std::to_string(shape.numel()) + " elements)");
   Tensor t = empty(shape, dtype);
-  visit_dtype(dtype, [&]<class T>() { std::copy(values.begin(), values.end(), t.data<T>()); });
+  visit_all_dtypes(dtype, [&]<class T>() { convert(values.data(), t.data<T>(), t.numel(), "tensor"); });
+  return t;
+}
+Tensor tensor(std::span<const std::int64_t> values, const Shape& shape) {
+  if (static_cast<std::int64_t>(values.size()) != shape.numel())
+    throw std::invalid_argument("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
+                                shape.str() + " (" + std::to_string(shape.numel()) + " elements)");
+  Tensor t = empty(shape, kInt64);
+  std::copy(values.begin(), values.end(), t.data<std::int64_t>());
   return t;
 }
 Tensor tensor(std::initializer_list<double> values, const Shape& shape, Dtype dtype) {
@@ -299,10 +342,11 @@ Tensor arange(double start, double end, double step, Dtype dtype) {
   if (!(count < 0x1p63))
     throw std::invalid_argument("arange: " + range() + " has more elements than an int64 can count");
   const auto n = static_cast<std::int64_t>(count);
+  if (dtype == kBool) throw std::invalid_argument("arange: bool is not a dtype arange can produce");
   Tensor t = empty(Shape{n}, dtype);
-  visit_dtype(dtype, [&]<class T>() {
+  visit_all_dtypes(dtype, [&]<class T>() {
     T* p = t.data<T>();
-    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+    for (std::int64_t i = 0; i < n; ++i) p[i] = to_element<T>(start + static_cast<double>(i) * step, "arange");
   });
   return t;
 }

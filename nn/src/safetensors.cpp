@@ -56,17 +56,26 @@ using detail::in_quotes;
   detail::fail_checkpoint(op, file, what);
 }
 
-std::string_view dtype_code(Dtype dtype) { return dtype == kFloat32 ? "F32" : "F64"; }
+// safetensors' codes for tapegrad's dtypes (the format's F32, F64, I64 and BOOL).
+std::string_view dtype_code(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::Float32: return "F32";
+    case Dtype::Float64: return "F64";
+    case Dtype::Int64: return "I64";
+    case Dtype::Bool: return "BOOL";
+  }
+  return "";
+}
 
 std::optional<Dtype> dtype_from_code(std::string_view code) {
-  if (code == "F32") return kFloat32;
-  if (code == "F64") return kFloat64;
+  for (Dtype dtype : {kFloat32, kFloat64, kInt64, kBool})
+    if (code == dtype_code(dtype)) return dtype;
   return std::nullopt;
 }
 
 /// The elements of t as bytes, row-major (tensors are contiguous; a handle shares its storage).
 std::span<char> bytes_of(const Tensor& t) {
-  return visit_dtype(t.dtype(), [&]<class T>() {
+  return visit_all_dtypes(t.dtype(), [&]<class T>() {
     return std::span(reinterpret_cast<char*>(t.data<T>()), static_cast<std::size_t>(t.numel()) * sizeof(T));
   });
 }
@@ -130,6 +139,15 @@ void save_safetensors(const fs::path& file, const NamedTensors& tensors, const M
 namespace {
 
 constexpr std::string_view kLoad = "load_safetensors";
+
+/// A BOOL tensor's bytes must each be 0 or 1: any other byte read as a C++ bool is undefined behaviour.
+void check_bool_bytes(const std::string& name, std::span<const char> bytes, const fs::path& file) {
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    if (bytes[i] != 0 && bytes[i] != 1)
+      fail(kLoad, file,
+           "tensor " + in_quotes(name) + " is BOOL but its element " + std::to_string(i) + " holds the byte " +
+               std::to_string(static_cast<unsigned char>(bytes[i])) + " (expected 0 or 1)");
+}
 
 struct Entry {
   std::string name;
@@ -328,7 +346,7 @@ Entry read_entry(const std::string& name, const Json& info, std::uint64_t data_s
     fail(kLoad, file, where + " is " + shown(info) + ", expected an object with dtype, shape and data_offsets");
   const Json& code = info["dtype"];
   const auto dtype = code.is_string() ? dtype_from_code(code.get<std::string>()) : std::nullopt;
-  if (!dtype) fail(kLoad, file, where + " has the unsupported dtype " + shown(code) + " (tapegrad reads F32 and F64)");
+  if (!dtype) fail(kLoad, file, where + " has the unsupported dtype " + shown(code) + " (tapegrad reads F32, F64, I64 and BOOL)");
   Entry entry;
   entry.name = name;
   entry.dtype = *dtype;
@@ -391,7 +409,9 @@ SafetensorsFile load_safetensors(const fs::path& file) {
   check_layout(entries, data_size, file);
   for (const Entry& entry : entries) {  // in offset order: the data is read front to back
     Tensor t = empty(entry.shape, entry.dtype);
-    read_bytes(in, bytes_of(t), file);
+    const std::span<char> bytes = bytes_of(t);
+    read_bytes(in, bytes, file);
+    if (entry.dtype == kBool) check_bool_bytes(entry.name, bytes, file);
     out.tensors.emplace_back(entry.name, std::move(t));
   }
   return out;

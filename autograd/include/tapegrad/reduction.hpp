@@ -9,6 +9,7 @@
 
 namespace tg {
 
+/// int64 and bool tensors sum to int64 (counting a mask's true elements, as in PyTorch).
 [[nodiscard]] Tensor sum(const Tensor& x);
 [[nodiscard]] Tensor sum(const Tensor& x, std::span<const int> dims, bool keepdim = false);
 [[nodiscard]] Tensor sum(const Tensor& x, std::initializer_list<int> dims, bool keepdim = false);
@@ -22,8 +23,8 @@ namespace tg {
 [[nodiscard]] Tensor max(const Tensor& x, std::initializer_list<int> dims, bool keepdim = false);
 [[nodiscard]] Tensor max(const Tensor& x);
 
-/// Index of the (first) maximum along dim, as a tensor of x's dtype holding whole numbers; the first NaN
-/// when there is one, as in PyTorch; not differentiable.
+/// Index of the (first) maximum along dim, as an int64 tensor; the first NaN when there is one, as in
+/// PyTorch; not differentiable.
 [[nodiscard]] Tensor argmax(const Tensor& x, int dim, bool keepdim = false);
 
 /// Sums x down to `shape`, the inverse of broadcast_to: x's shape must be shape broadcast. x is taken

@@ -1,6 +1,6 @@
 #pragma once
-// Tensor: an n-d, contiguous, row-major array of float32 or float64 whose operations are recorded on
-// the current thread's tape when it requires a gradient.
+// Tensor: an n-d, contiguous, row-major array of float32, float64, int64 or bool whose operations are
+// recorded on the current thread's tape when it requires a gradient (only floating-point tensors can).
 //
 // A Tensor is a cheap handle: copying a Tensor copies a pointer, and the copies share the same storage
 // and the same gradient (as torch::Tensor does). Use clone() for an independent copy. reshape() (with
@@ -71,16 +71,25 @@ class Tensor {
   [[nodiscard]] std::int64_t numel() const { return body("numel").numel; }
   [[nodiscard]] Dtype dtype() const { return body("dtype").dtype; }
 
-  /// Pointer to the elements; throws std::invalid_argument if T does not match dtype().
+  /// Pointer to the elements (T is float, double, std::int64_t or bool); throws std::invalid_argument if
+  /// T does not match dtype().
   template <class T>
   [[nodiscard]] T* data() const {
+    static_assert(is_element_type_v<T>, "Tensor::data<T>: T must be float, double, std::int64_t or bool");
     const detail::TensorImpl& b = body("data");
-    if (b.dtype != (std::is_same_v<T, float> ? kFloat32 : kFloat64)) throw_dtype_mismatch(sizeof(T));
+    if (b.dtype != dtype_of<T>) throw_dtype_mismatch(dtype_of<T>);
     return static_cast<T*>(b.storage->data);
   }
 
   /// The single element of a one-element tensor, as double; throws std::invalid_argument otherwise.
   [[nodiscard]] double item() const;
+  /// The single element converted to T (e.g. item<std::int64_t>() reads an int64 count exactly).
+  template <class T>
+  [[nodiscard]] T item() const {
+    static_assert(is_element_type_v<T>, "Tensor::item<T>: T must be float, double, std::int64_t or bool");
+    const void* p = single_element("item");
+    return visit_all_dtypes(dtype(), [&]<class S>() { return static_cast<T>(*static_cast<const S*>(p)); });
+  }
   /// Element at a full index (negative indices count from the back), as double.
   [[nodiscard]] double at(std::initializer_list<std::int64_t> index) const;
   /// Sets the element at a full index; not recorded on the tape.
@@ -91,7 +100,8 @@ class Tensor {
   [[nodiscard]] std::vector<double> to_vector() const;
 
   // ---- autograd ----
-  /// Marks a leaf as needing a gradient; throws std::logic_error on a non-leaf.
+  /// Marks a leaf as needing a gradient; throws std::logic_error on a non-leaf and std::invalid_argument
+  /// on an int64 or bool tensor (only floating-point tensors can require gradients).
   Tensor& requires_grad_(bool requires_grad = true);
   [[nodiscard]] bool requires_grad() const { return impl_ != nullptr && impl_->requires_grad; }
   /// True for tensors not produced by a recorded op (user-created, detached, or made under NoGradGuard).
@@ -114,7 +124,9 @@ class Tensor {
   [[nodiscard]] Tensor detach() const;
   /// A copy with its own storage; differentiable.
   [[nodiscard]] Tensor clone() const;
-  /// Conversion to another dtype (the same handle when it already has it); differentiable.
+  /// Conversion to another dtype (the same handle when it already has it); differentiable between
+  /// float32 and float64. To bool: non-zero is true; float to int64 truncates toward zero (as C++ and
+  /// PyTorch); NaN or a value outside int64's range throws.
   [[nodiscard]] Tensor to(Dtype dtype) const;
 
   // ---- methods that mirror the free ops of ops.hpp ----
@@ -164,7 +176,9 @@ class Tensor {
     return *impl_;
   }
   [[noreturn]] static void throw_undefined(const char* what);
-  [[noreturn]] void throw_dtype_mismatch(std::size_t requested_size) const;
+  [[noreturn]] void throw_dtype_mismatch(Dtype requested) const;
+  /// The storage of a one-element tensor; throws naming `what` otherwise.
+  [[nodiscard]] const void* single_element(const char* what) const;
 
   detail::TensorImpl* impl_ = nullptr;
 };
@@ -172,8 +186,11 @@ class Tensor {
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 // ---- factories (dtype defaults to float32) ----
-/// Tensor of the given shape from values in row-major order; throws if the counts differ.
+/// Tensor of the given shape from values in row-major order; throws if the counts differ. Values convert
+/// as to() converts them (int64 truncates toward zero, bool is value != 0).
 [[nodiscard]] Tensor tensor(std::span<const double> values, const Shape& shape, Dtype dtype = kFloat32);
+/// int64 tensor from integers (exact beyond 2^53, where doubles are not).
+[[nodiscard]] Tensor tensor(std::span<const std::int64_t> values, const Shape& shape);
 [[nodiscard]] Tensor tensor(std::initializer_list<double> values, const Shape& shape, Dtype dtype = kFloat32);
 /// 1-d tensor from values.
 [[nodiscard]] Tensor tensor(std::initializer_list<double> values, Dtype dtype = kFloat32);
