@@ -1,7 +1,7 @@
 // Shape ops that pick, join and split (select and x[i], stack, cat of 0-d tensors, unbind, split,
 // chunk): closed-form values (PyTorch's rules, checked against PyTorch 1.13), gradients in closed form
 // and by gradcheck in float64 with fan-out cases, the messages for bad arguments, and every shape op on
-// float32, whose elements move by another element size than float64's.
+// float32, int64 and bool, whose elements move by their size.
 
 #include <cstdint>
 #include <string>
@@ -239,33 +239,79 @@ TEST(ShapeJoin, SplitAndChunkRejectBadArguments) {
                                        "unbind: dimension 0 is out of range for a 0-d tensor");
 }
 
-// ---- every shape op on float32 ----
+// ---- every shape op on every dtype ----
 
-// The shape ops move elements by their size; float32's are 4 bytes where float64's are 8. Copies are
-// exact, so the values are compared exactly.
-TEST(ShapeJoin, ShapeOpsMoveFloat32Elements) {
-  const Tensor x = arange(6, kFloat32).reshape({2, 3});
-  const auto expect_f32 = [](const Tensor& t, const Shape& shape, const std::vector<double>& values) {
-    EXPECT_EQ(t.dtype(), kFloat32);
+// The shape ops move elements by their size: 4 bytes for float32, 8 for int64 (float64's size, but
+// through no arithmetic), 1 for bool. Copies are exact, so the values are compared exactly.
+void expect_shape_ops_move(Dtype dtype) {
+  SCOPED_TRACE(std::string(dtype_name(dtype)));
+  const Tensor x = arange(6, dtype).reshape({2, 3});
+  const auto expect = [dtype](const Tensor& t, const Shape& shape, const std::vector<double>& values) {
+    EXPECT_EQ(t.dtype(), dtype);
     expect_values(t, shape, values, 0.0);
   };
-  expect_f32(transpose(x), {3, 2}, {0, 3, 1, 4, 2, 5});
-  expect_f32(permute(x, {1, 0}), {3, 2}, {0, 3, 1, 4, 2, 5});
-  expect_f32(flip(x, {1}), {2, 3}, {2, 1, 0, 5, 4, 3});
-  expect_f32(roll(x, {1}, {1}), {2, 3}, {2, 0, 1, 5, 3, 4});
-  expect_f32(repeat(x, {1, 2}), {2, 6}, {0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5});
-  expect_f32(pad(x, {1, 0}, -1), {2, 4}, {-1, 0, 1, 2, -1, 3, 4, 5});
-  expect_f32(expand(x[0], {2, 3}), {2, 3}, {0, 1, 2, 0, 1, 2});
-  expect_f32(broadcast_to(reshape(x[1], {3, 1}), {3, 2}), {3, 2}, {3, 3, 4, 4, 5, 5});
-  expect_f32(select(x, 1, 1), {2}, {1, 4});
-  expect_f32(slice(x, 1, 1, 3), {2, 2}, {1, 2, 4, 5});
-  expect_f32(stack({x[1], x[0]}, 1), {3, 2}, {3, 0, 4, 1, 5, 2});
-  expect_f32(cat({x, x[0].unsqueeze(0)}), {3, 3}, {0, 1, 2, 3, 4, 5, 0, 1, 2});
-  expect_f32(chunk(x, 2, 1)[1], {2, 1}, {2, 5});
+  expect(transpose(x), {3, 2}, {0, 3, 1, 4, 2, 5});
+  expect(permute(x, {1, 0}), {3, 2}, {0, 3, 1, 4, 2, 5});
+  expect(flip(x, {1}), {2, 3}, {2, 1, 0, 5, 4, 3});
+  expect(roll(x, {1}, {1}), {2, 3}, {2, 0, 1, 5, 3, 4});
+  expect(repeat(x, {1, 2}), {2, 6}, {0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5});
+  expect(pad(x, {1, 0}, -1), {2, 4}, {-1, 0, 1, 2, -1, 3, 4, 5});
+  expect(expand(x[0], {2, 3}), {2, 3}, {0, 1, 2, 0, 1, 2});
+  expect(broadcast_to(reshape(x[1], {3, 1}), {3, 2}), {3, 2}, {3, 3, 4, 4, 5, 5});
+  expect(select(x, 1, 1), {2}, {1, 4});
+  expect(slice(x, 1, 1, 3), {2, 2}, {1, 2, 4, 5});
+  expect(stack({x[1], x[0]}, 1), {3, 2}, {3, 0, 4, 1, 5, 2});
+  expect(cat({x, x[0].unsqueeze(0)}), {3, 3}, {0, 1, 2, 3, 4, 5, 0, 1, 2});
+  expect(chunk(x, 2, 1)[1], {2, 1}, {2, 5});
+  expect(unbind(x, 1)[2], {2}, {2, 5});
+  expect(flatten(unsqueeze(x, 0)), {6}, {0, 1, 2, 3, 4, 5});
   const std::vector<std::int64_t> rows = {1, 1, 0};
-  expect_f32(index_select(x, rows), {3, 3}, {3, 4, 5, 3, 4, 5, 0, 1, 2});
+  expect(index_select(x, rows), {3, 3}, {3, 4, 5, 3, 4, 5, 0, 1, 2});
   const std::vector<std::int64_t> columns = {2, 0};
-  expect_f32(gather_rows(x, columns), {2}, {2, 3});
+  expect(gather_rows(x, columns), {2}, {2, 3});
+}
+
+TEST(ShapeJoin, ShapeOpsMoveFloat32AndInt64Elements) {
+  expect_shape_ops_move(kFloat32);
+  expect_shape_ops_move(kInt64);
+}
+
+TEST(ShapeJoin, Int64ElementsMoveExactlyPastTwoToThe53) {
+  // Doubles skip odd integers past 2^53: these survive only if the bytes move untouched.
+  const std::int64_t big = (std::int64_t{1} << 60) + 1;
+  const std::vector<std::int64_t> values = {big, big + 2, -big, -big - 2};
+  const Tensor x = tensor(values, Shape{2, 2});
+  const auto expect_ints = [](const Tensor& t, const std::vector<std::int64_t>& expected) {
+    ASSERT_EQ(t.dtype(), kInt64);
+    ASSERT_EQ(t.numel(), static_cast<std::int64_t>(expected.size()));
+    EXPECT_EQ(std::vector<std::int64_t>(t.data<std::int64_t>(), t.data<std::int64_t>() + t.numel()), expected);
+  };
+  expect_ints(permute(x, {1, 0}), {big, -big, big + 2, -big - 2});
+  expect_ints(flip(x, {0, 1}), {-big - 2, -big, big + 2, big});
+  expect_ints(stack({x[1], x[0]}), {-big, -big - 2, big, big + 2});
+  expect_ints(repeat(x[0], {2}), {big, big + 2, big, big + 2});
+  expect_ints(expand(select(x, 1, 0), {2, 2}), {big, -big, big, -big});
+}
+
+TEST(ShapeJoin, ShapeOpsMoveBoolElements) {
+  const Tensor mask = tensor({1, 0, 0, 1, 1, 0}, {2, 3}, kBool);
+  const auto expect_mask = [](const Tensor& t, const Shape& shape, const std::vector<double>& values) {
+    EXPECT_EQ(t.dtype(), kBool);
+    expect_values(t, shape, values, 0.0);
+  };
+  expect_mask(transpose(mask), {3, 2}, {1, 1, 0, 1, 0, 0});
+  expect_mask(permute(unsqueeze(mask, 0), {2, 1, 0}), {3, 2, 1}, {1, 1, 0, 1, 0, 0});
+  expect_mask(flip(mask, {1}), {2, 3}, {0, 0, 1, 0, 1, 1});
+  expect_mask(roll(mask, {1}), {2, 3}, {0, 1, 0, 0, 1, 1});
+  expect_mask(repeat(mask[0], {2, 1}), {2, 3}, {1, 0, 0, 1, 0, 0});
+  expect_mask(pad(mask, {0, 1}, 1), {2, 4}, {1, 0, 0, 1, 1, 1, 0, 1});
+  expect_mask(expand(mask[1], {2, -1}), {2, 3}, {1, 1, 0, 1, 1, 0});
+  expect_mask(select(mask, 1, 2), {2}, {0, 0});
+  expect_mask(stack({mask[1], mask[0]}, -1), {3, 2}, {1, 1, 1, 0, 0, 0});
+  expect_mask(cat({mask, mask}, 1), {2, 6}, {1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0});
+  expect_mask(split(mask, {2, 1}, 1)[0], {2, 2}, {1, 0, 1, 1});
+  const std::vector<std::int64_t> rows = {1, 0};
+  expect_mask(index_select(mask, rows), {2, 3}, {1, 1, 0, 1, 0, 0});
 }
 
 TEST(ShapeJoin, UndefinedInputsAreRejected) {
