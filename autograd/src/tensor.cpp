@@ -207,6 +207,26 @@ Tensor Tensor::to(Dtype dtype) const {
 
 Tensor Tensor::reshape(const Shape& shape) const { return tg::reshape(*this, shape); }
 Tensor Tensor::transpose(int dim0, int dim1) const { return tg::transpose(*this, dim0, dim1); }
+Tensor Tensor::permute(std::initializer_list<int> dims) const { return tg::permute(*this, dims); }
+Tensor Tensor::unsqueeze(int dim) const { return tg::unsqueeze(*this, dim); }
+Tensor Tensor::squeeze() const { return tg::squeeze(*this); }
+Tensor Tensor::squeeze(int dim) const { return tg::squeeze(*this, dim); }
+Tensor Tensor::flatten(int start_dim, int end_dim) const { return tg::flatten(*this, start_dim, end_dim); }
+Tensor Tensor::unflatten(int dim, const Shape& sizes) const { return tg::unflatten(*this, dim, sizes); }
+Tensor Tensor::select(int dim, std::int64_t index) const { return tg::select(*this, dim, index); }
+Tensor Tensor::operator[](std::int64_t i) const { return tg::select(*this, 0, i); }
+Tensor Tensor::expand(const Shape& sizes) const { return tg::expand(*this, sizes); }
+Tensor Tensor::repeat(std::initializer_list<std::int64_t> repeats) const { return tg::repeat(*this, repeats); }
+Tensor Tensor::flip(std::initializer_list<int> dims) const { return tg::flip(*this, dims); }
+Tensor Tensor::roll(std::initializer_list<std::int64_t> shifts, std::initializer_list<int> dims) const {
+  return tg::roll(*this, shifts, dims);
+}
+std::vector<Tensor> Tensor::unbind(int dim) const { return tg::unbind(*this, dim); }
+std::vector<Tensor> Tensor::split(std::int64_t split_size, int dim) const { return tg::split(*this, split_size, dim); }
+std::vector<Tensor> Tensor::split(std::initializer_list<std::int64_t> split_sizes, int dim) const {
+  return tg::split(*this, split_sizes, dim);
+}
+std::vector<Tensor> Tensor::chunk(std::int64_t chunks, int dim) const { return tg::chunk(*this, chunks, dim); }
 Tensor Tensor::matmul(const Tensor& other) const { return tg::matmul(*this, other); }
 Tensor Tensor::sum() const { return tg::sum(*this); }
 Tensor Tensor::sum(std::initializer_list<int> dims, bool keepdim) const { return tg::sum(*this, dims, keepdim); }

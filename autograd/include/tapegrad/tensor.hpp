@@ -3,8 +3,9 @@
 // recorded on the current thread's tape when it requires a gradient (only floating-point tensors can).
 //
 // A Tensor is a cheap handle: copying a Tensor copies a pointer, and the copies share the same storage
-// and the same gradient (as torch::Tensor does). Use clone() for an independent copy. reshape() and
-// detach() also share storage with their source; every other op allocates a fresh result.
+// and the same gradient (as torch::Tensor does). Use clone() for an independent copy. reshape() (with
+// unsqueeze, squeeze, flatten and unflatten, which are reshapes) and detach() also share storage with
+// their source; every other op allocates a fresh result.
 
 #include <cstdint>
 #include <initializer_list>
@@ -138,6 +139,23 @@ class Tensor {
   [[nodiscard]] Tensor reshape(const Shape& shape) const;
   [[nodiscard]] Tensor transpose(int dim0 = 0, int dim1 = 1) const;
   [[nodiscard]] Tensor t() const { return transpose(0, 1); }
+  [[nodiscard]] Tensor permute(std::initializer_list<int> dims) const;
+  [[nodiscard]] Tensor unsqueeze(int dim) const;
+  [[nodiscard]] Tensor squeeze() const;
+  [[nodiscard]] Tensor squeeze(int dim) const;
+  [[nodiscard]] Tensor flatten(int start_dim = 0, int end_dim = -1) const;
+  [[nodiscard]] Tensor unflatten(int dim, const Shape& sizes) const;
+  [[nodiscard]] Tensor select(int dim, std::int64_t index) const;
+  /// select(0, i): the i-th slice along the first dimension (a copy), as x[i] in PyTorch.
+  [[nodiscard]] Tensor operator[](std::int64_t i) const;
+  [[nodiscard]] Tensor expand(const Shape& sizes) const;
+  [[nodiscard]] Tensor repeat(std::initializer_list<std::int64_t> repeats) const;
+  [[nodiscard]] Tensor flip(std::initializer_list<int> dims) const;
+  [[nodiscard]] Tensor roll(std::initializer_list<std::int64_t> shifts, std::initializer_list<int> dims = {}) const;
+  [[nodiscard]] std::vector<Tensor> unbind(int dim = 0) const;
+  [[nodiscard]] std::vector<Tensor> split(std::int64_t split_size, int dim = 0) const;
+  [[nodiscard]] std::vector<Tensor> split(std::initializer_list<std::int64_t> split_sizes, int dim = 0) const;
+  [[nodiscard]] std::vector<Tensor> chunk(std::int64_t chunks, int dim = 0) const;
   [[nodiscard]] Tensor matmul(const Tensor& other) const;
   [[nodiscard]] Tensor sum() const;
   [[nodiscard]] Tensor sum(std::initializer_list<int> dims, bool keepdim = false) const;
