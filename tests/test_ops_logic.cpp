@@ -391,6 +391,8 @@ TEST(ClampTensor, BadInputsAreRejected) {
                                        "clamp: dtypes differ: float64 and float32");
   expect_throws<std::invalid_argument>([] { return clamp(zeros({2, 3}), zeros({4}), zeros({2, 3})); },
                                        "clamp: shapes cannot be broadcast: [2, 3], [4] and [2, 3]");
+  expect_throws<std::invalid_argument>([] { return clamp(zeros({2, 3}), Tensor(), zeros({4})); },
+                                       "clamp: shapes cannot be broadcast: [2, 3] and [4]");
   expect_throws<std::invalid_argument>([] { return clamp(zeros({2}, kBool), zeros({2}, kBool), Tensor()); },
                                        "clamp: x must be a float32, float64 or int64 tensor, got bool");
   expect_throws<std::invalid_argument>([] { return clamp(Tensor(), zeros({2}), Tensor()); },

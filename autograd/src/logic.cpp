@@ -159,7 +159,9 @@ Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max) {
   const Tensor& hi = max.defined() ? max : x;
   detail::check_same_dtype(x, lo, "clamp");
   detail::check_same_dtype(x, hi, "clamp");
-  const Shape out = broadcast_shapes({&x.shape(), &lo.shape(), &hi.shape()}, "clamp");
+  const Shape out = min.defined() && max.defined()
+                        ? broadcast_shapes({&x.shape(), &min.shape(), &max.shape()}, "clamp")
+                        : broadcast_shapes(x.shape(), (min.defined() ? min : max).shape(), "clamp");
   Tensor y = clamp_values(x, lo, min.defined(), hi, max.defined(), out);
   if (needs_grad(x, min, max))
     record("clamp", y, [x, min, max](const Tensor& dy, const Tensor&) {
