@@ -54,17 +54,6 @@ Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// expect_values for results that may hold NaN: a NaN in `expected` asks for a NaN (which is unequal to itself).
-void expect_values_or_nan(const Tensor& t, const Shape& shape, const std::vector<double>& expected) {
-  ASSERT_EQ(t.shape().str(), shape.str());
-  const std::vector<double> actual = t.to_vector();
-  ASSERT_EQ(actual.size(), expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    if (std::isnan(expected[i])) EXPECT_TRUE(std::isnan(actual[i])) << "element " << i << " is " << actual[i];
-    else EXPECT_EQ(actual[i], expected[i]) << "element " << i;
-  }
-}
-
 // ---- sum ----
 
 TEST(Reduction, SumValues) {

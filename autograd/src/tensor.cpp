@@ -241,6 +241,22 @@ Tensor Tensor::abs() const { return tg::abs(*this); }
 Tensor Tensor::sigmoid() const { return tg::sigmoid(*this); }
 Tensor Tensor::tanh() const { return tg::tanh(*this); }
 Tensor Tensor::relu() const { return tg::relu(*this); }
+Tensor Tensor::eq(const Tensor& other) const { return tg::eq(*this, other); }
+Tensor Tensor::eq(double other) const { return tg::eq(*this, other); }
+Tensor Tensor::ne(const Tensor& other) const { return tg::ne(*this, other); }
+Tensor Tensor::ne(double other) const { return tg::ne(*this, other); }
+Tensor Tensor::lt(const Tensor& other) const { return tg::lt(*this, other); }
+Tensor Tensor::lt(double other) const { return tg::lt(*this, other); }
+Tensor Tensor::le(const Tensor& other) const { return tg::le(*this, other); }
+Tensor Tensor::le(double other) const { return tg::le(*this, other); }
+Tensor Tensor::gt(const Tensor& other) const { return tg::gt(*this, other); }
+Tensor Tensor::gt(double other) const { return tg::gt(*this, other); }
+Tensor Tensor::ge(const Tensor& other) const { return tg::ge(*this, other); }
+Tensor Tensor::ge(double other) const { return tg::ge(*this, other); }
+Tensor Tensor::masked_fill(const Tensor& mask, double value) const { return tg::masked_fill(*this, mask, value); }
+Tensor Tensor::logical_not() const { return tg::logical_not(*this); }
+Tensor Tensor::any() const { return tg::any(*this); }
+Tensor Tensor::all() const { return tg::all(*this); }
 
 // ---- printing ----
 

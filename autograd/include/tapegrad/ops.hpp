@@ -4,6 +4,7 @@
 #include "tapegrad/activation.hpp"
 #include "tapegrad/elementwise.hpp"
 #include "tapegrad/linalg.hpp"
+#include "tapegrad/logic.hpp"
 #include "tapegrad/math.hpp"
 #include "tapegrad/reduction.hpp"
 #include "tapegrad/random.hpp"

@@ -170,6 +170,22 @@ class Tensor {
   [[nodiscard]] Tensor sigmoid() const;
   [[nodiscard]] Tensor tanh() const;
   [[nodiscard]] Tensor relu() const;
+  [[nodiscard]] Tensor eq(const Tensor& other) const;
+  [[nodiscard]] Tensor eq(double other) const;
+  [[nodiscard]] Tensor ne(const Tensor& other) const;
+  [[nodiscard]] Tensor ne(double other) const;
+  [[nodiscard]] Tensor lt(const Tensor& other) const;
+  [[nodiscard]] Tensor lt(double other) const;
+  [[nodiscard]] Tensor le(const Tensor& other) const;
+  [[nodiscard]] Tensor le(double other) const;
+  [[nodiscard]] Tensor gt(const Tensor& other) const;
+  [[nodiscard]] Tensor gt(double other) const;
+  [[nodiscard]] Tensor ge(const Tensor& other) const;
+  [[nodiscard]] Tensor ge(double other) const;
+  [[nodiscard]] Tensor masked_fill(const Tensor& mask, double value) const;
+  [[nodiscard]] Tensor logical_not() const;
+  [[nodiscard]] Tensor any() const;
+  [[nodiscard]] Tensor all() const;
 
   /// Multi-line, NumPy-like rendering with shape and dtype.
   [[nodiscard]] std::string str() const;
