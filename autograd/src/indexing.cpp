@@ -176,7 +176,8 @@ Tensor gather_kernel(const Tensor& x, int d, const Tensor& index) {
   visit_all_dtypes(x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    walk(at_least_1d(index.shape()), sx, sx, [&](std::int64_t i, std::int64_t o, std::int64_t) { py[i] = px[o + idx[i] * step]; });
+    walk(at_least_1d(index.shape()), sx, sx,
+         [&](std::int64_t i, std::int64_t o, std::int64_t) { py[i] = px[o + idx[i] * step]; });
   });
   return y;
 }
@@ -432,7 +433,8 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   detail::check_defined(x, "masked_select");
   detail::check_defined(mask, "masked_select");
   if (mask.dtype() != kBool)
-    throw std::invalid_argument("masked_select: mask must be a bool tensor, got " + std::string(dtype_name(mask.dtype())));
+    throw std::invalid_argument("masked_select: mask must be a bool tensor, got " +
+                                std::string(dtype_name(mask.dtype())));
   const Shape shape = detail::broadcast_shapes(x.shape(), mask.shape(), "masked_select");
   const Tensor m = expand_any(mask, shape);
   const bool* pm = m.data<bool>();
