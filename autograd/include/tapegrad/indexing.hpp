@@ -8,7 +8,10 @@
 // backward is a scatter and a gather), so that a recorded backward can itself be differentiated.
 // Ops save the index by handle, as PyTorch does: do not overwrite it in place before backward().
 // Where tapegrad differs from PyTorch: index_add has no alpha; scatter with repeated indices keeps the last
-// write (PyTorch leaves it unspecified); one_hot takes an optional dtype (PyTorch's is always int64).
+// write (PyTorch leaves it unspecified) and sends src's gradient to that write only; a src larger than its
+// index gets a zero gradient where the index does not reach (PyTorch 1.13 fails there); index_select of a
+// 0-d x takes exactly one index; embedding has no max_norm; one_hot takes an optional dtype (PyTorch's is
+// always int64). Index tensors are int64 only (no int32 dtype exists).
 
 #include <cstdint>
 #include <optional>
