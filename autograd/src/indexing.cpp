@@ -286,6 +286,17 @@ int check_scatter(const Tensor& x, int dim, const Tensor& index, const Tensor& s
   return d;
 }
 
+// embedding's padding_idx as a row of weight (negative counts from the back, as in PyTorch).
+std::optional<std::int64_t> wrap_padding_idx(std::optional<std::int64_t> padding_idx, const Tensor& weight) {
+  if (!padding_idx) return std::nullopt;
+  const std::int64_t rows = weight.size(0);
+  if (*padding_idx < -rows || *padding_idx >= rows)
+    throw std::invalid_argument("embedding: padding_idx " + std::to_string(*padding_idx) + " is out of range [" +
+                                std::to_string(-rows) + ", " + std::to_string(rows) + ") for weight " +
+                                weight.shape().str());
+  return *padding_idx < 0 ? *padding_idx + rows : *padding_idx;
+}
+
 // float [K, 1]: 0 at the entries of flat that are padding_idx, 1 elsewhere (embedding's backward mask).
 Tensor not_padding(const Tensor& flat, std::int64_t padding_idx, Dtype dtype) {
   Tensor keep = empty(Shape{flat.numel(), 1}, dtype);
@@ -403,12 +414,8 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<std::i
   if (weight.dim() != 2)
     throw std::invalid_argument("embedding: weight must be 2-d [num_embeddings, embedding_dim], got " +
                                 weight.shape().str());
-  const std::int64_t rows = weight.size(0);
-  if (padding_idx && (*padding_idx < -rows || *padding_idx >= rows))
-    throw std::invalid_argument("embedding: padding_idx " + std::to_string(*padding_idx) + " is out of range [" +
-                                std::to_string(-rows) + ", " + std::to_string(rows) + ") for weight " +
-                                weight.shape().str());
-  check_range(input, rows, "embedding", " for the rows of weight " + weight.shape().str());
+  const std::optional<std::int64_t> padding_row = wrap_padding_idx(padding_idx, weight);
+  check_range(input, weight.size(0), "embedding", " for the rows of weight " + weight.shape().str());
   Shape out = input.shape();
   out.push_back(weight.size(1));
   Tensor y = empty(out, weight.dtype());
@@ -417,9 +424,7 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<std::i
   if (needs_grad(weight)) {
     // y = weight[input], y:input.shape+[D]: dweight = index_add(zeros_like(weight), 0, flat, dy as [K, D]),
     // with the rows of dy that read padding_idx zeroed first.
-    const Tensor keep = padding_idx ? not_padding(flat, *padding_idx < 0 ? *padding_idx + rows : *padding_idx,
-                                                  weight.dtype())
-                                    : Tensor();
+    const Tensor keep = padding_row ? not_padding(flat, *padding_row, weight.dtype()) : Tensor();
     record("embedding", y, [weight, flat, keep](const Tensor& dy, const Tensor&) {
       Tensor rows_grad = reshape(dy, Shape{flat.numel(), weight.size(1)});
       if (keep.defined()) rows_grad = rows_grad * keep;
