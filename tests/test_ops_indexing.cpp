@@ -110,6 +110,17 @@ TEST(Indexing, GatherMovesInt64AndBoolValues) {
   expect_values(gather(mask({1, 0, 0, 1}, {2, 2}), 1, ints({1, 0}, {2, 1})), {2, 1}, {0, 0});
 }
 
+TEST(Indexing, Float32ValuesAndGradientsStayFloat32) {
+  Tensor x = tensor({1, 2, 3, 4}, {2, 2});
+  x.requires_grad_();
+  const Tensor y = gather(x, 1, ints({1, 1, 0, 1}, {2, 2}));
+  EXPECT_EQ(y.dtype(), kFloat32);
+  expect_values(y, {2, 2}, {2, 2, 3, 4});
+  (y + index_select(x, 0, ints({0}))).sum().backward();  // small whole numbers: exact in float32
+  EXPECT_EQ(x.grad().dtype(), kFloat32);
+  expect_values(x.grad(), {2, 2}, {2, 4, 1, 1});  // the selected row is broadcast over 2 rows
+}
+
 TEST(Indexing, GatherGradientAddsRepeatedIndices) {
   const Tensor x = leaf({1, 2, 3, 4, 5, 6}, {2, 3});
   gather(x, 1, ints({0, 0, 2, 0}, {2, 2})).sum().backward();
