@@ -3,6 +3,7 @@
 
 #include "tapegrad/activation.hpp"
 #include "tapegrad/elementwise.hpp"
+#include "tapegrad/indexing.hpp"
 #include "tapegrad/linalg.hpp"
 #include "tapegrad/logic.hpp"
 #include "tapegrad/math.hpp"
