@@ -76,6 +76,15 @@ inline void expect_finite(const Tensor& t) {
   for (std::size_t i = 0; i < values.size(); ++i) EXPECT_TRUE(std::isfinite(values[i])) << "element " << i;
 }
 
+/// Expects r (from max(x, dim), sort, topk...) to hold `values` (NaN asking for NaN) and int64 `indices`,
+/// both of `shape`.
+inline void expect_selected(const ValuesIndices& r, const Shape& shape, const std::vector<double>& values,
+                            const std::vector<double>& indices) {
+  expect_values_or_nan(r.values, shape, values);
+  expect_values(r.indices, shape, indices);
+  EXPECT_EQ(r.indices.dtype(), kInt64);
+}
+
 /// Expects gradcheck of fn at inputs to pass with the default options, worst error below 1e-10.
 inline void expect_gradcheck(const Fn& fn, const Inputs& inputs) {
   const GradcheckResult result = gradcheck(fn, inputs);
