@@ -27,9 +27,10 @@ void for_each_slice(const Along& p, bool descending, F f) {
   const detail::Around& a = p.a;
   std::vector<std::int64_t> order(static_cast<std::size_t>(a.extent));
   visit_all_dtypes(p.x.dtype(), [&]<class T>() {
+    const T* px = p.x.data<T>();
     for (std::int64_t o = 0; o < a.outer; ++o)
       for (std::int64_t i = 0; i < a.inner; ++i) {
-        const T* slice = p.x.data<T>() + o * a.extent * a.inner + i;
+        const T* slice = px + o * a.extent * a.inner + i;
         const auto before = [slice, descending, step = a.inner](std::int64_t u, std::int64_t v) {
           const T x = slice[u * step];
           const T y = slice[v * step];
