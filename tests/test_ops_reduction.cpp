@@ -125,10 +125,12 @@ TEST(Reduction, MaxValues) {
   expect_values(max(f64({-3, -1, -2}, {3})), {}, {-1});
 }
 
-TEST(Reduction, MaxGradientGoesToTheFirstMaximum) {
+// PyTorch's rule for max(x) since 1.7, and amax's: tied maxima share the gradient evenly. (max(x, 1),
+// with an int dim, sends it to the returned index instead: see test_ops_extrema.cpp.)
+TEST(Reduction, MaxGradientIsSharedByTiedMaxima) {
   const Tensor x = leaf({3, 1, 3, 2, 7, 7}, {2, 3});
   max(x, {1}).sum().backward();
-  expect_values(x.grad(), {2, 3}, {1, 0, 0, 0, 1, 0});
+  expect_values(x.grad(), {2, 3}, {0.5, 0, 0.5, 0, 0.5, 0.5});
 }
 
 TEST(Reduction, MaxFloat32) { expect_values(max(tensor({0.5, -2.25, 1.75}, {3})), {}, {1.75}); }
@@ -154,8 +156,9 @@ TEST(Reduction, MaxOfASliceHoldingNaNIsNaN) {
   expect_values_or_nan(max(tensor({kNaN, 2, 1}, {3})), {}, {kNaN});
 }
 
-// PyTorch routes max's gradient to the NaN that is the maximum; it used to reach no element at all.
-TEST(Reduction, MaxGradientGoesToTheFirstNaN) {
+// PyTorch routes max's gradient to the NaN that is the maximum (shared evenly when there are several);
+// it used to reach no element at all.
+TEST(Reduction, MaxGradientGoesToTheNaN) {
   Tensor x = leaf({1, kNaN, 3, 4, 5, 6}, {2, 3});
   (max(x, {1}) * f64({2, 3}, {2})).sum().backward();
   expect_values(x.grad(), {2, 3}, {0, 2, 0, 0, 0, 3});
@@ -167,7 +170,7 @@ TEST(Reduction, MaxGradientGoesToTheFirstNaN) {
   expect_values(x.grad(), {2, 3}, {0, 1, 0, 0, 0, 0});
   const Tensor two_nans = leaf({kNaN, 2, kNaN}, {3});
   max(two_nans).backward();
-  expect_values(two_nans.grad(), {3}, {1, 0, 0});  // the first, as with tied maxima
+  expect_values(two_nans.grad(), {3}, {0.5, 0, 0.5});  // NaN ties NaN: shared, as tied maxima share it
 }
 
 // ---- argmax ----

@@ -3,6 +3,7 @@
 
 #include "tapegrad/activation.hpp"
 #include "tapegrad/elementwise.hpp"
+#include "tapegrad/extrema.hpp"
 #include "tapegrad/indexing.hpp"
 #include "tapegrad/linalg.hpp"
 #include "tapegrad/logic.hpp"
@@ -10,3 +11,4 @@
 #include "tapegrad/reduction.hpp"
 #include "tapegrad/random.hpp"
 #include "tapegrad/shape_ops.hpp"
+#include "tapegrad/sorting.hpp"
