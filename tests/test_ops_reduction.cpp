@@ -16,54 +16,13 @@ namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 
-// A reduction over `dims` (empty: everything) with keepdim, as one signature for the shared checks.
-using Reduce = std::function<Tensor(const Tensor&, std::span<const int>, bool)>;
-
-struct Case {
-  std::string name;
-  Shape shape;
-  std::vector<int> dims;
-  bool keepdim;
-};
-
-// Dims and keepdim combinations over [2, 3] and [2, 3, 2]; the empty dims list reduces everything.
-std::vector<Case> reduction_cases() {
-  return {{"all of [2, 3]", {2, 3}, {}, false},         {"all of [2, 3], keepdim", {2, 3}, {}, true},
-          {"dim 0 of [2, 3]", {2, 3}, {0}, false},      {"dim 1 of [2, 3], keepdim", {2, 3}, {1}, true},
-          {"dim -1 of [2, 3]", {2, 3}, {-1}, false},    {"dims 0, 2 of [2, 3, 2]", {2, 3, 2}, {0, 2}, false},
-          {"dim 1 of [2, 3, 2], keepdim", {2, 3, 2}, {1}, true}};
-}
-
-// gradcheck of reduce for every case of reduction_cases(), and fanned out: the kept reduction of x
-// broadcast back against x itself.
-void expect_reduction_gradchecks(const Reduce& reduce, const Tensor& x23, const Tensor& x232) {
-  for (const Case& c : reduction_cases()) {
-    SCOPED_TRACE(c.name);
-    const Tensor& x = c.shape.size() == 2 ? x23 : x232;
-    expect_gradcheck([&](const Inputs& in) { return reduce(in[0], c.dims, c.keepdim); }, {x});
-  }
-  SCOPED_TRACE("fan-out: reduce(x, {1}, keepdim) * x");
-  expect_gradcheck([&](const Inputs& in) { return reduce(in[0], std::vector<int>{1}, true) * in[0]; }, {x23});
-}
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 Tensor arange24() { return arange(24, kFloat64).reshape({2, 3, 4}); }
 
 // Distinct values, each more than 0.01 from every other: max is smooth around them.
 Tensor distinct23() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2}, {2, 3}); }
 Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0.1, 0.9, -1.2, 0.6}, {2, 3, 2}); }
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// expect_values for results that may hold NaN: a NaN in `expected` asks for a NaN (which is unequal to itself).
-void expect_values_or_nan(const Tensor& t, const Shape& shape, const std::vector<double>& expected) {
-  ASSERT_EQ(t.shape().str(), shape.str());
-  const std::vector<double> actual = t.to_vector();
-  ASSERT_EQ(actual.size(), expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    if (std::isnan(expected[i])) EXPECT_TRUE(std::isnan(actual[i])) << "element " << i << " is " << actual[i];
-    else EXPECT_EQ(actual[i], expected[i]) << "element " << i;
-  }
-}
 
 // ---- sum ----
 

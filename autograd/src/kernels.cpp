@@ -52,4 +52,22 @@ void broadcast_strides(const Shape& shape, const Shape& out, std::int64_t* strid
   }
 }
 
+Reduction plan_reduction(const Shape& shape, std::span<const int> dims, bool keepdim, const char* op) {
+  Reduction r;
+  const int nd = shape.size();
+  if (dims.empty())
+    for (int d = 0; d < nd; ++d) r.reduced[d] = true;
+  for (int d : dims) {
+    const int j = normalize_dim(d, nd, op);
+    if (r.reduced[j]) throw std::invalid_argument(std::string(op) + ": dimension " + std::to_string(d) + " is listed twice");
+    r.reduced[j] = true;
+  }
+  for (int d = 0; d < nd; ++d) {
+    r.kept.push_back(r.reduced[d] ? 1 : shape[d]);
+    if (r.reduced[d]) r.count *= shape[d];
+    if (!r.reduced[d] || keepdim) r.out.push_back(r.reduced[d] ? 1 : shape[d]);
+  }
+  return r;
+}
+
 }  // namespace tg::detail

@@ -2,6 +2,8 @@
 // Loops shared by the op families (private to autograd/src): elementwise maps, NumPy broadcasting, and
 // the checks every op opens with.
 
+#include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -71,6 +73,56 @@ struct Around {
 
 /// Strides of `shape` as seen from a broadcast `out` shape: 0 along dimensions it is repeated over.
 void broadcast_strides(const Shape& shape, const Shape& out, std::int64_t* strides);
+
+/// What a reduction over some dimensions of a shape makes, as the reductions (sum, max, var, norm...) share it.
+struct Reduction {
+  bool reduced[Shape::kMaxDims] = {};
+  Shape kept;              // the input's shape with reduced extents set to 1
+  Shape out;               // the result's shape (kept, or with the reduced dims removed)
+  std::int64_t count = 1;  // elements folded into each output
+};
+
+/// The reduction of `shape` over dims (negative dims count from the back; an empty list reduces every
+/// dimension); throws naming op for a dimension out of range or listed twice.
+[[nodiscard]] Reduction plan_reduction(const Shape& shape, std::span<const int> dims, bool keepdim, const char* op);
+
+/// Folds every element of x into out[slot] with combine(acc, value), walking x in memory order; the slot
+/// of an element comes from the kept shape's strides (0 along reduced dimensions).
+template <class T, class F>
+void fold(const T* x, const Shape& shape, const Shape& kept, T* out, F combine) {
+  const int nd = shape.size();
+  if (nd == 0) {
+    out[0] = combine(out[0], x[0]);
+    return;
+  }
+  std::int64_t strides[Shape::kMaxDims];
+  broadcast_strides(kept, shape, strides);
+  std::int64_t idx[Shape::kMaxDims] = {};
+  const std::int64_t inner = shape[nd - 1];
+  const std::int64_t step = strides[nd - 1];
+  const std::int64_t n = shape.numel();
+  std::int64_t o = 0;
+  for (std::int64_t i = 0; i < n; i += inner) {
+    if (step == 0) {
+      T acc = out[o];
+      for (std::int64_t j = 0; j < inner; ++j) acc = combine(acc, x[i + j]);
+      out[o] = acc;
+    } else {
+      for (std::int64_t j = 0; j < inner; ++j) out[o + j] = combine(out[o + j], x[i + j]);
+    }
+    for (int d = nd - 2; d >= 0; --d) {
+      o += strides[d];
+      if (++idx[d] < shape[d]) break;
+      o -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/// x where keep is nonzero, 0 elsewhere (keep: a constant 0/1 tensor of x's shape). Unlike x * keep it
+/// also zeroes an inf or NaN of x, as torch.where and masked_fill do in PyTorch's backward formulas; its
+/// own gradient is itself. Defined in math.cpp.
+[[nodiscard]] Tensor keep_where(const Tensor& x, const Tensor& keep);
 
 /// out = f(a, b) elementwise over the broadcast shape of a and b (same dtype, checked by the caller).
 template <class F>

@@ -1,4 +1,5 @@
-// Reductions: sum, mean, max over dimensions, argmax, and sum_to (the inverse of broadcast_to).
+// Reductions: sum, mean, max, amax and amin over dimensions, argmax, and sum_to (the inverse of broadcast_to).
+// prod is in scan.cpp (its gradient is built from cumprod); var, std, norm and logsumexp in statistics.cpp.
 
 #include "tapegrad/reduction.hpp"
 
@@ -13,74 +14,13 @@
 namespace tg {
 
 using detail::accumulate_grad;
+using detail::fold;
 using detail::needs_grad;
 using detail::record;
 
-namespace {
-
-struct Reduction {
-  bool reduced[Shape::kMaxDims] = {};
-  Shape kept;     // x's shape with reduced extents set to 1
-  Shape out;      // the result's shape (kept, or with reduced dims removed)
-  std::int64_t count = 1;  // elements folded into each output
-};
-
-Reduction plan(const Shape& shape, std::span<const int> dims, bool keepdim, const char* op) {
-  Reduction r;
-  const int nd = shape.size();
-  if (dims.empty())
-    for (int d = 0; d < nd; ++d) r.reduced[d] = true;
-  for (int d : dims) {
-    const int j = detail::normalize_dim(d, nd, op);
-    if (r.reduced[j]) throw std::invalid_argument(std::string(op) + ": dimension " + std::to_string(d) + " is listed twice");
-    r.reduced[j] = true;
-  }
-  for (int d = 0; d < nd; ++d) {
-    r.kept.push_back(r.reduced[d] ? 1 : shape[d]);
-    if (r.reduced[d]) r.count *= shape[d];
-    if (!r.reduced[d] || keepdim) r.out.push_back(r.reduced[d] ? 1 : shape[d]);
-  }
-  return r;
-}
-
-// Folds every element of x into out[slot] with combine(acc, value), walking x in memory order; the slot
-// of an element comes from the kept shape's strides (0 along reduced dimensions).
-template <class T, class F>
-void fold(const T* x, const Shape& shape, const Shape& kept, T* out, F combine) {
-  const int nd = shape.size();
-  if (nd == 0) {
-    out[0] = combine(out[0], x[0]);
-    return;
-  }
-  std::int64_t strides[Shape::kMaxDims];
-  detail::broadcast_strides(kept, shape, strides);
-  std::int64_t idx[Shape::kMaxDims] = {};
-  const std::int64_t inner = shape[nd - 1];
-  const std::int64_t step = strides[nd - 1];
-  const std::int64_t n = shape.numel();
-  std::int64_t o = 0;
-  for (std::int64_t i = 0; i < n; i += inner) {
-    if (step == 0) {
-      T acc = out[o];
-      for (std::int64_t j = 0; j < inner; ++j) acc = combine(acc, x[i + j]);
-      out[o] = acc;
-    } else {
-      for (std::int64_t j = 0; j < inner; ++j) out[o + j] = combine(out[o + j], x[i + j]);
-    }
-    for (int d = nd - 2; d >= 0; --d) {
-      o += strides[d];
-      if (++idx[d] < shape[d]) break;
-      o -= strides[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
-}
-
-}  // namespace
-
 Tensor sum(const Tensor& x, std::span<const int> dims, bool keepdim) {
   detail::check_defined(x, "sum");
-  const Reduction r = plan(x.shape(), dims, keepdim, "sum");
+  const detail::Reduction r = detail::plan_reduction(x.shape(), dims, keepdim, "sum");
   Tensor y = zeros(r.out, x.dtype());
   visit_dtype(x.dtype(), [&]<class T>() {
     fold(x.data<T>(), x.shape(), r.kept, y.data<T>(), [](T acc, T v) { return acc + v; });
@@ -99,7 +39,7 @@ Tensor sum(const Tensor& x, std::initializer_list<int> dims, bool keepdim) {
 
 Tensor mean(const Tensor& x, std::span<const int> dims, bool keepdim) {
   detail::check_defined(x, "mean");
-  const Reduction r = plan(x.shape(), dims, keepdim, "mean");
+  const detail::Reduction r = detail::plan_reduction(x.shape(), dims, keepdim, "mean");
   return sum(x, dims, keepdim) / static_cast<double>(r.count);
 }
 
@@ -119,6 +59,23 @@ bool beats(T a, T b) {
 template <class T>
 bool ties(T a, T b) {
   return a == b || (a != a && b != b);
+}
+// amin's order: a < b, with NaN again beating every number (amin propagates NaN as amax does).
+template <class T>
+bool beats_below(T a, T b) {
+  return a < b || (a != a && b == b);
+}
+
+// The maximum (largest) or minimum of x over r's dimensions; a slice holding a NaN gives NaN.
+Tensor extreme(const Tensor& x, const detail::Reduction& r, bool largest) {
+  Tensor y = full(r.out, (largest ? -1 : 1) * std::numeric_limits<double>::infinity(), x.dtype());
+  visit_dtype(x.dtype(), [&]<class T>() {
+    if (largest)
+      fold(x.data<T>(), x.shape(), r.kept, y.data<T>(), [](T acc, T v) { return beats(v, acc) ? v : acc; });
+    else
+      fold(x.data<T>(), x.shape(), r.kept, y.data<T>(), [](T acc, T v) { return beats_below(v, acc) ? v : acc; });
+  });
+  return y;
 }
 
 // 1 at the first maximal element of each reduced slice of x (y holds the maxima, in the kept shape).
@@ -154,11 +111,8 @@ Tensor first_max_mask(const Tensor& x, const Tensor& y_kept) {
 Tensor max(const Tensor& x, std::span<const int> dims, bool keepdim) {
   detail::check_defined(x, "max");
   if (x.numel() == 0) throw std::invalid_argument("max: cannot reduce an empty tensor of shape " + x.shape().str());
-  const Reduction r = plan(x.shape(), dims, keepdim, "max");
-  Tensor y = full(r.out, -std::numeric_limits<double>::infinity(), x.dtype());
-  visit_dtype(x.dtype(), [&]<class T>() {
-    fold(x.data<T>(), x.shape(), r.kept, y.data<T>(), [](T acc, T v) { return beats(v, acc) ? v : acc; });
-  });
+  const detail::Reduction r = detail::plan_reduction(x.shape(), dims, keepdim, "max");
+  Tensor y = extreme(x, r, true);
   if (needs_grad(x))
     record("max", y, [x, kept = r.kept](const Tensor& dy, const Tensor& y) {
       // dx = dy at the first maximal element of each slice, 0 elsewhere
@@ -173,12 +127,46 @@ Tensor max(const Tensor& x, std::initializer_list<int> dims, bool keepdim) {
   return max(x, std::span<const int>(dims.begin(), dims.size()), keepdim);
 }
 
+namespace {
+
+Tensor amax_or_amin(const char* op, const Tensor& x, std::span<const int> dims, bool keepdim, bool largest) {
+  detail::check_defined(x, op);
+  const detail::Reduction r = detail::plan_reduction(x.shape(), dims, keepdim, op);
+  if (r.count == 0)
+    throw std::invalid_argument(std::string(op) + ": cannot reduce over an empty dimension of a tensor of shape " +
+                                x.shape().str());
+  Tensor y = extreme(x, r, largest);
+  if (needs_grad(x))
+    record(op, y, [x, kept = r.kept](const Tensor& dy, const Tensor& y) {
+      // dx = dy / n at each of the n elements equal to their slice's result, 0 elsewhere (PyTorch's
+      // scale_grad_by_count). A NaN result equals no element: dy / 0 * 0, NaN over its slice, as in PyTorch.
+      const Tensor at = detail::broadcast_zip(x, reshape(y, kept), x.shape(),
+                                              [](auto u, auto v) { return static_cast<decltype(u)>(u == v); });
+      accumulate_grad(x, reshape(dy, kept) / sum_to(at, kept) * at);
+    });
+  return y;
+}
+
+}  // namespace
+
+Tensor amax(const Tensor& x, std::span<const int> dims, bool keepdim) { return amax_or_amin("amax", x, dims, keepdim, true); }
+Tensor amax(const Tensor& x) { return amax(x, std::span<const int>(), false); }
+Tensor amax(const Tensor& x, std::initializer_list<int> dims, bool keepdim) {
+  return amax(x, std::span<const int>(dims.begin(), dims.size()), keepdim);
+}
+
+Tensor amin(const Tensor& x, std::span<const int> dims, bool keepdim) { return amax_or_amin("amin", x, dims, keepdim, false); }
+Tensor amin(const Tensor& x) { return amin(x, std::span<const int>(), false); }
+Tensor amin(const Tensor& x, std::initializer_list<int> dims, bool keepdim) {
+  return amin(x, std::span<const int>(dims.begin(), dims.size()), keepdim);
+}
+
 Tensor argmax(const Tensor& x, int dim, bool keepdim) {
   detail::check_defined(x, "argmax");
   const int d = detail::normalize_dim(dim, x.dim(), "argmax");
   const detail::Around a = detail::around(x.shape(), d);
   if (a.extent == 0) throw std::invalid_argument("argmax: dimension " + std::to_string(dim) + " is empty");
-  const Reduction r = plan(x.shape(), std::span<const int>(&d, 1), keepdim, "argmax");
+  const detail::Reduction r = detail::plan_reduction(x.shape(), std::span<const int>(&d, 1), keepdim, "argmax");
   Tensor y = empty(r.out, x.dtype());
   visit_dtype(x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();

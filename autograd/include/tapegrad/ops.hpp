@@ -6,4 +6,6 @@
 #include "tapegrad/linalg.hpp"
 #include "tapegrad/math.hpp"
 #include "tapegrad/reduction.hpp"
+#include "tapegrad/scan.hpp"
 #include "tapegrad/shape_ops.hpp"
+#include "tapegrad/statistics.hpp"
