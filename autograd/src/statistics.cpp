@@ -1,12 +1,11 @@
 // Statistics over dimensions: var, std, var_mean, std_mean, norm and logsumexp.
 //
-// var is composed from mean, sub, square and sum, whose gradients already give PyTorch's var_backward
-// (2 (x - mean) / (N - correction)), so it needs no backward of its own and can be differentiated again.
-// std adds one op, a sqrt whose gradient is 0 where std is 0 (PyTorch's std_backward masks it). norm and
-// logsumexp compute their forward without recording and record one op, for a stated reason each: norm's
-// subgradients at 0 are masks PyTorch applies (norm_backward) that no composition of sqrt, pow and abs gives;
-// logsumexp keeps x and y on the tape instead of three temporaries of x's size. Their backwards are written
-// with tapegrad's ops, as the rest of the library's.
+// Each op computes its forward with tapegrad's ops without recording and records one op whose backward is
+// PyTorch's formula written with tapegrad's ops (so it can be differentiated again), each for a reason
+// stated beside it: var's composition goes NaN where N <= correction; norm's subgradients at 0 are masks
+// that no composition of sqrt, pow and abs gives; logsumexp keeps x and y on the tape instead of three
+// temporaries of x's size. std is var followed by a sqrt whose gradient is 0 where std is 0 (PyTorch's
+// std_backward masks it).
 
 #include "tapegrad/statistics.hpp"
 
@@ -48,20 +47,27 @@ Tensor nonzero(const Tensor& t) {
   return detail::map(t, [](auto u) { return static_cast<decltype(u)>(u != 0); });
 }
 
-// Checks x and dims and returns the plan; throws naming op for a negative (or NaN) correction.
-detail::Reduction plan_statistic(const Tensor& x, std::span<const int> dims, double correction, bool keepdim,
-                                 const char* op) {
+// var over dims, recorded as one op with PyTorch's var_backward: dx = 2 dy (x - mean) / (N - correction).
+// Composing var from mean, sub, square and sum gives the same gradient in exact arithmetic (the mean's
+// own path sums to 0), but where N <= correction (1 / 0 = inf) that path is inf - inf and turns the
+// slice's gradient into NaN, where PyTorch's is +-inf; the one record also keeps no temporaries.
+Tensor variance(const char* op, const Tensor& x, std::span<const int> dims, double correction, bool keepdim) {
   detail::check_defined(x, op);
   if (!(correction >= 0))
     throw std::invalid_argument(std::string(op) + ": correction must be a non-negative number, got " + number(correction));
-  return detail::plan_reduction(x.shape(), dims, keepdim, op);
-}
-
-// sum((x - m)^2) / max(0, N - correction) with m the mean kept over dims: the variance, composed.
-Tensor variance(const Tensor& x, const Tensor& kept_mean, std::span<const int> dims, double correction, bool keepdim,
-                const detail::Reduction& r) {
-  const double dof = std::max(0.0, static_cast<double>(r.count) - correction);  // 0 gives inf, or NaN for 0 / 0
-  return sum(square(x - kept_mean), dims, keepdim) / dof;
+  const detail::Reduction r = detail::plan_reduction(x.shape(), dims, keepdim, op);
+  const double dof = std::max(0.0, static_cast<double>(r.count) - correction);  // 0: inf, or NaN for 0 / 0
+  Tensor y;
+  {
+    const NoGradGuard no_grad;
+    y = sum(square(x - mean(x, dims, true)), dims, keepdim) / dof;
+  }
+  if (needs_grad(x))
+    record("var", y, [x, kept = r.kept, dof, count = r.count](const Tensor& dy, const Tensor&) {
+      const Tensor centred = x - sum_to(x, kept) / static_cast<double>(count);
+      accumulate_grad(x, reshape(dy, kept) * centred * (2.0 / dof));
+    });
+  return y;
 }
 
 // sqrt(v) whose gradient is 0 where the result is 0, where sqrt's is inf (PyTorch's std_backward: the std
@@ -78,8 +84,7 @@ Tensor sqrt_flat_at_zero(const Tensor& v) {
 // ---- var, std ----
 
 Tensor var(const Tensor& x, std::span<const int> dims, double correction, bool keepdim) {
-  const detail::Reduction r = plan_statistic(x, dims, correction, keepdim, "var");
-  return variance(x, mean(x, dims, true), dims, correction, keepdim, r);
+  return variance("var", x, dims, correction, keepdim);
 }
 Tensor var(const Tensor& x) { return var(x, std::span<const int>()); }
 Tensor var(const Tensor& x, std::initializer_list<int> dims, double correction, bool keepdim) {
@@ -87,27 +92,25 @@ Tensor var(const Tensor& x, std::initializer_list<int> dims, double correction, 
 }
 
 Tensor std(const Tensor& x, std::span<const int> dims, double correction, bool keepdim) {
-  const detail::Reduction r = plan_statistic(x, dims, correction, keepdim, "std");
-  return sqrt_flat_at_zero(variance(x, mean(x, dims, true), dims, correction, keepdim, r));
+  return sqrt_flat_at_zero(variance("std", x, dims, correction, keepdim));
 }
 Tensor std(const Tensor& x) { return std(x, std::span<const int>()); }
 Tensor std(const Tensor& x, std::initializer_list<int> dims, double correction, bool keepdim) {
   return std(x, as_span(dims), correction, keepdim);
 }
 
+// The gradient of the pair is the sum of var's and mean's, as PyTorch's var_mean_backward.
 std::pair<Tensor, Tensor> var_mean(const Tensor& x, std::span<const int> dims, double correction, bool keepdim) {
-  const detail::Reduction r = plan_statistic(x, dims, correction, keepdim, "var_mean");
-  const Tensor m = mean(x, dims, true);
-  return {variance(x, m, dims, correction, keepdim, r), keepdim ? m : reshape(m, r.out)};
+  Tensor v = variance("var_mean", x, dims, correction, keepdim);
+  return {v, mean(x, dims, keepdim)};
 }
 std::pair<Tensor, Tensor> var_mean(const Tensor& x, std::initializer_list<int> dims, double correction, bool keepdim) {
   return var_mean(x, as_span(dims), correction, keepdim);
 }
 
 std::pair<Tensor, Tensor> std_mean(const Tensor& x, std::span<const int> dims, double correction, bool keepdim) {
-  const detail::Reduction r = plan_statistic(x, dims, correction, keepdim, "std_mean");
-  const Tensor m = mean(x, dims, true);
-  return {sqrt_flat_at_zero(variance(x, m, dims, correction, keepdim, r)), keepdim ? m : reshape(m, r.out)};
+  Tensor s = sqrt_flat_at_zero(variance("std_mean", x, dims, correction, keepdim));
+  return {s, mean(x, dims, keepdim)};
 }
 std::pair<Tensor, Tensor> std_mean(const Tensor& x, std::initializer_list<int> dims, double correction, bool keepdim) {
   return std_mean(x, as_span(dims), correction, keepdim);

@@ -7,7 +7,10 @@
 // correction is the number subtracted from each slice's count N: var = sum((x - mean)^2) / max(0, N - correction),
 // so 1 (the default) is Bessel's unbiased estimate and 0 the population variance. A bool passed there
 // means what libtorch's `unbiased` does (true = 1, false = 0). Where N <= correction the result is inf
-// (NaN for a constant slice), as in PyTorch; unlike PyTorch, which accepts it, a negative correction throws.
+// (NaN for a constant slice) and the gradient 2 dy (x - mean) / 0: +-inf, NaN where x is the mean. PyTorch
+// gives that over given dims where N == correction; for N < correction there it divides by the negative
+// N - correction, and over all of x it gives dy * inf without the sign of x - mean. Unlike PyTorch, which
+// accepts it, a negative correction throws.
 
 #include <initializer_list>
 #include <span>
