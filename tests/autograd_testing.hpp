@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -107,6 +108,36 @@ inline void expect_unary_gradcheck(const UnaryOp& op, const Tensor& x) {
 /// gradcheck of op(a, b) for one pair of inputs.
 inline void expect_binary_gradcheck(const BinaryOp& op, const Tensor& a, const Tensor& b) {
   expect_gradcheck([&](const Inputs& in) { return op(in[0], in[1]); }, {a, b});
+}
+
+/// A reduction over `dims` (empty: everything) with keepdim, as one signature for the shared checks.
+using Reduce = std::function<Tensor(const Tensor&, std::span<const int>, bool)>;
+
+struct ReductionCase {
+  std::string name;
+  Shape shape;
+  std::vector<int> dims;
+  bool keepdim;
+};
+
+/// Dims and keepdim combinations over [2, 3] and [2, 3, 2]; the empty dims list reduces everything.
+inline std::vector<ReductionCase> reduction_cases() {
+  return {{"all of [2, 3]", {2, 3}, {}, false},         {"all of [2, 3], keepdim", {2, 3}, {}, true},
+          {"dim 0 of [2, 3]", {2, 3}, {0}, false},      {"dim 1 of [2, 3], keepdim", {2, 3}, {1}, true},
+          {"dim -1 of [2, 3]", {2, 3}, {-1}, false},    {"dims 0, 2 of [2, 3, 2]", {2, 3, 2}, {0, 2}, false},
+          {"dim 1 of [2, 3, 2], keepdim", {2, 3, 2}, {1}, true}};
+}
+
+/// gradcheck of reduce for every case of reduction_cases() (x23 is [2, 3], x232 is [2, 3, 2]), and fanned
+/// out: the kept reduction of x broadcast back against x itself.
+inline void expect_reduction_gradchecks(const Reduce& reduce, const Tensor& x23, const Tensor& x232) {
+  for (const ReductionCase& c : reduction_cases()) {
+    SCOPED_TRACE(c.name);
+    const Tensor& x = c.shape.size() == 2 ? x23 : x232;
+    expect_gradcheck([&](const Inputs& in) { return reduce(in[0], c.dims, c.keepdim); }, {x});
+  }
+  SCOPED_TRACE("fan-out: reduce(x, {1}, keepdim) * x");
+  expect_gradcheck([&](const Inputs& in) { return reduce(in[0], std::vector<int>{1}, true) * in[0]; }, {x23});
 }
 
 /// Expects fn() to throw E (or a subclass) whose what() contains `text`.

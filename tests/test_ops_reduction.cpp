@@ -1,5 +1,5 @@
-// Reductions (sum, mean, max over given dims with and without keepdim, and over everything; argmax;
-// sum_to): closed-form values and shapes, gradcheck in float64, and the messages for bad dims and shapes.
+// Reductions (sum, mean, max, amax, amin over given dims with and without keepdim, and over everything;
+// argmax; sum_to): closed-form values and shapes, gradcheck in float64, and the messages for bad dims and shapes.
 
 #include <cmath>
 #include <functional>
@@ -16,43 +16,13 @@ namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 
-// A reduction over `dims` (empty: everything) with keepdim, as one signature for the shared checks.
-using Reduce = std::function<Tensor(const Tensor&, std::span<const int>, bool)>;
-
-struct Case {
-  std::string name;
-  Shape shape;
-  std::vector<int> dims;
-  bool keepdim;
-};
-
-// Dims and keepdim combinations over [2, 3] and [2, 3, 2]; the empty dims list reduces everything.
-std::vector<Case> reduction_cases() {
-  return {{"all of [2, 3]", {2, 3}, {}, false},         {"all of [2, 3], keepdim", {2, 3}, {}, true},
-          {"dim 0 of [2, 3]", {2, 3}, {0}, false},      {"dim 1 of [2, 3], keepdim", {2, 3}, {1}, true},
-          {"dim -1 of [2, 3]", {2, 3}, {-1}, false},    {"dims 0, 2 of [2, 3, 2]", {2, 3, 2}, {0, 2}, false},
-          {"dim 1 of [2, 3, 2], keepdim", {2, 3, 2}, {1}, true}};
-}
-
-// gradcheck of reduce for every case of reduction_cases(), and fanned out: the kept reduction of x
-// broadcast back against x itself.
-void expect_reduction_gradchecks(const Reduce& reduce, const Tensor& x23, const Tensor& x232) {
-  for (const Case& c : reduction_cases()) {
-    SCOPED_TRACE(c.name);
-    const Tensor& x = c.shape.size() == 2 ? x23 : x232;
-    expect_gradcheck([&](const Inputs& in) { return reduce(in[0], c.dims, c.keepdim); }, {x});
-  }
-  SCOPED_TRACE("fan-out: reduce(x, {1}, keepdim) * x");
-  expect_gradcheck([&](const Inputs& in) { return reduce(in[0], std::vector<int>{1}, true) * in[0]; }, {x23});
-}
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 Tensor arange24() { return arange(24, kFloat64).reshape({2, 3, 4}); }
 
 // Distinct values, each more than 0.01 from every other: max is smooth around them.
 Tensor distinct23() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2}, {2, 3}); }
 Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0.1, 0.9, -1.2, 0.6}, {2, 3, 2}); }
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // ---- sum ----
 
@@ -173,6 +143,73 @@ TEST(Reduction, MaxGradientGoesToTheNaN) {
   expect_values(two_nans.grad(), {3}, {0.5, 0, 0.5});  // NaN ties NaN: shared, as tied maxima share it
 }
 
+// ---- amax, amin ----
+
+TEST(Reduction, AmaxAminValues) {
+  const Tensor x = f64({1, 5, 3, 4, 2, 6}, {2, 3});
+  expect_values(amax(x), {}, {6});
+  expect_values(amax(x, {1}), {2}, {5, 6});
+  expect_values(amax(x, {0}, true), {1, 3}, {4, 5, 6});
+  expect_values(amin(x), {}, {1});
+  expect_values(amin(x, {-1}), {2}, {1, 2});
+  expect_values(amin(x, {0, 1}, true), {1, 1}, {1});
+  expect_values(amax(arange24(), {0, 2}), {3}, {15, 19, 23});
+  expect_values(amin(arange24(), {1}), {2, 4}, {0, 1, 2, 3, 12, 13, 14, 15});
+  expect_values(amin(tensor({0.5, -2.25, 1.75}, {3})), {}, {-2.25});  // float32
+  expect_values(amax(zeros({0, 3}), {1}), {0}, {});  // nothing to reduce over a non-empty dim of an empty tensor
+}
+
+TEST(Reduction, AmaxAminPropagateNaN) {
+  const Tensor x = f64({1, kNaN, 3, 4, 5, 6}, {2, 3});
+  expect_values_or_nan(amax(x, {1}), {2}, {kNaN, 6});
+  expect_values_or_nan(amin(x, {1}), {2}, {kNaN, 4});
+  expect_values_or_nan(amin(x, {0}), {3}, {1, kNaN, 3});
+  expect_values_or_nan(amin(x), {}, {kNaN});
+}
+
+// Unlike max, PyTorch's amax and amin share the gradient evenly among tied extremes.
+TEST(Reduction, AmaxAminSplitTheGradientAmongTies) {
+  Tensor x = leaf({1, 3, 3, 2, 2, 1}, {2, 3});
+  amax(x).backward();
+  expect_values(x.grad(), {2, 3}, {0, 0.5, 0.5, 0, 0, 0});
+  x.zero_grad();
+  (amax(x, {1}) * f64({2, 4}, {2})).sum().backward();
+  expect_values(x.grad(), {2, 3}, {0, 1, 1, 2, 2, 0});
+  x.zero_grad();
+  amin(x).backward();
+  expect_values(x.grad(), {2, 3}, {0.5, 0, 0, 0, 0, 0.5});
+  x.zero_grad();
+  amin(x, {0}, true).sum().backward();
+  expect_values(x.grad(), {2, 3}, {1, 0, 0, 0, 1, 1});
+  const Tensor all_tied = leaf({7, 7, 7, 7}, {4});
+  amin(all_tied).backward();
+  expect_values(all_tied.grad(), {4}, {0.25, 0.25, 0.25, 0.25});
+}
+
+// A NaN result equals none of its slice: PyTorch's dy / count * mask is dy / 0 * 0, NaN over the slice.
+TEST(Reduction, AmaxAminGradientOfANaNSliceIsNaN) {
+  Tensor x = leaf({1, 3, 3, 2, kNaN, 1}, {2, 3});
+  amax(x, {1}).sum().backward();
+  expect_values_or_nan(x.grad(), {2, 3}, {0, 0.5, 0.5, kNaN, kNaN, kNaN});
+  x.zero_grad();
+  amin(x, {1}).sum().backward();
+  expect_values_or_nan(x.grad(), {2, 3}, {1, 0, 0, kNaN, kNaN, kNaN});
+}
+
+TEST(Reduction, GradcheckAmaxAmin) {
+  expect_reduction_gradchecks([](const Tensor& x, std::span<const int> dims, bool k) { return amax(x, dims, k); },
+                              distinct23(), distinct232());
+  expect_reduction_gradchecks([](const Tensor& x, std::span<const int> dims, bool k) { return amin(x, dims, k); },
+                              distinct23(), distinct232());
+}
+
+TEST(Reduction, AmaxAminRejectEmptyDimensions) {
+  expect_throws<std::invalid_argument>([] { return amax(zeros({0})); },
+                                       "amax: cannot reduce over an empty dimension of a tensor of shape [0]");
+  expect_throws<std::invalid_argument>([] { return amin(zeros({2, 0}), {1}); },
+                                       "amin: cannot reduce over an empty dimension of a tensor of shape [2, 0]");
+}
+
 // ---- argmax ----
 
 TEST(Reduction, ArgmaxIsTheFirstNaN) {
@@ -235,7 +272,9 @@ TEST(Reduction, DimsOutOfRangeOrRepeatedAreRejected) {
   const std::vector<std::pair<std::string, std::function<Tensor(const Tensor&, std::initializer_list<int>)>>> ops = {
       {"sum", [](const Tensor& x, std::initializer_list<int> dims) { return sum(x, dims); }},
       {"mean", [](const Tensor& x, std::initializer_list<int> dims) { return mean(x, dims); }},
-      {"max", [](const Tensor& x, std::initializer_list<int> dims) { return max(x, dims); }}};
+      {"max", [](const Tensor& x, std::initializer_list<int> dims) { return max(x, dims); }},
+      {"amax", [](const Tensor& x, std::initializer_list<int> dims) { return amax(x, dims); }},
+      {"amin", [](const Tensor& x, std::initializer_list<int> dims) { return amin(x, dims); }}};
   const Tensor x = zeros({2, 3});
   for (const auto& [name, op] : ops) {
     SCOPED_TRACE(name);
@@ -253,7 +292,8 @@ TEST(Reduction, UndefinedInputsAreRejected) {
   const NamedUnaryOps ops = {
       {"sum", [](const Tensor& x) { return sum(x); }},         {"mean", [](const Tensor& x) { return mean(x); }},
       {"max", [](const Tensor& x) { return max(x); }},         {"argmax", [](const Tensor& x) { return argmax(x, 0); }},
-      {"sum_to", [](const Tensor& x) { return sum_to(x, {1}); }}};
+      {"sum_to", [](const Tensor& x) { return sum_to(x, {1}); }}, {"amax", [](const Tensor& x) { return amax(x); }},
+      {"amin", [](const Tensor& x) { return amin(x); }}};
   expect_undefined_inputs_rejected(ops);
 }
 

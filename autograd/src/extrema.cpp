@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "kernels.hpp"
 #include "select.hpp"
+#include "tapegrad/elementwise.hpp"
+#include "tapegrad/reduction.hpp"
 #include "tapegrad/shape_ops.hpp"
 
 namespace tg {
@@ -85,6 +89,25 @@ Tensor arg_flat(const char* op, const Tensor& x, bool largest) {
   return arg(op, reshape(x.detach(), {x.numel()}), 0, false, largest);
 }
 
+// amax and amin: the values of max and min over dims, with PyTorch's amax gradient: dx = dy / n at each
+// of the n elements equal to their slice's result, 0 elsewhere (scale_grad_by_count). A NaN result equals
+// no element: dy / 0 * 0, NaN over its slice, as in PyTorch (max instead shares dy among the NaNs).
+Tensor amax_or_amin(const char* op, const Tensor& x, std::span<const int> dims, bool keepdim, bool largest) {
+  detail::check_defined(x, op);
+  const detail::Reduction r = detail::plan_reduction(x.shape(), dims, keepdim, op);
+  if (r.count == 0)
+    throw std::invalid_argument(std::string(op) + ": cannot reduce over an empty dimension of a tensor of shape " +
+                                x.shape().str());
+  Tensor y = extreme(x, r, largest);
+  if (detail::needs_grad(x))
+    detail::record(op, y, [x, kept = r.kept](const Tensor& dy, const Tensor& y) {
+      const Tensor at = detail::broadcast_zip(x, reshape(y, kept), x.shape(),
+                                              [](auto u, auto v) { return static_cast<decltype(u)>(u == v); });
+      detail::accumulate_grad(x, reshape(dy, kept) / sum_to(at, kept) * at);
+    });
+  return y;
+}
+
 }  // namespace
 
 Tensor max(const Tensor& x) { return max(x, std::span<const int>(), false); }
@@ -105,5 +128,16 @@ Tensor argmax(const Tensor& x) { return arg_flat("argmax", x, true); }
 Tensor argmax(const Tensor& x, int dim, bool keepdim) { return arg("argmax", x, dim, keepdim, true); }
 Tensor argmin(const Tensor& x) { return arg_flat("argmin", x, false); }
 Tensor argmin(const Tensor& x, int dim, bool keepdim) { return arg("argmin", x, dim, keepdim, false); }
+
+Tensor amax(const Tensor& x) { return amax(x, std::span<const int>(), false); }
+Tensor amax(const Tensor& x, std::span<const int> dims, bool keepdim) { return amax_or_amin("amax", x, dims, keepdim, true); }
+Tensor amax(const Tensor& x, std::initializer_list<int> dims, bool keepdim) {
+  return amax(x, std::span<const int>(dims.begin(), dims.size()), keepdim);
+}
+Tensor amin(const Tensor& x) { return amin(x, std::span<const int>(), false); }
+Tensor amin(const Tensor& x, std::span<const int> dims, bool keepdim) { return amax_or_amin("amin", x, dims, keepdim, false); }
+Tensor amin(const Tensor& x, std::initializer_list<int> dims, bool keepdim) {
+  return amin(x, std::span<const int>(dims.begin(), dims.size()), keepdim);
+}
 
 }  // namespace tg

@@ -88,6 +88,11 @@ struct Around {
   return a;
 }
 
+/// x where keep is nonzero, 0 elsewhere (keep: a constant 0/1 tensor of x's shape). Unlike x * keep it
+/// also zeroes an inf or NaN of x, as torch.where and masked_fill do in PyTorch's backward formulas; its
+/// own gradient is itself. Defined in math.cpp.
+[[nodiscard]] Tensor keep_where(const Tensor& x, const Tensor& keep);
+
 /// Strides of `shape` as seen from a broadcast `out` shape: 0 along dimensions it is repeated over.
 void broadcast_strides(const Shape& shape, const Shape& out, std::int64_t* strides);
 

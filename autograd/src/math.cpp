@@ -14,6 +14,7 @@ namespace tg {
 
 using detail::accumulate_grad;
 using detail::binary;
+using detail::keep_where;
 using detail::needs_grad;
 using detail::record;
 
@@ -27,15 +28,6 @@ Tensor unary(const char* op, const Tensor& x, F f) {
   return detail::map(x, f);
 }
 
-// x where keep is nonzero, 0 elsewhere (keep: a constant 0/1 tensor of x's shape). Unlike x * keep it
-// also zeroes an inf or NaN of x, as torch.where does in pow's backward; its own gradient is itself.
-Tensor keep_where(const Tensor& x, const Tensor& keep) {
-  Tensor y = detail::zip(x, keep, [](auto u, auto k) { return k != 0 ? u : decltype(u)(0); });
-  if (needs_grad(x))
-    record("keep_where", y, [x, keep](const Tensor& dy, const Tensor&) { accumulate_grad(x, keep_where(dy, keep)); });
-  return y;
-}
-
 // A step function: the gradient is 0 wherever it is defined. Recorded all the same, as PyTorch does, so
 // that y requires grad when x does and backward through y alone gives x a zero gradient, not an error.
 template <class F>
@@ -46,6 +38,17 @@ Tensor step(const char* op, const Tensor& x, F f) {
 }
 
 }  // namespace
+
+namespace detail {
+
+Tensor keep_where(const Tensor& x, const Tensor& keep) {
+  Tensor y = zip(x, keep, [](auto u, auto k) { return k != 0 ? u : decltype(u)(0); });
+  if (needs_grad(x))
+    record("keep_where", y, [x, keep](const Tensor& dy, const Tensor&) { accumulate_grad(x, keep_where(dy, keep)); });
+  return y;
+}
+
+}  // namespace detail
 
 // ---- trigonometric ----
 

@@ -1,5 +1,6 @@
-// Reductions: sum and mean over dimensions, and sum_to (the inverse of broadcast_to). max, min, argmax
-// and argmin are in extrema.cpp.
+// Reductions: sum and mean over dimensions, and sum_to (the inverse of broadcast_to). max, min, amax,
+// amin, argmax and argmin are in extrema.cpp; prod in scan.cpp (its gradient is built from cumprod); var,
+// std, norm and logsumexp in statistics.cpp.
 
 #include "tapegrad/reduction.hpp"
 

@@ -53,4 +53,15 @@ struct ValuesIndices {
 [[nodiscard]] Tensor argmin(const Tensor& x);
 [[nodiscard]] Tensor argmin(const Tensor& x, int dim, bool keepdim = false);
 
+/// Maximum over dims (PyTorch's amax); unlike max the gradient is split evenly among the tied maxima of a
+/// slice. NaN propagates: a slice holding one gives NaN, and (as in PyTorch) a NaN gradient over that slice.
+/// A reduced dimension of extent 0 throws.
+[[nodiscard]] Tensor amax(const Tensor& x);
+[[nodiscard]] Tensor amax(const Tensor& x, std::span<const int> dims, bool keepdim = false);
+[[nodiscard]] Tensor amax(const Tensor& x, std::initializer_list<int> dims, bool keepdim = false);
+/// Minimum over dims, as amax: ties share the gradient evenly, NaN propagates.
+[[nodiscard]] Tensor amin(const Tensor& x);
+[[nodiscard]] Tensor amin(const Tensor& x, std::span<const int> dims, bool keepdim = false);
+[[nodiscard]] Tensor amin(const Tensor& x, std::initializer_list<int> dims, bool keepdim = false);
+
 }  // namespace tg

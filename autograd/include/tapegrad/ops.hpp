@@ -10,5 +10,7 @@
 #include "tapegrad/math.hpp"
 #include "tapegrad/reduction.hpp"
 #include "tapegrad/random.hpp"
+#include "tapegrad/scan.hpp"
 #include "tapegrad/shape_ops.hpp"
 #include "tapegrad/sorting.hpp"
+#include "tapegrad/statistics.hpp"
