@@ -137,6 +137,9 @@ TEST(Indexing, GradcheckGather) {
         return gather(in[0], 1, ints({3, 3, 0}, {1, 3}));
       },
       {random_leaf({2, 4}, 9)});
+  SCOPED_TRACE("fan-out: gather(x, 1, index) * sum(x, 1)");
+  expect_gradcheck([](const Inputs& in) { return gather(in[0], 1, ints({2, 0, 1}, {3, 1})) * sum(in[0], {1}, true); },
+                   {random_leaf({3, 4}, 27)});
 }
 
 TEST(Indexing, ScatterAddValues) {

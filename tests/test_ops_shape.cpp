@@ -1,7 +1,6 @@
-// Shape ops (transpose, reshape, broadcast_to, slice, cat, index_select, gather_rows): closed-form
-// values, storage sharing, gradcheck in float64 (with fan-out), and the messages for bad arguments.
+// Shape ops (transpose, reshape, broadcast_to, slice, cat): closed-form values, storage sharing,
+// gradcheck in float64 (with fan-out), and the messages for bad arguments.
 
-#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -191,71 +190,13 @@ TEST(ShapeOps, CatRejectsMismatchedInputs) {
   expect_throws<std::invalid_argument>([] { return cat(std::vector<Tensor>{}); }, "cat: needs at least one tensor");
 }
 
-// ---- index_select and gather_rows ----
-
-TEST(ShapeOps, IndexSelectValues) {
-  const Tensor x = f64({1, 2, 3, 4, 5, 6}, {3, 2});
-  const std::vector<std::int64_t> index = {2, 0, 2};
-  expect_values(index_select(x, index), {3, 2}, {5, 6, 1, 2, 5, 6});
-  expect_values(index_select(f64({7, 8, 9}, {3}), index), {3}, {9, 7, 9});
-}
-
-TEST(ShapeOps, IndexSelectGradientAddsRepeatedRows) {
-  const Tensor x = leaf({1, 2, 3, 4, 5, 6}, {3, 2});
-  const std::vector<std::int64_t> index = {2, 0, 2};
-  index_select(x, index).sum().backward();
-  expect_values(x.grad(), {3, 2}, {1, 1, 0, 0, 2, 2});
-}
-
-TEST(ShapeOps, GradcheckIndexSelect) {
-  const std::vector<std::int64_t> index = {2, 0, 2, 1};
-  const std::vector<std::int64_t> reversed = {1, 2, 0, 2};
-  expect_gradcheck([&](const Inputs& in) { return index_select(in[0], index); }, {random_leaf({3, 2}, 9)});
-  SCOPED_TRACE("fan-out: two selections of x");
-  expect_gradcheck([&](const Inputs& in) { return index_select(in[0], index) * index_select(in[0], reversed); },
-                   {random_leaf({3, 2}, 10)});
-}
-
-TEST(ShapeOps, IndexSelectRejectsBadIndices) {
-  const std::vector<std::int64_t> index = {0, 5};
-  expect_throws<std::invalid_argument>([&] { return index_select(zeros({3, 2}), index); },
-                                       "index_select: index 5 at position 1 is out of range [0, 3)");
-  expect_throws<std::invalid_argument>([&] { return index_select(scalar_tensor(1.0), index); },
-                                       "index_select: needs a tensor with at least one dimension");
-}
-
-TEST(ShapeOps, GatherRowsValues) {
-  const std::vector<std::int64_t> index = {2, 0};
-  expect_values(gather_rows(one_to_six(), index), {2}, {3, 4});
-}
-
-TEST(ShapeOps, GradcheckGatherRows) {
-  const std::vector<std::int64_t> index = {2, 0, 1};
-  expect_gradcheck([&](const Inputs& in) { return gather_rows(in[0], index); }, {random_leaf({3, 4}, 11)});
-  SCOPED_TRACE("fan-out: gather_rows(x) * sum(x, 1)");
-  expect_gradcheck([&](const Inputs& in) { return gather_rows(in[0], index) * sum(in[0], {1}); },
-                   {random_leaf({3, 4}, 12)});
-}
-
-TEST(ShapeOps, GatherRowsRejectsBadArguments) {
-  const std::vector<std::int64_t> three = {0, 1, 2};
-  const std::vector<std::int64_t> out_of_range = {3, 0};
-  expect_throws<std::invalid_argument>([&] { return gather_rows(zeros({2, 3}), three); },
-                                       "gather_rows: needs x of shape (N, C) and N indices, got [2, 3] and 3 indices");
-  expect_throws<std::invalid_argument>([&] { return gather_rows(zeros({2, 3}), out_of_range); },
-                                       "gather_rows: index 3 at position 0 is out of range [0, 3)");
-}
-
 TEST(ShapeOps, UndefinedInputsAreRejected) {
-  const std::vector<std::int64_t> index = {0};
   const NamedUnaryOps ops = {
       {"transpose", [](const Tensor& x) { return transpose(x); }},
       {"reshape", [](const Tensor& x) { return reshape(x, {1}); }},
       {"broadcast_to", [](const Tensor& x) { return broadcast_to(x, {1}); }},
       {"slice", [](const Tensor& x) { return slice(x, 0, 0, 1); }},
-      {"cat", [](const Tensor& x) { return cat({x}); }},
-      {"index_select", [&](const Tensor& x) { return index_select(x, index); }},
-      {"gather_rows", [&](const Tensor& x) { return gather_rows(x, index); }}};
+      {"cat", [](const Tensor& x) { return cat({x}); }}};
   expect_undefined_inputs_rejected(ops);
 }
 

@@ -265,10 +265,6 @@ void expect_shape_ops_move(Dtype dtype) {
   expect(chunk(x, 2, 1)[1], {2, 1}, {2, 5});
   expect(unbind(x, 1)[2], {2}, {2, 5});
   expect(flatten(unsqueeze(x, 0)), {6}, {0, 1, 2, 3, 4, 5});
-  const std::vector<std::int64_t> rows = {1, 1, 0};
-  expect(index_select(x, rows), {3, 3}, {3, 4, 5, 3, 4, 5, 0, 1, 2});
-  const std::vector<std::int64_t> columns = {2, 0};
-  expect(gather_rows(x, columns), {2}, {2, 3});
 }
 
 TEST(ShapeJoin, ShapeOpsMoveFloat32AndInt64Elements) {
@@ -310,8 +306,6 @@ TEST(ShapeJoin, ShapeOpsMoveBoolElements) {
   expect_mask(stack({mask[1], mask[0]}, -1), {3, 2}, {1, 1, 1, 0, 0, 0});
   expect_mask(cat({mask, mask}, 1), {2, 6}, {1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0});
   expect_mask(split(mask, {2, 1}, 1)[0], {2, 2}, {1, 0, 1, 1});
-  const std::vector<std::int64_t> rows = {1, 0};
-  expect_mask(index_select(mask, rows), {2, 3}, {1, 1, 0, 1, 0, 0});
 }
 
 TEST(ShapeJoin, UndefinedInputsAreRejected) {

@@ -1,20 +1,20 @@
 // Shape ops that pick or reorder elements: reshape, transpose, permute, broadcast_to, expand, slice,
-// select, index_select, gather_rows. Their backwards are each other: reshape <-> reshape, transpose and
-// permute <-> the inverse permutation, broadcast_to <-> sum_to, slice and select <-> a zero-padded copy.
-// Data moves by element size (shape_kernels.hpp), so these serve every dtype; the backwards that add
-// (sum_to, index_select's scatter, gather_rows' mask) are arithmetic and take float32 and float64.
-// The joins (cat, stack, split, ...) are in shape_join.cpp, the rest (unsqueeze, flip, pad, ...) in
-// shape_dims.cpp.
+// select. Their backwards are each other: reshape <-> reshape, transpose and permute <-> the inverse
+// permutation, broadcast_to <-> sum_to, slice and select <-> a zero-padded copy. Data moves by element
+// size (shape_kernels.hpp), so these serve every dtype; the backward that adds (sum_to) is arithmetic
+// and takes float32 and float64. The joins (cat, stack, split, ...) are in shape_join.cpp, the rest
+// (unsqueeze, flip, pad, ...) in shape_dims.cpp; index_select and gather are indexing ops (indexing.cpp).
 
 #include "tapegrad/shape_ops.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <vector>
+#include <array>
+#include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "kernels.hpp"
 #include "shape_kernels.hpp"
-#include "tapegrad/elementwise.hpp"
 #include "tapegrad/reduction.hpp"
 
 namespace tg {
@@ -215,77 +215,6 @@ Tensor select(const Tensor& x, int dim, std::int64_t index) {
   if (needs_grad(x))  // y = x[.., i, ..] along d: dx is slice's backward of dy given back its dimension d
     record("select", y, [x, d, i](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, slice_backward(unsqueeze(dy, d), x.shape(), d, i));
-    });
-  return y;
-}
-
-namespace {
-
-void check_index(std::int64_t i, std::int64_t extent, std::size_t pos, const char* op) {
-  if (i < 0 || i >= extent)
-    throw std::invalid_argument(std::string(op) + ": index " + std::to_string(i) + " at position " +
-                                std::to_string(pos) + " is out of range [0, " + std::to_string(extent) + ")");
-}
-
-// y's i-th run of `run` elements is x's run at (i * skip + index[i]) * run: rows picked by index
-// (skip 0) or one element picked from each row of `skip` elements (run 1). Indices checked by the caller.
-void pick_runs(const Tensor& x, Tensor& y, std::span<const std::int64_t> index, std::int64_t skip, std::int64_t run) {
-  const auto bytes = static_cast<std::int64_t>(dtype_size(x.dtype())) * run;
-  const auto* src = static_cast<const std::byte*>(x.impl()->storage->data);
-  auto* dst = static_cast<std::byte*>(y.impl()->storage->data);
-  for (std::size_t i = 0; i < index.size(); ++i) {
-    const auto at = static_cast<std::int64_t>(i);
-    std::memcpy(dst + at * bytes, src + (at * skip + index[i]) * bytes, static_cast<std::size_t>(bytes));
-  }
-}
-
-// dx = zeros(shape); dx[index[i]] += dy[i] row by row (rows of `row` elements): the inverse of index_select.
-// A raw loop: it adds, so it is float-only, and it is not recorded (no double backward through it yet).
-Tensor index_add_rows(const Tensor& dy, const Shape& shape, std::span<const std::int64_t> index, std::int64_t row) {
-  Tensor dx = zeros(shape, dy.dtype());
-  visit_dtype(dy.dtype(), [&]<class T>() {
-    const T* src = dy.data<T>();
-    T* dst = dx.data<T>();
-    for (std::size_t i = 0; i < index.size(); ++i)
-      for (std::int64_t j = 0; j < row; ++j) dst[index[i] * row + j] += src[static_cast<std::int64_t>(i) * row + j];
-  });
-  return dx;
-}
-
-}  // namespace
-
-Tensor index_select(const Tensor& x, std::span<const std::int64_t> index) {
-  detail::check_defined(x, "index_select");
-  if (x.dim() < 1) throw std::invalid_argument("index_select: needs a tensor with at least one dimension");
-  const std::int64_t rows = x.shape()[0];
-  const std::int64_t row = rows == 0 ? 0 : x.numel() / rows;
-  for (std::size_t i = 0; i < index.size(); ++i) check_index(index[i], rows, i, "index_select");
-  Shape out = x.shape();
-  out[0] = static_cast<std::int64_t>(index.size());
-  Tensor y = empty(out, x.dtype());
-  pick_runs(x, y, index, 0, row);
-  if (needs_grad(x))
-    record("index_select", y, [x, idx = std::vector(index.begin(), index.end()), row](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, index_add_rows(dy, x.shape(), idx, row));
-    });
-  return y;
-}
-
-Tensor gather_rows(const Tensor& x, std::span<const std::int64_t> index) {
-  detail::check_defined(x, "gather_rows");
-  if (x.dim() != 2 || static_cast<std::int64_t>(index.size()) != x.shape()[0])
-    throw std::invalid_argument("gather_rows: needs x of shape (N, C) and N indices, got " + x.shape().str() + " and " +
-                                std::to_string(index.size()) + " indices");
-  const std::int64_t c = x.shape()[1];
-  for (std::size_t i = 0; i < index.size(); ++i) check_index(index[i], c, i, "gather_rows");
-  Tensor y = empty(Shape{x.shape()[0]}, x.dtype());
-  pick_runs(x, y, index, c, 1);
-  if (needs_grad(x))
-    record("gather_rows", y, [x, idx = std::vector(index.begin(), index.end())](const Tensor& dy, const Tensor&) {
-      // dx[i, index[i]] = dy[i], 0 elsewhere: a one-hot mask scaled by dy
-      Tensor onehot = zeros(x.shape(), x.dtype());
-      for (std::size_t i = 0; i < idx.size(); ++i) onehot.put_({static_cast<std::int64_t>(i), idx[i]}, 1.0);
-      accumulate_grad(x, onehot * reshape(dy, Shape{dy.numel(), 1}));
     });
   return y;
 }

@@ -75,10 +75,6 @@ namespace tg {
 /// The slice at `index` along dim, without that dimension: [2, 3] -> [2] for (1, i). A negative index
 /// counts from the back. x[i] is select(x, 0, i).
 [[nodiscard]] Tensor select(const Tensor& x, int dim, std::int64_t index);
-/// Rows of x picked by index (x is (N, ...), the result (len(index), ...)); gradients are scattered back.
-[[nodiscard]] Tensor index_select(const Tensor& x, std::span<const std::int64_t> index);
-/// out[i] = x[i, index[i]] for x of shape (N, C); gradients are scattered back.
-[[nodiscard]] Tensor gather_rows(const Tensor& x, std::span<const std::int64_t> index);
 
 // ---- join and split ----
 
