@@ -92,24 +92,27 @@ TEST(Flatten, Gradcheck) {
   expect_gradcheck([](const Inputs& in) { return Flatten(0)(Flatten()(in[0]) * Flatten(1, 2)(in[0])); }, {x});
 }
 
+// The message is tg::flatten's, after the module (with its arguments) and the input's shape.
 TEST(Flatten, RejectsDimsOutOfRangeOrOutOfOrder) {
   const Tensor x = iota({2, 3, 4});
   expect_throws<std::invalid_argument>(
       [&] { return Flatten(3)(x); },
-      "Flatten: start_dim 3 is out of range for an input of shape [2, 3, 4] (expected -3 to 2)");
+      "Flatten(3, -1) on an input of shape [2, 3, 4]: flatten: dimension 3 is out of range for a 3-d tensor");
   expect_throws<std::invalid_argument>(
       [&] { return Flatten(0, -4)(x); },
-      "Flatten: end_dim -4 is out of range for an input of shape [2, 3, 4] (expected -3 to 2)");
-  expect_throws<std::invalid_argument>([&] { return Flatten(2, 1)(x); },
-                                       "Flatten: start_dim 2 comes after end_dim 1 for an input of shape [2, 3, 4]");
-  expect_throws<std::invalid_argument>([&] { return Flatten(-1, 0)(x); },
-                                       "Flatten: start_dim -1 comes after end_dim 0 for an input of shape [2, 3, 4]");
-  // nn.Flatten() on a 0-d tensor fails in PyTorch too: start_dim 1 is past its one pseudo-dimension
+      "Flatten(0, -4) on an input of shape [2, 3, 4]: flatten: dimension -4 is out of range for a 3-d tensor");
   expect_throws<std::invalid_argument>(
-      [&] { return Flatten()(tg::scalar_tensor(1.0)); },
-      "Flatten: start_dim 1 is out of range for an input of shape [] (expected -1 to 0)");
+      [&] { return Flatten(2, 1)(x); },
+      "Flatten(2, 1) on an input of shape [2, 3, 4]: flatten: start_dim 2 comes after end_dim 1 (shape [2, 3, 4])");
+  expect_throws<std::invalid_argument>(
+      [&] { return Flatten(-1, 0)(x); },
+      "Flatten(-1, 0) on an input of shape [2, 3, 4]: flatten: start_dim -1 comes after end_dim 0 (shape [2, 3, 4])");
+  // nn.Flatten() on a 0-d tensor fails in PyTorch too: start_dim 1 is past its one pseudo-dimension
+  expect_throws<std::invalid_argument>([&] { return Flatten()(tg::scalar_tensor(1.0)); },
+                                       "Flatten(1, -1) on an input of shape []: flatten: dimension 1 is out of range "
+                                       "for a 0-d tensor (which takes only 0 or -1)");
   expect_throws<std::invalid_argument>([&] { return Flatten()(Tensor()); },
-                                       "Flatten: an input tensor is undefined (default-constructed)");
+                                       "Flatten(1, -1): flatten: an input tensor is undefined (default-constructed)");
 }
 
 // ---- Unflatten ----
@@ -152,33 +155,42 @@ TEST(Unflatten, Gradcheck) {
       {x});
 }
 
+// The message is tg::unflatten's, after the module (with its arguments) and the input's shape.
 TEST(Unflatten, NamesTheSizesAndTheDimWhenTheyDisagree) {
   const Tensor x = iota({3, 6});
-  expect_throws<std::invalid_argument>(
-      [&] { return Unflatten(1, {2, 4})(x); },
-      "Unflatten: sizes [2, 4] don't multiply up to the size of dim 1 (6) of the input [3, 6]");
-  expect_throws<std::invalid_argument>(
-      [&] { return Unflatten(-1, {4, -1})(x); },
-      "Unflatten: sizes [4, -1] don't multiply up to the size of dim 1 (6) of the input [3, 6]");
-  expect_throws<std::invalid_argument>(
-      [&] { return Unflatten(1, {0, -1})(x); },
-      "Unflatten: sizes [0, -1] don't multiply up to the size of dim 1 (6) of the input [3, 6]");
-  expect_throws<std::invalid_argument>(
-      [&] { return Unflatten(1, {0, -1})(tg::zeros({3, 0})); },
-      "Unflatten: sizes [0, -1] leave the -1 ambiguous (any value multiplies up to 0) for dim 1 (0) of the input [3, 0]");
+  expect_throws<std::invalid_argument>([&] { return Unflatten(1, {2, 4})(x); },
+                                       "Unflatten(1, [2, 4]) on an input of shape [3, 6]: unflatten: sizes [2, 4] "
+                                       "do not multiply up to dimension 1 of size 6 (shape [3, 6])");
+  expect_throws<std::invalid_argument>([&] { return Unflatten(-1, {4, -1})(x); },
+                                       "Unflatten(-1, [4, -1]) on an input of shape [3, 6]: unflatten: sizes "
+                                       "[4, -1] do not multiply up to dimension 1 of size 6 (shape [3, 6])");
+  expect_throws<std::invalid_argument>([&] { return Unflatten(1, {0, -1})(x); },
+                                       "Unflatten(1, [0, -1]) on an input of shape [3, 6]: unflatten: the -1 in "
+                                       "sizes [0, -1] cannot be inferred as the other sizes multiply to 0, for "
+                                       "dimension 1 of size 6 (shape [3, 6])");
+  expect_throws<std::invalid_argument>([&] { return Unflatten(1, {0, -1})(tg::zeros({3, 0})); },
+                                       "Unflatten(1, [0, -1]) on an input of shape [3, 0]: unflatten: the -1 in "
+                                       "sizes [0, -1] cannot be inferred as the other sizes multiply to 0, for "
+                                       "dimension 1 of size 0 (shape [3, 0])");
   expect_throws<std::invalid_argument>(
       [&] { return Unflatten(1, {std::int64_t{1} << 40, std::int64_t{1} << 40})(x); },
-      "Unflatten: sizes [1099511627776, 1099511627776] don't multiply up to the size of dim 1 (6)");  // 2^80 wraps
+      "unflatten: sizes [1099511627776, 1099511627776] do not multiply up to dimension 1 of size 6");  // 2^80 wraps
   expect_throws<std::invalid_argument>(
       [&] { return Unflatten(2, {2, 3})(x); },
-      "Unflatten: dim 2 is out of range for an input of shape [3, 6] (expected -2 to 1)");
-  expect_throws<std::invalid_argument>([&] { return Unflatten(0, {1})(Tensor()); },
-                                       "Unflatten: an input tensor is undefined (default-constructed)");
-  expect_throws<std::invalid_argument>([&] { return Unflatten(0, {1})(tg::scalar_tensor(1.0)); },
-                                       "Unflatten: the input must have at least 1 dimension, got shape []");
+      "Unflatten(2, [2, 3]) on an input of shape [3, 6]: unflatten: dimension 2 is out of range for a 2-d tensor");
   expect_throws<std::invalid_argument>(
-      [&] { return Unflatten(1, {1, 1, 1, 1, 1, 1, 1, 6})(x); },
-      "Unflatten: the result of [3, 6] split into [1, 1, 1, 1, 1, 1, 1, 6] would have 9 dimensions, more than the 8");
+      [&] { return Unflatten(0, {1})(Tensor()); },
+      "Unflatten(0, [1]): unflatten: an input tensor is undefined (default-constructed)");
+  expect_throws<std::invalid_argument>(
+      [&] { return Unflatten(0, {1})(tg::scalar_tensor(1.0)); },
+      "Unflatten(0, [1]) on an input of shape []: unflatten: dimension 0 is out of range for a 0-d tensor");
+  expect_throws<std::invalid_argument>([&] { return Unflatten(1, {1, 1, 1, 1, 1, 1, 1, 6})(x); },
+                                       "Unflatten(1, [1, 1, 1, 1, 1, 1, 1, 6]) on an input of shape [3, 6]: "
+                                       "unflatten: the result would have more than 8 dimensions (shape [3, 6], "
+                                       "sizes [1, 1, 1, 1, 1, 1, 1, 6])");
+  expect_throws<std::invalid_argument>([&] { return Unflatten(1, {1, 1, 1, 1, 1, 1, 1, 1, 6})(x); },
+                                       "Unflatten(1, [1, 1, 1, 1, 1, 1, 1, 1, 6]) on an input of shape [3, 6]: "
+                                       "Shape: more than 8 dimensions");
 }
 
 TEST(Unflatten, ChecksItsSizesWhenBuilt) {

@@ -1,8 +1,10 @@
-// Flatten and Unflatten: torch.flatten's and Tensor.unflatten's rules (PyTorch 1.13) for the target shape,
-// then tg::reshape, which shares storage and records its own backward (dx = reshape(dy, x.shape)).
+// Flatten and Unflatten: tg::flatten and tg::unflatten (shape_ops.hpp) with the module's arguments; those
+// ops hold torch.flatten's and Tensor.unflatten's shape rules and are reshapes, which share storage and
+// record their own backward (dx = reshape(dy, x.shape)).
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -14,19 +16,6 @@
 namespace tg::nn {
 namespace {
 
-// dim counted from the back when negative, among ndim dimensions; `what` names the argument in the error.
-int wrap_dim(int dim, int ndim, const Tensor& x, const char* what) {
-  if (dim < -ndim || dim >= ndim)
-    throw std::invalid_argument(std::string(what) + " " + std::to_string(dim) + " is out of range for an input of shape " +
-                                x.shape().str() + " (expected " + std::to_string(-ndim) + " to " +
-                                std::to_string(ndim - 1) + ")");
-  return dim < 0 ? dim + ndim : dim;
-}
-
-void check_defined(const Tensor& x, const char* op) {
-  if (!x.defined()) throw std::invalid_argument(std::string(op) + ": an input tensor is undefined (default-constructed)");
-}
-
 // "[2, -1]"
 std::string str(const std::vector<std::int64_t>& sizes) {
   std::string s = "[";
@@ -34,46 +23,24 @@ std::string str(const std::vector<std::int64_t>& sizes) {
   return s + "]";
 }
 
-// Appends sizes to out, the -1 replaced so that their product is extent, as PyTorch's infer_size. Does not
-// allocate unless it throws.
-void push_inferred(Shape& out, const std::vector<std::int64_t>& sizes, std::int64_t extent, int dim, const Tensor& x) {
-  bool infer = false;
-  bool overflow = false;
-  std::int64_t known = 1;
-  for (const std::int64_t s : sizes) {
-    if (s == -1) infer = true;
-    else overflow |= __builtin_mul_overflow(known, s, &known);
+// op(), its std::invalid_argument prefixed with the module (its arguments in its name) and the input's
+// shape, which the op's message does not always give ("flatten: dimension 3 is out of range for a 3-d
+// tensor") and which locate the failure inside a Sequential.
+template <class Op>
+Tensor in_module(const Layer& layer, const Tensor& x, Op op) {
+  try {
+    return op();
+  } catch (const std::invalid_argument& e) {
+    const std::string input = x.defined() ? " on an input of shape " + x.shape().str() : "";
+    throw std::invalid_argument(layer.name() + input + ": " + e.what());
   }
-  const auto fail = [&](const std::string& problem) {
-    throw std::invalid_argument("Unflatten: sizes " + str(sizes) + problem + " dim " + std::to_string(dim) + " (" +
-                                std::to_string(extent) + ") of the input " + x.shape().str());
-  };
-  std::int64_t missing = -1;
-  if (infer && !overflow && known > 0 && extent % known == 0) missing = extent / known;
-  else if (infer && known == 0 && extent == 0) fail(" leave the -1 ambiguous (any value multiplies up to 0) for");
-  else if (overflow || known != extent) fail(" don't multiply up to the size of");
-  for (const std::int64_t s : sizes) out.push_back(s == -1 ? missing : s);
 }
 
 }  // namespace
 
 // y = x with dims start..end merged: [d0, .., ds, .., de, ..] -> [d0, .., ds*..*de, ..]; dx = reshape(dy, x.shape)
 Tensor Flatten::forward(const Tensor& x) {
-  check_defined(x, "Flatten");
-  const int ndim = std::max(x.dim(), 1);  // a 0-d input takes dims 0 and -1, as in PyTorch
-  const int start = wrap_dim(start_dim_, ndim, x, "Flatten: start_dim");
-  const int end = wrap_dim(end_dim_, ndim, x, "Flatten: end_dim");
-  if (start > end)
-    throw std::invalid_argument("Flatten: start_dim " + std::to_string(start_dim_) + " comes after end_dim " +
-                                std::to_string(end_dim_) + " for an input of shape " + x.shape().str());
-  if (x.dim() == 0) return reshape(x, {1});
-  Shape out;
-  for (int d = 0; d < start; ++d) out.push_back(x.shape()[d]);
-  std::int64_t merged = 1;
-  for (int d = start; d <= end; ++d) merged *= x.shape()[d];  // a factor of numel, which fits
-  out.push_back(merged);
-  for (int d = end + 1; d < x.dim(); ++d) out.push_back(x.shape()[d]);
-  return reshape(x, out);
+  return in_module(*this, x, [&] { return flatten(x, start_dim_, end_dim_); });
 }
 
 std::string Flatten::name() const {
@@ -90,19 +57,8 @@ Unflatten::Unflatten(int dim, std::vector<std::int64_t> sizes) : dim_(dim), size
 
 // y = x with dim split: [.., d, ..] -> [.., s0, .., sk, ..] where s0*..*sk = d; dx = reshape(dy, x.shape)
 Tensor Unflatten::forward(const Tensor& x) {
-  check_defined(x, "Unflatten");
-  if (x.dim() == 0) throw std::invalid_argument("Unflatten: the input must have at least 1 dimension, got shape []");
-  const int d = wrap_dim(dim_, x.dim(), x, "Unflatten: dim");
-  const std::size_t ndim = static_cast<std::size_t>(x.dim()) - 1 + sizes_.size();
-  if (ndim > static_cast<std::size_t>(Shape::kMaxDims))
-    throw std::invalid_argument("Unflatten: the result of " + x.shape().str() + " split into " + str(sizes_) +
-                                " would have " + std::to_string(ndim) + " dimensions, more than the " +
-                                std::to_string(Shape::kMaxDims) + " a tensor can have");
-  Shape out;
-  for (int i = 0; i < d; ++i) out.push_back(x.shape()[i]);
-  push_inferred(out, sizes_, x.shape()[d], d, x);
-  for (int i = d + 1; i < x.dim(); ++i) out.push_back(x.shape()[i]);
-  return reshape(x, out);
+  // The Shape is built inside: more than Shape::kMaxDims sizes is an error of this call, not of the module.
+  return in_module(*this, x, [&] { return unflatten(x, dim_, Shape(std::span<const std::int64_t>(sizes_))); });
 }
 
 std::string Unflatten::name() const { return "Unflatten(" + std::to_string(dim_) + ", " + str(sizes_) + ")"; }
