@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -24,6 +25,10 @@ using Fn = std::function<Tensor(const Inputs&)>;
 using UnaryOp = std::function<Tensor(const Tensor&)>;
 using BinaryOp = std::function<Tensor(const Tensor&, const Tensor&)>;
 using NamedUnaryOps = std::vector<std::pair<std::string, UnaryOp>>;
+
+/// A quiet NaN and +infinity, for the cases that propagate or order them.
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
 
 /// float64 tensor of `shape` from row-major values.
 inline Tensor f64(std::initializer_list<double> values, const Shape& shape) { return tensor(values, shape, kFloat64); }

@@ -18,8 +18,6 @@ namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 Tensor x23() { return f64({1, 5, 3, 4, 2, 6}, {2, 3}); }
 
 // Distinct values, each more than 0.01 from every other: max and min are smooth around them.

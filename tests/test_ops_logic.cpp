@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,9 +14,6 @@ namespace tg {
 namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Expects t to be a bool tensor of `shape` holding `expected` (1 for true), and not to require grad.
 void expect_bools(const Tensor& t, const Shape& shape, const std::vector<double>& expected) {

@@ -6,7 +6,6 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,9 +16,6 @@ namespace tg {
 namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct Case {
   std::string name;

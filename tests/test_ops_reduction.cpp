@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <functional>
-#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -15,8 +14,6 @@ namespace tg {
 namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 Tensor arange24() { return arange(24, kFloat64).reshape({2, 3, 4}); }
 

@@ -5,7 +5,6 @@
 // (torch.sort, topk, kthvalue, median); where it leaves the order of ties open, tapegrad's index order.
 
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,9 +14,6 @@ namespace tg {
 namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Rows [3, 9, 2] and [7, 1, 8]: each dim's order differs from memory order.
 Tensor rows() { return f64({3, 9, 2, 7, 1, 8}, {2, 3}); }

@@ -3,7 +3,6 @@
 // dims and keepdim choices with fan-out, and the messages for bad dims, corrections and p.
 
 #include <cmath>
-#include <limits>
 #include <numbers>
 #include <span>
 #include <string>
@@ -15,9 +14,6 @@ namespace tg {
 namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 Tensor x4() { return f64({1, 2, 3, 4}, {4}); }
 Tensor x23() { return f64({1, 2, 3, 4, 6, 8}, {2, 3}); }
