@@ -277,7 +277,7 @@ TEST(Extrema, DimsOutOfRangeAreRejected) {
   expect_throws<std::invalid_argument>([&] { return argmin(x, 2); }, "argmin: dimension 2 is out of range for a 2-d tensor");
   expect_throws<std::invalid_argument>([&] { return min(x, {1, -1}); }, "min: dimension -1 is listed twice");
   expect_throws<std::invalid_argument>([] { return max(scalar_tensor(1), 1).values; },
-                                       "max: dimension 1 is out of range for a 0-d tensor (which takes 0 or -1)");
+                                       "max: dimension 1 is out of range for a 0-d tensor (which takes only 0 or -1)");
 }
 
 TEST(Extrema, EmptyInputsAreRejected) {

@@ -156,7 +156,7 @@ TEST(Scan, BadDimsAreRejected) {
                                        "cumprod: dimension -3 is out of range for a 2-d tensor");
   expect_throws<std::invalid_argument>([&] { return prod(x, 2); }, "prod: dimension 2 is out of range for a 2-d tensor");
   expect_throws<std::invalid_argument>([] { return prod(scalar_tensor(1), 1); },
-                                       "prod: dimension 1 is out of range for a 1-d tensor");
+                                       "prod: dimension 1 is out of range for a 0-d tensor (which takes only 0 or -1)");
 }
 
 TEST(Scan, UndefinedInputsAreRejected) {

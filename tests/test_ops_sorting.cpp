@@ -239,7 +239,7 @@ TEST(Sorting, DimsOutOfRangeAreRejected) {
                                        "kthvalue: dimension 5 is out of range for a 2-d tensor");
   expect_throws<std::invalid_argument>([&] { return median(x, -3).values; }, "median: dimension -3 is out of range for a 2-d tensor");
   expect_throws<std::invalid_argument>([] { return sort(scalar_tensor(1), 1).values; },
-                                       "sort: dimension 1 is out of range for a 0-d tensor (which takes 0 or -1)");
+                                       "sort: dimension 1 is out of range for a 0-d tensor (which takes only 0 or -1)");
 }
 
 TEST(Sorting, EmptyInputs) {

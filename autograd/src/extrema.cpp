@@ -74,7 +74,7 @@ Tensor arg_extreme(const Along& p, bool largest) {
 
 ValuesIndices select_extreme(const char* op, const Tensor& x, int dim, bool keepdim, bool largest) {
   const Along p = detail::along(x, dim, op, true);
-  // values = x at the index along dim: take_along records dx = dy put back at the index, 0 elsewhere
+  // values = x at the index along dim: the gather records dx = dy put back at the index, 0 elsewhere
   return detail::pick_along(p, arg_extreme(p, largest), detail::reduced_shape(p, keepdim), op);
 }
 

@@ -20,6 +20,7 @@ namespace tg {
 
 using detail::accumulate_grad;
 using detail::Around;
+using detail::gather_as;
 using detail::needs_grad;
 using detail::record;
 
@@ -39,7 +40,7 @@ void check_int64(const Tensor& index, const char* op, const char* name) {
 // PyTorch lets a 0-d tensor stand for a 1-d one of one element (dim 0 or -1, rank 1 in rank checks).
 Shape at_least_1d(const Shape& shape) { return shape.empty() ? Shape{1} : shape; }
 int rank(const Tensor& t) { return std::max(t.dim(), 1); }
-int wrap_dim(int dim, const Tensor& x, const char* op) { return detail::normalize_dim(dim, rank(x), op); }
+int wrap_dim(int dim, const Tensor& x, const char* op) { return detail::normalize_dim_or_scalar(dim, x.dim(), op); }
 
 // "3" for a position in a 0-d or 1-d index, "[1, 0]" in a 2-d one.
 std::string position_str(std::int64_t flat, const Shape& shape) {
@@ -203,22 +204,6 @@ Tensor scatter_kernel(const Tensor& x, int d, const Tensor& index, const Tensor&
   return out;
 }
 
-// t broadcast to `shape` (checked by the caller): broadcast_to for float32 and float64, which records its
-// backward; a plain copy for int64 and bool, which broadcast_to's arithmetic kernel does not take.
-Tensor expand_any(const Tensor& t, const Shape& shape) {
-  if (t.shape() == shape) return t;
-  if (is_floating_point(t.dtype())) return broadcast_to(t, shape);
-  Tensor y = empty(shape, t.dtype());
-  Strides s{};
-  detail::broadcast_strides(t.shape(), shape, s.data());
-  visit_all_dtypes(t.dtype(), [&]<class T>() {
-    const T* pt = t.data<T>();
-    T* py = y.data<T>();
-    walk(shape, s, s, [&](std::int64_t i, std::int64_t o, std::int64_t) { py[i] = pt[o]; });
-  });
-  return y;
-}
-
 // g (index's shape) zero-padded at the end of each dimension to src's `shape`, with cat so that it stays
 // differentiable: the gradient of a src larger than its index is 0 where the index does not reach.
 Tensor pad_to(Tensor g, const Shape& shape) {
@@ -255,7 +240,10 @@ void check_source(const Tensor& x, int d, const Tensor& index, const Tensor& sou
                                 source.shape().str());
 }
 
-// gather under the names of the op that called it (gather's index, or take_along_dim's indices).
+}  // namespace
+
+namespace detail {
+
 Tensor gather_as(const char* op, const char* index_name, const Tensor& x, int dim, const Tensor& index) {
   detail::check_defined(x, op);
   check_int64(index, op, index_name);
@@ -270,6 +258,10 @@ Tensor gather_as(const char* op, const char* index_name, const Tensor& x, int di
     });
   return y;
 }
+
+}  // namespace detail
+
+namespace {
 
 // The checks scatter_add and scatter share; returns the wrapped dim.
 int check_scatter(const Tensor& x, int dim, const Tensor& index, const Tensor& src, const char* op) {
@@ -401,7 +393,7 @@ Tensor take_along_dim(const Tensor& x, const Tensor& indices, std::optional<int>
                                   std::to_string(d) + ", the one taken along, may differ)");
     x_shape[k] = index_shape[k] = a == 1 ? b : a;
   }
-  return gather_as(op, "indices", expand_any(x, x_shape), d, expand_any(indices, index_shape));
+  return gather_as(op, "indices", broadcast_to(x, x_shape), d, broadcast_to(indices, index_shape));
 }
 
 Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<std::int64_t> padding_idx) {
@@ -441,14 +433,14 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
     throw std::invalid_argument("masked_select: mask must be a bool tensor, got " +
                                 std::string(dtype_name(mask.dtype())));
   const Shape shape = detail::broadcast_shapes(x.shape(), mask.shape(), "masked_select");
-  const Tensor m = expand_any(mask, shape);
+  const Tensor m = broadcast_to(mask, shape);
   const bool* pm = m.data<bool>();
   Tensor positions = empty(Shape{std::count(pm, pm + m.numel(), true)}, kInt64);
   std::int64_t* pp = positions.data<std::int64_t>();
   for (std::int64_t i = 0, n = m.numel(); i < n; ++i)
     if (pm[i]) *pp++ = i;
   // y = flat(broadcast x)[positions]: index_select's, reshape's and broadcast_to's backwards make dx.
-  return index_select(reshape(expand_any(x, shape), Shape{shape.numel()}), 0, positions);
+  return index_select(reshape(broadcast_to(x, shape), Shape{shape.numel()}), 0, positions);
 }
 
 Tensor one_hot(const Tensor& index, std::int64_t num_classes, Dtype dtype) {

@@ -1,6 +1,7 @@
 #include "kernels.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 namespace tg::detail {
 
@@ -28,12 +29,26 @@ namespace {
 
 }  // namespace
 
+std::string number_str(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
 int normalize_dim(int d, int ndim, const char* op) {
   const int j = d < 0 ? d + ndim : d;
   if (j < 0 || j >= ndim)
     throw std::invalid_argument(std::string(op) + ": dimension " + std::to_string(d) + " is out of range for a " +
                                 std::to_string(ndim) + "-d tensor");
   return j;
+}
+
+int normalize_dim_or_scalar(int d, int ndim, const char* op) {
+  if (ndim > 0) return normalize_dim(d, ndim, op);
+  if (d != 0 && d != -1)
+    throw std::invalid_argument(std::string(op) + ": dimension " + std::to_string(d) +
+                                " is out of range for a 0-d tensor (which takes only 0 or -1)");
+  return 0;
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {

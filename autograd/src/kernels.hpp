@@ -30,6 +30,12 @@ inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
 }
 /// Dimension d of an ndim-d tensor, counting from the back when negative; throws naming op.
 [[nodiscard]] int normalize_dim(int d, int ndim, const char* op);
+/// normalize_dim that also takes 0 and -1 for a 0-d tensor (and returns 0), as PyTorch does for the ops
+/// along one dimension (squeeze, flatten, flip, max, sort, cumsum, gather, ...).
+[[nodiscard]] int normalize_dim_or_scalar(int d, int ndim, const char* op);
+
+/// A double as a message shows it: "-1", "0.5", "inf", "nan".
+[[nodiscard]] std::string number_str(double v);
 
 /// The NumPy broadcast of two shapes; throws "op: shapes cannot be broadcast: [2, 3] and [4]".
 [[nodiscard]] Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
@@ -88,10 +94,14 @@ struct Around {
   return a;
 }
 
-/// x where keep is nonzero, 0 elsewhere (keep: a constant 0/1 tensor of x's shape). Unlike x * keep it
-/// also zeroes an inf or NaN of x, as torch.where and masked_fill do in PyTorch's backward formulas; its
-/// own gradient is itself. Defined in math.cpp.
+/// x where keep is nonzero, 0 elsewhere (keep: a constant 0/1 tensor of x's shape): where(keep != 0, x, 0).
+/// Unlike x * keep it also zeroes an inf or NaN of x, as torch.where and masked_fill do in PyTorch's
+/// backward formulas; its own gradient is itself. Defined in math.cpp.
 [[nodiscard]] Tensor keep_where(const Tensor& x, const Tensor& keep);
+
+/// gather(x, dim, index) recorded as op, its messages naming op and index_name: take_along_dim's
+/// "indices", or the index a sort or max computed (its backward is scatter_add). Defined in indexing.cpp.
+[[nodiscard]] Tensor gather_as(const char* op, const char* index_name, const Tensor& x, int dim, const Tensor& index);
 
 /// Strides of `shape` as seen from a broadcast `out` shape: 0 along dimensions it is repeated over.
 void broadcast_strides(const Shape& shape, const Shape& out, std::int64_t* strides);

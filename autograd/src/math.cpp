@@ -8,6 +8,7 @@
 
 #include "kernels.hpp"
 #include "tapegrad/elementwise.hpp"
+#include "tapegrad/logic.hpp"
 #include "tapegrad/reduction.hpp"
 
 namespace tg {
@@ -41,12 +42,8 @@ Tensor step(const char* op, const Tensor& x, F f) {
 
 namespace detail {
 
-Tensor keep_where(const Tensor& x, const Tensor& keep) {
-  Tensor y = zip(x, keep, [](auto u, auto k) { return k != 0 ? u : decltype(u)(0); });
-  if (needs_grad(x))
-    record("keep_where", y, [x, keep](const Tensor& dy, const Tensor&) { accumulate_grad(x, keep_where(dy, keep)); });
-  return y;
-}
+// where records the backward: dx = where(keep != 0, dy, 0), keep_where's own formula.
+Tensor keep_where(const Tensor& x, const Tensor& keep) { return where(keep != 0.0, x, 0.0); }
 
 }  // namespace detail
 

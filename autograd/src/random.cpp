@@ -7,13 +7,16 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "kernels.hpp"
+
 namespace tg {
+
+using detail::number_str;
 
 // ---- Generator ----
 
@@ -74,12 +77,6 @@ void manual_seed(std::uint64_t seed) { default_generator() = Generator(seed); }
 
 namespace {
 
-std::string number(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
 void check_float(const Tensor& t, const char* op) {
   if (!t.defined()) throw std::invalid_argument(std::string(op) + ": the tensor is undefined (default-constructed)");
   if (!is_floating_point(t.dtype()))
@@ -103,7 +100,7 @@ void fill_with(const Tensor& t, F draw) {
 Tensor& Tensor::uniform_(double from, double to, Generator& gen) {
   check_float(*this, "uniform_");
   if (!(from < to) || !std::isfinite(to - from))
-    throw std::invalid_argument("uniform_: from (" + number(from) + ") must be below to (" + number(to) +
+    throw std::invalid_argument("uniform_: from (" + number_str(from) + ") must be below to (" + number_str(to) +
                                 ") and both finite");
   fill_with(*this, [&] { return from + (to - from) * gen.uniform(); });
   return *this;
@@ -113,14 +110,14 @@ Tensor& Tensor::normal_(double mean, double std, Generator& gen) {
   check_float(*this, "normal_");
   if (!(std >= 0) || !std::isfinite(mean) || !std::isfinite(std))
     throw std::invalid_argument("normal_: std must be non-negative and both moments finite, got mean " +
-                                number(mean) + " and std " + number(std));
+                                number_str(mean) + " and std " + number_str(std));
   fill_with(*this, [&] { return mean + std * gen.normal(); });
   return *this;
 }
 
 Tensor& Tensor::bernoulli_(double p, Generator& gen) {
   check_float(*this, "bernoulli_");
-  if (!(p >= 0 && p <= 1)) throw std::invalid_argument("bernoulli_: p must lie in [0, 1], got " + number(p));
+  if (!(p >= 0 && p <= 1)) throw std::invalid_argument("bernoulli_: p must lie in [0, 1], got " + number_str(p));
   fill_with(*this, [&] { return gen.uniform() < p ? 1.0 : 0.0; });
   return *this;
 }
@@ -196,7 +193,7 @@ Tensor bernoulli(const Tensor& probs, Generator& gen) {
     T* o = out.data<T>();
     for (std::int64_t i = 0, n = probs.numel(); i < n; ++i) {
       if (!(p[i] >= 0 && p[i] <= 1))
-        throw std::invalid_argument("bernoulli: probabilities must lie in [0, 1], got " + number(p[i]) +
+        throw std::invalid_argument("bernoulli: probabilities must lie in [0, 1], got " + number_str(p[i]) +
                                     " at flat index " + std::to_string(i));
       o[i] = gen.uniform() < p[i] ? T{1} : T{0};
     }
@@ -243,8 +240,8 @@ std::vector<double> distribution_row(const std::vector<double>& all, std::int64_
   std::int64_t nonzero = 0;
   for (std::size_t i = 0; i < w.size(); ++i) {
     if (!std::isfinite(w[i]) || w[i] < 0)
-      throw std::invalid_argument("multinomial: row " + std::to_string(r) + " holds " + number(w[i]) + " at category " +
-                                  std::to_string(i) + "; weights must be finite and non-negative");
+      throw std::invalid_argument("multinomial: row " + std::to_string(r) + " holds " + number_str(w[i]) +
+                                  " at category " + std::to_string(i) + "; weights must be finite and non-negative");
     total += w[i];
     nonzero += w[i] > 0 ? 1 : 0;
   }

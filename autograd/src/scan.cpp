@@ -25,7 +25,7 @@ using detail::record;
 namespace {
 
 // The dimension a scan or prod runs along; a 0-d x has one, of extent 1 (dim 0 or -1), as in PyTorch.
-int scan_dim(const Tensor& x, int dim, const char* op) { return detail::normalize_dim(dim, std::max(x.dim(), 1), op); }
+int scan_dim(const Tensor& x, int dim, const char* op) { return detail::normalize_dim_or_scalar(dim, x.dim(), op); }
 
 Around around_dim(const Tensor& x, int d) { return x.dim() == 0 ? Around{} : detail::around(x.shape(), d); }
 

@@ -1,7 +1,7 @@
 #pragma once
 // What the extrema (extrema.cpp) and sorting (sorting.cpp) ops share, private to autograd/src: PyTorch's
-// NaN orders, the plan of an op along one dimension, a gather and a scatter along it (each the other's
-// backward), and the even split of a gradient among tied elements.
+// NaN orders, the plan of an op along one dimension, the values picked at the indices it finds, and the
+// even split of a gradient among tied elements.
 
 #include <cstdint>
 
@@ -46,18 +46,10 @@ void check_nonempty(const Tensor& x, const char* op);
 /// dimension dropped unless keepdim; 0-d for a 0-d input.
 [[nodiscard]] Shape reduced_shape(const Along& p, bool keepdim);
 
-/// out[o, j, i] = x[o, index[o, j, i], i], x viewed as (outer, extent, inner) around dim and index
-/// (int64, x's shape but for its extent m along dim) as (outer, m, inner); the result has index's shape
-/// and x's dtype. Differentiable in x: dx = put_along(dy, dim, index, x.shape()). Recorded as op.
-[[nodiscard]] Tensor take_along(const Tensor& x, int dim, const Tensor& index, const char* op);
-
-/// The elements of p.x at index along p.dim (take_along, which records the gradient) and index itself,
-/// both reshaped to out: the (values, indices) result of max(x, dim), sort, topk and the like.
+/// The elements of p.x at index along p.dim (detail::gather_as, recorded as op, whose backward is a
+/// scatter_add) and index itself, both reshaped to out: the (values, indices) result of max(x, dim),
+/// sort, topk and the like. index is int64 of p.x's shape but for its extent along p.dim.
 [[nodiscard]] ValuesIndices pick_along(const Along& p, const Tensor& index, const Shape& out, const char* op);
-
-/// zeros(shape) with src[o, j, i] added at [o, index[o, j, i], i], the inverse of take_along (its
-/// backward takes along the same index). A stand-in for PyTorch's scatter_add until tapegrad has one.
-[[nodiscard]] Tensor put_along(const Tensor& src, int dim, const Tensor& index, const Shape& shape, const char* op);
 
 /// Records on y (x reduced to the kept shape, then reshaped) the backward of max(x), min(x) and
 /// median(x): dy split evenly among the elements of each slice that tie the result, NaN tying NaN

@@ -189,14 +189,6 @@ int normalize_insert_dim(int d, int ndim, const char* op) {
   return j;
 }
 
-int normalize_dim_or_scalar(int d, int ndim, const char* op) {
-  if (ndim > 0) return normalize_dim(d, ndim, op);
-  if (d != 0 && d != -1)
-    throw std::invalid_argument(std::string(op) + ": dimension " + std::to_string(d) +
-                                " is out of range for a 0-d tensor (which takes only 0 or -1)");
-  return 0;
-}
-
 Shape insert_dim(const Shape& shape, int d, std::int64_t extent, const char* op) {
   if (shape.size() == Shape::kMaxDims)
     throw std::invalid_argument(std::string(op) + ": the result would have more than " +

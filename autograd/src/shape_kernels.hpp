@@ -61,9 +61,6 @@ void strided_copy(const Tensor& src, Tensor& dst, const CopyPlan& plan);
 /// A dimension at which to insert one into an ndim-d tensor (unsqueeze, stack): -ndim-1 <= d <= ndim,
 /// negative counting from the back; throws naming op.
 [[nodiscard]] int normalize_insert_dim(int d, int ndim, const char* op);
-/// normalize_dim that also takes 0 and -1 for a 0-d tensor (and returns 0), as PyTorch does for squeeze,
-/// flatten and flip.
-[[nodiscard]] int normalize_dim_or_scalar(int d, int ndim, const char* op);
 
 /// shape with `extent` inserted before dimension d (d == size() appends); throws naming op past kMaxDims.
 [[nodiscard]] Shape insert_dim(const Shape& shape, int d, std::int64_t extent, const char* op);

@@ -1,5 +1,5 @@
 // Sorting and selection along one dimension: sort, argsort, topk, kthvalue, median. Each computes the
-// indices first, then takes the values at them (take_along, which records the gradient): see sorting.hpp.
+// indices first, then takes the values at them (a gather, which records the gradient): see sorting.hpp.
 
 #include "tapegrad/sorting.hpp"
 
@@ -133,7 +133,7 @@ Tensor median(const Tensor& x) {
   detail::check_nonempty(x, "median");
   const Tensor flat = reshape(x.detach(), {x.numel()});
   const Along p = detail::along(flat, 0, "median", true);
-  Tensor y = reshape(detail::take_along(flat, 0, ranked_index(p, median_position), "median"), {});
+  Tensor y = reshape(detail::gather_as("median", "index", flat, 0, ranked_index(p, median_position)), {});
   detail::record_even_split("median", x, y, detail::plan_reduction(x.shape(), {}, true, "median").kept);
   return y;
 }

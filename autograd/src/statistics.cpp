@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -27,6 +26,7 @@ namespace tg {
 using detail::accumulate_grad;
 using detail::keep_where;
 using detail::needs_grad;
+using detail::number_str;
 using detail::record;
 
 namespace {
@@ -34,13 +34,6 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 std::span<const int> as_span(std::initializer_list<int> dims) { return {dims.begin(), dims.size()}; }
-
-// A double as a message shows it: "-1", "0.5", "inf".
-std::string number(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 // 1 where t is nonzero (NaN included), 0 where it is 0: a constant mask of t's shape.
 Tensor nonzero(const Tensor& t) {
@@ -54,7 +47,8 @@ Tensor nonzero(const Tensor& t) {
 Tensor variance(const char* op, const Tensor& x, std::span<const int> dims, double correction, bool keepdim) {
   detail::check_defined(x, op);
   if (!(correction >= 0))
-    throw std::invalid_argument(std::string(op) + ": correction must be a non-negative number, got " + number(correction));
+    throw std::invalid_argument(std::string(op) + ": correction must be a non-negative number, got " +
+                                number_str(correction));
   const detail::Reduction r = detail::plan_reduction(x.shape(), dims, keepdim, op);
   const double dof = std::max(0.0, static_cast<double>(r.count) - correction);  // 0: inf, or NaN for 0 / 0
   Tensor y;
@@ -161,7 +155,7 @@ Tensor norm(const Tensor& x, double p, std::span<const int> dims, bool keepdim) 
   if (std::isnan(p)) throw std::invalid_argument("norm: p must be a number or +-inf, got nan");
   const detail::Reduction r = detail::plan_reduction(x.shape(), dims, keepdim, "norm");
   if (std::isinf(p) && r.count == 0)
-    throw std::invalid_argument("norm: the " + number(p) + "-norm of an empty slice is undefined (x has shape " +
+    throw std::invalid_argument("norm: the " + number_str(p) + "-norm of an empty slice is undefined (x has shape " +
                                 x.shape().str() + ")");
   Tensor y = norm_forward(x, p, dims, keepdim);
   if (needs_grad(x))
