@@ -48,6 +48,19 @@ inline Tensor random_leaf(const Shape& shape, std::uint64_t seed, double low = -
   return t;
 }
 
+// ---- fixtures the op tests share ----
+
+/// [[1, 2, 3], [4, 5, 6]] in float64.
+inline Tensor one_to_six() { return f64({1, 2, 3, 4, 5, 6}, {2, 3}); }
+/// 0, 1, 2, ... in row-major order, float64.
+inline Tensor counting(const Shape& shape) { return arange(shape.numel(), kFloat64).reshape(shape); }
+/// counting({2, 3, 4}).
+inline Tensor arange24() { return counting({2, 3, 4}); }
+/// Leaves of distinct values, each more than 0.01 from every other (and so are the squares of distinct23's):
+/// max, min and sorting are smooth around them, so that a finite difference reorders nothing.
+inline Tensor distinct23() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2}, {2, 3}); }
+inline Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0.1, 0.9, -1.2, 0.6}, {2, 3, 2}); }
+
 /// Expects t to have `shape` and, element by element, `expected` to within tol * max(1, |expected|).
 inline void expect_values(const Tensor& t, const Shape& shape, const std::vector<double>& expected,
                           double tol = 1e-15) {

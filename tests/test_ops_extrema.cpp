@@ -20,10 +20,6 @@ using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 
 Tensor x23() { return f64({1, 5, 3, 4, 2, 6}, {2, 3}); }
 
-// Distinct values, each more than 0.01 from every other: max and min are smooth around them.
-Tensor distinct23() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2}, {2, 3}); }
-Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0.1, 0.9, -1.2, 0.6}, {2, 3, 2}); }
-
 // ---- which overload ----
 
 // max(x, 1) is torch.max(x, 1): (values, indices). A braced list or a span of dims is the values-only

@@ -19,7 +19,6 @@ Tensor ints(const std::vector<std::int64_t>& values, const Shape& shape) { retur
 Tensor ints(const std::vector<std::int64_t>& values) {
   return ints(values, Shape{static_cast<std::int64_t>(values.size())});
 }
-Tensor one_to_six() { return f64({1, 2, 3, 4, 5, 6}, {2, 3}); }
 Tensor mask(const std::vector<double>& values, const Shape& shape) { return tensor(values, shape, kBool); }
 
 std::vector<std::int64_t> int_values(const Tensor& t) {

@@ -15,12 +15,6 @@ namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 
-Tensor arange24() { return arange(24, kFloat64).reshape({2, 3, 4}); }
-
-// Distinct values, each more than 0.01 from every other: max is smooth around them.
-Tensor distinct23() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2}, {2, 3}); }
-Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0.1, 0.9, -1.2, 0.6}, {2, 3, 2}); }
-
 // ---- sum ----
 
 TEST(Reduction, SumValues) {

@@ -30,8 +30,6 @@ void expect_gradcheck_along_every_dim(const std::function<Tensor(const Tensor&, 
   expect_gradcheck([&](const Inputs& in) { return op(in[0], 0) * in[0]; }, {x});
 }
 
-Tensor arange24() { return arange(24, kFloat64).reshape({2, 3, 4}); }
-
 // ---- cumsum ----
 
 TEST(Scan, CumsumValues) {

@@ -12,9 +12,6 @@ namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 
-Tensor one_to_six() { return f64({1, 2, 3, 4, 5, 6}, {2, 3}); }
-Tensor arange24() { return arange(24, kFloat64).reshape({2, 3, 4}); }
-
 // ---- transpose ----
 
 TEST(ShapeOps, TransposeValues) {

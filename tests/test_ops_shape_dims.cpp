@@ -13,10 +13,6 @@ namespace {
 
 using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 
-Tensor one_to_six() { return f64({1, 2, 3, 4, 5, 6}, {2, 3}); }
-// 0, 1, 2, ... in row-major order.
-Tensor counting(const Shape& shape) { return arange(shape.numel(), kFloat64).reshape(shape); }
-
 // ---- unsqueeze and squeeze ----
 
 TEST(ShapeDims, UnsqueezeInsertsAnExtentOfOne) {

@@ -18,11 +18,6 @@ using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 // Rows [3, 9, 2] and [7, 1, 8]: each dim's order differs from memory order.
 Tensor rows() { return f64({3, 9, 2, 7, 1, 8}, {2, 3}); }
 
-// Distinct values, each more than 0.01 from every other (and so are the squares of distinct23's):
-// sorting is smooth around them.
-Tensor distinct23() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2}, {2, 3}); }
-Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0.1, 0.9, -1.2, 0.6}, {2, 3, 2}); }
-
 // ---- sort and argsort ----
 
 TEST(Sorting, SortAlongEachDim) {
