@@ -83,13 +83,19 @@ inline std::string store(const Flag& flag, std::string_view text) {
   return std::nullopt;
 }
 
-/// Fraction of the rows of logits (N, C) whose largest entry sits at the row's label (N, class indices).
+/// Fraction of the rows of logits (N, C) whose largest entry sits at the row's label (N, int64 class
+/// indices): argmax and the labels are both int64, compared as integers.
 [[nodiscard]] inline double accuracy(const tg::Tensor& logits, const tg::Tensor& labels) {
-  const std::vector<double> predicted = tg::argmax(logits, 1).to_vector();
-  const std::vector<double> expected = labels.to_vector();
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == expected[i] ? 1 : 0;
-  return static_cast<double>(correct) / static_cast<double>(predicted.size());
+  const tg::Tensor predicted = tg::argmax(logits, 1);
+  if (labels.dtype() != tg::kInt64 || labels.numel() != predicted.numel())
+    throw std::invalid_argument("accuracy: labels must be " + std::to_string(predicted.numel()) +
+                                " int64 class indices, got a " + std::string(tg::dtype_name(labels.dtype())) +
+                                " tensor of shape " + labels.shape().str());
+  const std::int64_t* p = predicted.data<std::int64_t>();
+  const std::int64_t* y = labels.data<std::int64_t>();
+  std::int64_t correct = 0;
+  for (std::int64_t i = 0; i < predicted.numel(); ++i) correct += p[i] == y[i] ? 1 : 0;
+  return static_cast<double>(correct) / static_cast<double>(predicted.numel());
 }
 
 /// Fraction of the probabilities (N, 1) that round to their 0/1 target (N, 1).
