@@ -30,7 +30,7 @@ struct Evaluation {
   double accuracy;
 };
 
-Evaluation evaluate(tg::nn::Module& model, const tg::nn::Dataset& data) {
+Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data) {
   const tg::NoGradGuard no_grad;
   model.eval();
   const tg::Tensor logits = model(data.inputs);

@@ -53,11 +53,36 @@ inline void expect_values(const Tensor& t, const Shape& shape, const std::vector
     EXPECT_NEAR(actual[i], expected[i], tol * std::max(1.0, std::abs(expected[i]))) << "element " << i;
 }
 
+/// expect_values for results that may hold NaN or infinities: a NaN in `expected` asks for a NaN (which is
+/// unequal to itself), an infinity for that infinity, a finite value for one within tol * max(1, |expected|)
+/// (exactly, by default).
+inline void expect_values_or_nan(const Tensor& t, const Shape& shape, const std::vector<double>& expected,
+                                 double tol = 0) {
+  ASSERT_TRUE(t.defined());
+  ASSERT_EQ(t.shape().str(), shape.str());
+  const std::vector<double> actual = t.to_vector();
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    if (std::isnan(expected[i])) EXPECT_TRUE(std::isnan(actual[i])) << "element " << i << " is " << actual[i];
+    else if (std::isinf(expected[i])) EXPECT_EQ(actual[i], expected[i]) << "element " << i;
+    else EXPECT_NEAR(actual[i], expected[i], tol * std::max(1.0, std::abs(expected[i]))) << "element " << i;
+  }
+}
+
 /// Expects every element of t to be finite (neither NaN nor infinite).
 inline void expect_finite(const Tensor& t) {
   ASSERT_TRUE(t.defined());
   const std::vector<double> values = t.to_vector();
   for (std::size_t i = 0; i < values.size(); ++i) EXPECT_TRUE(std::isfinite(values[i])) << "element " << i;
+}
+
+/// Expects r (from max(x, dim), sort, topk...) to hold `values` (NaN asking for NaN) and int64 `indices`,
+/// both of `shape`.
+inline void expect_selected(const ValuesIndices& r, const Shape& shape, const std::vector<double>& values,
+                            const std::vector<double>& indices) {
+  expect_values_or_nan(r.values, shape, values);
+  expect_values(r.indices, shape, indices);
+  EXPECT_EQ(r.indices.dtype(), kInt64);
 }
 
 /// Expects gradcheck of fn at inputs to pass with the default options, worst error below 1e-10.

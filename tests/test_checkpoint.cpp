@@ -25,6 +25,7 @@
 #include "tapegrad/nn/safetensors.hpp"
 #include "tapegrad/optim/adam.hpp"
 #include "tapegrad/optim/sgd.hpp"
+#include "tapegrad/random.hpp"
 #include "tapegrad/tensor.hpp"
 
 namespace {
@@ -178,7 +179,7 @@ using MakeOptimizer = std::function<std::unique_ptr<tg::optim::Optimizer>(const 
 constexpr double kLaterLr = 0.03;  // set before the checkpoint: the resumed run must pick it up
 
 /// Full-batch regression steps on fixed data; the learning rate becomes kLaterLr after `lr_change_at`.
-void train(Module& model, tg::optim::Optimizer& optimizer, int first_step, int last_step, int lr_change_at) {
+void train(Layer& model, tg::optim::Optimizer& optimizer, int first_step, int last_step, int lr_change_at) {
   tg::Generator gen(7);
   const Tensor x = tg::randn({16, 4}, gen);
   const Tensor y = tg::randn({16, 3}, gen);

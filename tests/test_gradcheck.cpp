@@ -94,11 +94,13 @@ TEST(Gradcheck, FindsAMissingGradient) {
 TEST(Gradcheck, ChecksTheWholeJacobianNotJustTheGradientOfASum) {
   // y reverses x, but the backward rotates dy by two places instead: both are permutations without a
   // fixed point, so the diagonal and the gradient of sum(y) are right and only the full Jacobian is wrong.
-  const std::vector<std::int64_t> reversed = {3, 2, 1, 0};
-  const std::vector<std::int64_t> rotated = {2, 3, 0, 1};
+  const std::vector<std::int64_t> reversed_values = {3, 2, 1, 0};
+  const std::vector<std::int64_t> rotated_values = {2, 3, 0, 1};
+  const Tensor reversed = tensor(reversed_values, Shape{4});
+  const Tensor rotated = tensor(rotated_values, Shape{4});
   const auto wrong_reverse = [&](const Inputs& in) {
-    return custom_op(in[0], [&](const Tensor& v) { return index_select(v, reversed); },
-                     [&](const Tensor& dy, const Tensor&) { return index_select(dy, rotated); });
+    return custom_op(in[0], [&](const Tensor& v) { return index_select(v, 0, reversed); },
+                     [&](const Tensor& dy, const Tensor&) { return index_select(dy, 0, rotated); });
   };
   const Tensor x = leaf({0.1, 0.2, 0.3, 0.4}, {4});
   wrong_reverse({x}).sum().backward();

@@ -1,16 +1,19 @@
 // tg::nn modules: Linear's shapes, initial bounds, forward and gradients; Sequential's parameter names and
-// order; zero_grad, train/eval, to() and load_parameter across a tree; the activation modules; Dropout;
-// and the messages of the errors a model definition or a forward pass can raise.
+// order; zero_grad, train/eval, to() and load_parameter across a tree; the activation modules and
+// Activation, the mechanism behind them; Dropout; and the messages of the errors a model definition or a
+// forward pass can raise.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <concepts>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "tapegrad/gradcheck.hpp"
 #include "tapegrad/nn/layers.hpp"
 #include "tapegrad/ops.hpp"
 
@@ -40,7 +43,7 @@ std::shared_ptr<Sequential> mlp(tg::Generator& gen) {
 }
 
 // A module with a nested child, to check dotted paths beyond one level.
-class Encoder : public Module {
+class Encoder : public Layer {
  public:
   explicit Encoder(tg::Generator& gen) : scale(tg::ones({1})) {
     register_parameter("scale", scale);
@@ -56,7 +59,6 @@ class Encoder : public Module {
 class Broken : public Module {
  public:
   Broken() { register_parameter("w", w); }
-  [[nodiscard]] Tensor forward(const Tensor& x) override { return x; }
   [[nodiscard]] std::string name() const override { return "Broken"; }
 
   Tensor w;
@@ -112,6 +114,51 @@ TEST(Layers, LinearGradientsAreXTransposedDyAndRowSums) {
   // dy = ones(2, 3): dw[d, o] = sum_i x[i, d], db[o] = N
   EXPECT_THAT(layer.weight.grad().to_vector(), ElementsAre(-2, -2, -2, 6, 6, 6));
   EXPECT_THAT(layer.bias.grad().to_vector(), ElementsAre(2, 2, 2));
+}
+
+// x [2, 3, D] against the layer applied to each row [1, D] (and to the row as a vector [D]): values and
+// parameter gradients. The batch goes through dgemm and a single row through the direct loop, which may
+// add the D = 4 products in another order: float64 results then differ by a few ulps of sums below 10,
+// far inside 1e-13.
+TEST(Layers, LinearOnLeadingDimsEqualsTheLayerRowByRow) {
+  tg::Generator gen(12);
+  Linear layer(4, 3, gen, LinearOptions{.dtype = tg::kFloat64});
+  const Tensor x = tg::randn({2, 3, 4}, gen, tg::kFloat64);
+  const Tensor y = layer(x);
+  ASSERT_EQ(y.shape(), (tg::Shape{2, 3, 3}));
+  tg::sum(y).backward();
+  const std::vector<double> dw = layer.weight.grad().to_vector();
+  const std::vector<double> db = layer.bias.grad().to_vector();
+  layer.zero_grad();
+  for (std::int64_t i = 0; i < 2; ++i)
+    for (std::int64_t j = 0; j < 3; ++j) {
+      const Tensor row = tg::reshape(tg::slice(tg::slice(x, 0, i, i + 1), 1, j, j + 1), {1, 4});
+      const Tensor out = layer(row);
+      const Tensor out_1d = layer(tg::reshape(row, {4}));
+      ASSERT_EQ(out_1d.shape(), (tg::Shape{3}));
+      for (std::int64_t o = 0; o < 3; ++o) {
+        EXPECT_NEAR(y.at({i, j, o}), out.at({0, o}), 1e-13);
+        EXPECT_NEAR(y.at({i, j, o}), out_1d.at({o}), 1e-13);
+      }
+      tg::sum(out).backward();  // the row-by-row gradients accumulate into the parameters
+    }
+  const std::vector<double> dw_rows = layer.weight.grad().to_vector();
+  const std::vector<double> db_rows = layer.bias.grad().to_vector();
+  for (std::size_t e = 0; e < dw.size(); ++e) EXPECT_NEAR(dw[e], dw_rows[e], 1e-13) << e;
+  EXPECT_THAT(db, ElementsAre(6, 6, 6));  // dy = ones: db[o] = 2 * 3 rows
+  EXPECT_THAT(db_rows, ElementsAre(6, 6, 6));
+}
+
+TEST(Layers, LinearOnLeadingDimsPassesGradcheck) {
+  tg::Generator gen(13);
+  Linear layer(4, 3, gen, LinearOptions{.dtype = tg::kFloat64});
+  const Tensor x = tg::randn({2, 3, 4}, gen, tg::kFloat64).requires_grad_();
+  const tg::GradcheckResult result =
+      tg::gradcheck([&](const std::vector<Tensor>& in) { return layer(in[0]); }, {x});
+  EXPECT_TRUE(result.ok) << result.str();
+  EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
+  EXPECT_THAT([&] { return layer(tg::zeros({2, 3, 5}, tg::kFloat64)); },
+              message("linear: inner dimensions differ: [2, 3, 5] x [4, 3]"));
 }
 
 TEST(Layers, LinearRejectsNonPositiveWidths) {
@@ -242,6 +289,25 @@ TEST(Layers, ActivationModulesApplyTheirFunctions) {
   EXPECT_EQ(Softmax(0).name(), "Softmax(0)");
   EXPECT_EQ(LogSoftmax().name(), "LogSoftmax(-1)");
   EXPECT_EQ(Sigmoid().name(), "Sigmoid");
+}
+
+// Every activation module is an Activation (one mechanism: a name and a function).
+static_assert(std::derived_from<Sigmoid, Activation> && std::derived_from<ReLU, Activation> &&
+              std::derived_from<LeakyReLU, Activation> && std::derived_from<GELU, Activation> &&
+              std::derived_from<Hardtanh, Activation> && std::derived_from<SELU, Activation> &&
+              std::derived_from<LogSoftmax, Activation> && std::derived_from<Activation, Layer>);
+
+TEST(Layers, ActivationMakesAModuleOfAnyFunction) {
+  const Tensor x = f64({-2, -0.5, 0, 0.5, 2, 3}, {2, 3});
+  Activation swish("Swish", [](const Tensor& t) { return t * tg::sigmoid(t); });
+  EXPECT_EQ(swish(x).to_vector(), (x * tg::sigmoid(x)).to_vector());
+  EXPECT_EQ(swish.name(), "Swish");
+  EXPECT_TRUE(swish.parameters().empty());
+  Sequential model(std::make_shared<Activation>("Double", [](const Tensor& t) { return t * 2.0; }),
+                   std::make_shared<ReLU>());
+  EXPECT_THAT(model(x).to_vector(), ElementsAre(0, 0, 0, 1, 4, 6));
+  EXPECT_EQ(model.name(), "Sequential(Double, ReLU)");
+  EXPECT_THAT([] { Activation("Nothing", nullptr); }, message("Activation: the function of 'Nothing' is empty"));
 }
 
 // ---- Dropout ----

@@ -15,8 +15,8 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <initializer_list>
+#include <limits>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -341,19 +341,13 @@ LargeLogits large_logits(tg::Dtype dtype) {
           tg::tensor({0, 0, 1, 1}, tg::kInt64), {ln2, one_apart, 1.0 + one_apart, 16.0 + std::log1p(std::exp(-16.0))}};
 }
 
-Tensor one_hot(const Tensor& classes, std::int64_t c, tg::Dtype dtype) {
-  Tensor out = tg::zeros({classes.numel(), c}, dtype);
-  for (std::int64_t i = 0; i < classes.numel(); ++i) out.put_({i, static_cast<std::int64_t>(classes.at({i}))}, 1.0);
-  return out;
-}
-
 TEST(CrossEntropyLoss, LargeLogitsKeepTheirDigits) {
   for (const tg::Dtype dtype : {tg::kFloat32, tg::kFloat64}) {
     const LargeLogits c = large_logits(dtype);
     SCOPED_TRACE(std::string(tg::dtype_name(dtype)));
     expect_within_ulps(cross_entropy(c.logits, c.classes, Reduction::None), c.expected);
     // The other two routes to the same number: probability targets, and nll_loss of log_softmax.
-    expect_within_ulps(cross_entropy(c.logits, one_hot(c.classes, 2, dtype), Reduction::None), c.expected);
+    expect_within_ulps(cross_entropy(c.logits, tg::one_hot(c.classes, 2, dtype), Reduction::None), c.expected);
     expect_within_ulps(nll_loss(tg::log_softmax(c.logits, 1), c.classes, Reduction::None), c.expected);
   }
 }

@@ -1,6 +1,6 @@
-// matmul (all four transpose flags, on the direct loop and on OpenBLAS) and linear (with and without
-// bias): closed-form values, a naive reference, gradcheck in float64 (with fan-out), and the messages
-// for mismatched shapes and dtypes.
+// 2-d matmul (all four transpose flags, on the direct loop and on OpenBLAS) and linear (with and without
+// bias, on [N, D], [*, D] and [D]): closed-form values, a naive reference, gradcheck in float64 (with
+// fan-out), and the messages for mismatched shapes and dtypes. Other ranks of matmul: test_ops_matmul.cpp.
 
 #include <cstdint>
 #include <string>
@@ -124,7 +124,8 @@ TEST(Linalg, MatmulRejectsMismatchedInnerDimensions) {
 }
 
 TEST(Linalg, MatmulRejectsNonMatricesAndMixedDtypes) {
-  expect_throws<std::invalid_argument>([] { return matmul(zeros({3}), zeros({3, 2})); },
+  // The transpose-flag overload takes matrices only; matmul(a, b) takes [3] x [3, 2] (test_ops_matmul.cpp).
+  expect_throws<std::invalid_argument>([] { return matmul(zeros({3}), zeros({3, 2}), false, false); },
                                        "matmul: expects 2-d matrices, got [3] x [3, 2]");
   expect_throws<std::invalid_argument>([] { return matmul(zeros({2, 3}), zeros({3, 2}, kFloat64)); },
                                        "matmul: dtypes differ: float32 and float64");
@@ -186,6 +187,47 @@ TEST(Linalg, GradcheckLinearFanOut) {
   const Tensor bias = random_leaf({3}, 16);
   expect_gradcheck([](const Inputs& in) { return linear(in[0], in[0], in[1]); }, {x, bias});
   expect_gradcheck([](const Inputs& in) { return linear(in[0] * in[1], in[0], in[1]); }, {x, bias});
+}
+
+// x [*, D] as PyTorch takes it: the leading dims fold into rows, and a vector is one row without its dim.
+TEST(Linalg, LinearOnLeadingDimsAndOnAVector) {
+  const Tensor bias = f64({0.5, -1}, {2});
+  expect_values(linear(f64({1, 2, 3, 4, 5, 6}, {2, 1, 3}), b32(), bias), {2, 1, 2}, {58.5, 63, 139.5, 153});
+  expect_values(linear(f64({1, 2, 3, 4, 5, 6, 3, 2, 1}, {3, 1, 1, 3}), b32(), Tensor()), {3, 1, 1, 2},
+                {58, 64, 139, 154, 50, 56});  // [3, 2, 1] @ b32 = [21 + 18 + 11, 24 + 20 + 12]
+  expect_values(linear(f64({1, 2, 3}, {3}), b32(), bias), {2}, {58.5, 63});
+  expect_values(linear(zeros({2, 0, 3}, kFloat64), b32(), bias), {2, 0, 2}, {});
+}
+
+TEST(Linalg, GradcheckLinearOnLeadingDimsAndOnAVector) {
+  const Tensor w = random_leaf({3, 2}, 17);
+  const Tensor bias = random_leaf({2}, 18);
+  for (const Shape& shape : {Shape{3}, Shape{2, 2, 3}, Shape{2, 1, 2, 3}}) {
+    SCOPED_TRACE(shape.str());
+    expect_gradcheck([](const Inputs& in) { return linear(in[0], in[1], in[2]); }, {random_leaf(shape, 19), w, bias});
+  }
+  SCOPED_TRACE("fan-out: linear(x, w, b) * x with a square w");
+  expect_gradcheck([](const Inputs& in) { return linear(in[0], in[1], in[2]) * in[0]; },
+                   {random_leaf({2, 2, 3}, 20), random_leaf({3, 3}, 21), random_leaf({3}, 22)});
+}
+
+TEST(Linalg, LinearOnLeadingDimsRejectsMismatchedShapesNamingTheGivenOnes) {
+  expect_throws<std::invalid_argument>([] { return linear(zeros({2, 3, 4}), zeros({5, 6}), Tensor()); },
+                                       "linear: inner dimensions differ: [2, 3, 4] x [5, 6]");
+  expect_throws<std::invalid_argument>([] { return linear(zeros({4}), zeros({5, 6}), Tensor()); },
+                                       "linear: inner dimensions differ: [4] x [5, 6]");
+  expect_throws<std::invalid_argument>(
+      [] { return linear(scalar_tensor(1), zeros({1, 2}), Tensor()); },
+      "linear: expects x [*, D] of at least 1 dimension and a 2-d weight (D, O), got [] x [1, 2]");
+  expect_throws<std::invalid_argument>(
+      [] { return linear(zeros({2, 3, 4}), zeros({4}), Tensor()); },
+      "linear: expects x [*, D] of at least 1 dimension and a 2-d weight (D, O), got [2, 3, 4] x [4]");
+  expect_throws<std::invalid_argument>([] { return linear(zeros({2, 2, 3}), zeros({3, 2}), zeros({3})); },
+                                       "linear: bias [3] does not match the output width 2 of weight [3, 2]");
+  expect_throws<std::invalid_argument>([] { return linear(zeros({3}), zeros({3, 2}, kFloat64), Tensor()); },
+                                       "linear: dtypes differ: float32 and float64");
+  expect_throws<std::invalid_argument>([] { return linear(zeros({3}), Tensor(), Tensor()); },
+                                       "linear: an input tensor is undefined");
 }
 
 TEST(Linalg, LinearRejectsMismatchedShapes) {

@@ -54,17 +54,6 @@ Tensor distinct232() { return leaf({0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.5, 1.4, -0
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// expect_values for results that may hold NaN: a NaN in `expected` asks for a NaN (which is unequal to itself).
-void expect_values_or_nan(const Tensor& t, const Shape& shape, const std::vector<double>& expected) {
-  ASSERT_EQ(t.shape().str(), shape.str());
-  const std::vector<double> actual = t.to_vector();
-  ASSERT_EQ(actual.size(), expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    if (std::isnan(expected[i])) EXPECT_TRUE(std::isnan(actual[i])) << "element " << i << " is " << actual[i];
-    else EXPECT_EQ(actual[i], expected[i]) << "element " << i;
-  }
-}
-
 // ---- sum ----
 
 TEST(Reduction, SumValues) {
@@ -136,10 +125,12 @@ TEST(Reduction, MaxValues) {
   expect_values(max(f64({-3, -1, -2}, {3})), {}, {-1});
 }
 
-TEST(Reduction, MaxGradientGoesToTheFirstMaximum) {
+// PyTorch's rule for max(x) since 1.7, and amax's: tied maxima share the gradient evenly. (max(x, 1),
+// with an int dim, sends it to the returned index instead: see test_ops_extrema.cpp.)
+TEST(Reduction, MaxGradientIsSharedByTiedMaxima) {
   const Tensor x = leaf({3, 1, 3, 2, 7, 7}, {2, 3});
   max(x, {1}).sum().backward();
-  expect_values(x.grad(), {2, 3}, {1, 0, 0, 0, 1, 0});
+  expect_values(x.grad(), {2, 3}, {0.5, 0, 0.5, 0, 0.5, 0.5});
 }
 
 TEST(Reduction, MaxFloat32) { expect_values(max(tensor({0.5, -2.25, 1.75}, {3})), {}, {1.75}); }
@@ -165,8 +156,9 @@ TEST(Reduction, MaxOfASliceHoldingNaNIsNaN) {
   expect_values_or_nan(max(tensor({kNaN, 2, 1}, {3})), {}, {kNaN});
 }
 
-// PyTorch routes max's gradient to the NaN that is the maximum; it used to reach no element at all.
-TEST(Reduction, MaxGradientGoesToTheFirstNaN) {
+// PyTorch routes max's gradient to the NaN that is the maximum (shared evenly when there are several);
+// it used to reach no element at all.
+TEST(Reduction, MaxGradientGoesToTheNaN) {
   Tensor x = leaf({1, kNaN, 3, 4, 5, 6}, {2, 3});
   (max(x, {1}) * f64({2, 3}, {2})).sum().backward();
   expect_values(x.grad(), {2, 3}, {0, 2, 0, 0, 0, 3});
@@ -178,7 +170,7 @@ TEST(Reduction, MaxGradientGoesToTheFirstNaN) {
   expect_values(x.grad(), {2, 3}, {0, 1, 0, 0, 0, 0});
   const Tensor two_nans = leaf({kNaN, 2, kNaN}, {3});
   max(two_nans).backward();
-  expect_values(two_nans.grad(), {3}, {1, 0, 0});  // the first, as with tied maxima
+  expect_values(two_nans.grad(), {3}, {0.5, 0, 0.5});  // NaN ties NaN: shared, as tied maxima share it
 }
 
 // ---- argmax ----

@@ -1,5 +1,5 @@
 // tg::optim: optimizers checked against hand-computed steps and PyTorch 1.13 trajectories, hyper-parameter
-// validation, state_dict round trips, allocation-free steps, clip_grad_norm and the schedules.
+// validation, state_dict round trips, allocation-free steps and the schedules (clipping: test_clip.cpp).
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -26,15 +26,9 @@ namespace {
 using namespace tg::optim;  // NOLINT: the tests read like user code
 using testing::HasSubstr;
 using testing_support::message_of;
+using testing_support::param;
+using testing_support::set_grad;
 using tg::Tensor;
-
-Tensor param(std::initializer_list<double> values, tg::Dtype dtype = tg::kFloat64) {
-  Tensor p = tg::tensor(values, dtype);
-  p.requires_grad_();
-  return p;
-}
-
-void set_grad(Tensor& p, std::initializer_list<double> values) { p.set_grad(tg::tensor(values, p.dtype())); }
 
 void expect_close(double actual, double expected, double rel = 1e-12) {
   EXPECT_NEAR(actual, expected, rel * std::abs(expected)) << "expected " << expected;
@@ -596,48 +590,6 @@ TEST(OptimState, LoadRejectsBadEntriesAndChangesNothing) {
   }
   opt.load_state_dict({});  // no entries: every parameter starts afresh
   EXPECT_TRUE(opt.state_dict().empty());
-}
-
-// ---- clip_grad_norm ----
-
-TEST(OptimClip, ScalesToMaxNormAndReturnsTheTotalNorm) {
-  Tensor a = param({3.0, -4.0}), b = param({12.0}, tg::kFloat32), c = param({7.0});
-  set_grad(a, {3.0, -4.0});
-  set_grad(b, {12.0});  // c has no gradient and is skipped
-  const double norm = clip_grad_norm({a, b, c}, 6.5);
-  EXPECT_EQ(norm, 13.0);  // √(9 + 16 + 144)
-  const double coef = 6.5 / (13.0 + 1e-6);
-  expect_close(a.grad().at({0}), 3.0 * coef);
-  expect_close(a.grad().at({1}), -4.0 * coef);
-  EXPECT_EQ(b.grad().item(), static_cast<double>(12.0f * static_cast<float>(coef)));  // float math for float32
-  EXPECT_FALSE(c.grad().defined());
-}
-
-TEST(OptimClip, LeavesSmallGradientsAloneAndSupportsOtherNorms) {
-  Tensor a = param({0.0, 0.0, 0.0});
-  set_grad(a, {1.0, -2.0, 0.5});
-  EXPECT_EQ(clip_grad_norm({a}, 100.0), std::sqrt(5.25));
-  EXPECT_EQ(a.grad().to_vector(), (std::vector<double>{1.0, -2.0, 0.5}));
-  EXPECT_EQ(clip_grad_norm({a}, 100.0, 1.0), 3.5);  // Σ |g|
-  EXPECT_EQ(clip_grad_norm({a}, 100.0, std::numeric_limits<double>::infinity()), 2.0);  // max |g|
-  expect_close(clip_grad_norm({a}, 100.0, 3.0), std::cbrt(1.0 + 8.0 + 0.125));
-  EXPECT_EQ(clip_grad_norm({a}, 1.0, std::numeric_limits<double>::infinity()), 2.0);
-  expect_close(a.grad().at({1}), -2.0 * (1.0 / (2.0 + 1e-6)));
-  a.zero_grad();
-  EXPECT_EQ(clip_grad_norm({a}, 1.0), 0.0);  // nothing to clip
-  EXPECT_THAT(invalid_argument_of([&] { clip_grad_norm({a}, -1.0); }),
-              HasSubstr("clip_grad_norm: max_norm must be a finite number >= 0, got -1"));
-  EXPECT_THAT(invalid_argument_of([&] { clip_grad_norm({a}, 1.0, 0.0); }),
-              HasSubstr("clip_grad_norm: norm_type must be > 0 (or infinity), got 0"));
-}
-
-TEST(OptimClip, DoesNotAllocate) {
-  Tensor w = tg::zeros({128}, tg::kFloat32).requires_grad_();
-  w.set_grad(tg::full({128}, 1.0, tg::kFloat32));
-  const std::vector<Tensor> params = {w};
-  const std::size_t before = tapegrad_testing::operator_news.load();
-  for (int t = 0; t < 3; ++t) clip_grad_norm(params, 1.0);
-  EXPECT_EQ(tapegrad_testing::operator_news.load() - before, 0u);
 }
 
 // ---- schedules: PyTorch's closed forms ----

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 #include "tapegrad/grad_mode.hpp"
+#include "tapegrad/tensor.hpp"
 
 namespace testing_support {
 
@@ -26,6 +28,16 @@ std::string message_of(const std::function<void()>& fn) {
   ADD_FAILURE() << "threw nothing";
   return "";
 }
+
+/// A 1-d leaf requiring grad, as an optimizer's parameter.
+inline tg::Tensor param(std::initializer_list<double> values, tg::Dtype dtype = tg::kFloat64) {
+  tg::Tensor p = tg::tensor(values, dtype);
+  p.requires_grad_();
+  return p;
+}
+
+/// Sets the gradient of p to values, in p's dtype.
+inline void set_grad(tg::Tensor& p, std::initializer_list<double> values) { p.set_grad(tg::tensor(values, p.dtype())); }
 
 /// Sets this thread's tape limit for the lifetime of the object, then restores the previous one.
 class ScopedTapeLimit {

@@ -13,6 +13,21 @@ void throw_dtype_mismatch(const Tensor& a, const Tensor& b, const char* op) {
                                 std::string(dtype_name(b.dtype())) + "; convert one with .to()");
 }
 
+namespace {
+
+[[noreturn]] void throw_not_broadcastable(std::initializer_list<const Shape*> shapes, const char* op) {
+  std::string listed;
+  std::size_t k = 0;
+  for (const Shape* s : shapes) {
+    if (k > 0) listed += k + 1 == shapes.size() ? " and " : ", ";
+    listed += s->str();
+    ++k;
+  }
+  throw std::invalid_argument(std::string(op) + ": shapes cannot be broadcast: " + listed);
+}
+
+}  // namespace
+
 int normalize_dim(int d, int ndim, const char* op) {
   const int j = d < 0 ? d + ndim : d;
   if (j < 0 || j >= ndim)
@@ -23,16 +38,22 @@ int normalize_dim(int d, int ndim, const char* op) {
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   if (a == b) return a;
-  const int nd = std::max(a.size(), b.size());
+  return broadcast_shapes({&a, &b}, op);
+}
+
+Shape broadcast_shapes(std::initializer_list<const Shape*> shapes, const char* op) {
+  int nd = 0;
+  for (const Shape* s : shapes) nd = std::max(nd, s->size());
   Shape out;
   for (int i = 0; i < nd; ++i) {
-    const int ia = a.size() - nd + i;
-    const int ib = b.size() - nd + i;
-    const std::int64_t da = ia >= 0 ? a[ia] : 1;
-    const std::int64_t db = ib >= 0 ? b[ib] : 1;
-    if (da != db && da != 1 && db != 1)
-      throw std::invalid_argument(std::string(op) + ": shapes cannot be broadcast: " + a.str() + " and " + b.str());
-    out.push_back(da == 1 ? db : da);
+    std::int64_t extent = 1;
+    for (const Shape* s : shapes) {
+      const int j = s->size() - nd + i;
+      const std::int64_t d = j >= 0 ? (*s)[j] : 1;
+      if (d != extent && d != 1 && extent != 1) throw_not_broadcastable(shapes, op);
+      if (d != 1) extent = d;
+    }
+    out.push_back(extent);
   }
   return out;
 }
@@ -50,6 +71,24 @@ void broadcast_strides(const Shape& shape, const Shape& out, std::int64_t* strid
     }
     if (j >= 0) stride *= shape[j];
   }
+}
+
+Reduction plan_reduction(const Shape& shape, std::span<const int> dims, bool keepdim, const char* op) {
+  Reduction r;
+  const int nd = shape.size();
+  if (dims.empty())
+    for (int d = 0; d < nd; ++d) r.reduced[d] = true;
+  for (int d : dims) {
+    const int j = normalize_dim(d, nd, op);
+    if (r.reduced[j]) throw std::invalid_argument(std::string(op) + ": dimension " + std::to_string(d) + " is listed twice");
+    r.reduced[j] = true;
+  }
+  for (int d = 0; d < nd; ++d) {
+    r.kept.push_back(r.reduced[d] ? 1 : shape[d]);
+    if (r.reduced[d]) r.count *= shape[d];
+    if (!r.reduced[d] || keepdim) r.out.push_back(r.reduced[d] ? 1 : shape[d]);
+  }
+  return r;
 }
 
 }  // namespace tg::detail

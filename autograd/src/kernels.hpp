@@ -2,8 +2,14 @@
 // Loops shared by the op families (private to autograd/src): elementwise maps, NumPy broadcasting, and
 // the checks every op opens with.
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "tapegrad/detail/impl.hpp"
 #include "tapegrad/detail/tape.hpp"
@@ -27,14 +33,27 @@ inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
 
 /// The NumPy broadcast of two shapes; throws "op: shapes cannot be broadcast: [2, 3] and [4]".
 [[nodiscard]] Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+/// The same for any number of shapes; the message lists them all: "[2], [3] and [4]".
+[[nodiscard]] Shape broadcast_shapes(std::initializer_list<const Shape*> shapes, const char* op);
 
-/// y[i] = f(x[i]) for every element, in x's dtype.
-template <class F>
+// Output element types. Out = void (the default) keeps the input's dtype, float32 or float64 only (the
+// arithmetic ops take no other); an explicit Out (bool for comparisons) accepts inputs of every dtype.
+
+/// Runs fn.template operator()<T>() for x's element type T, as the output type Out allows (see above).
+template <class Out, class Fn>
+void visit_inputs(Dtype dtype, Fn&& fn) {
+  if constexpr (std::is_void_v<Out>) visit_dtype(dtype, fn);
+  else visit_all_dtypes(dtype, fn);
+}
+
+/// y[i] = f(x[i]) for every element, into x's dtype (Out = void) or Out's.
+template <class Out = void, class F>
 [[nodiscard]] Tensor map(const Tensor& x, F f) {
-  Tensor y = empty(x.shape(), x.dtype());
-  visit_dtype(x.dtype(), [&]<class T>() {
+  Tensor y = empty(x.shape(), std::is_void_v<Out> ? x.dtype() : dtype_of<Out>);
+  visit_inputs<Out>(x.dtype(), [&]<class T>() {
+    using O = std::conditional_t<std::is_void_v<Out>, T, Out>;
     const T* px = x.data<T>();
-    T* py = y.data<T>();
+    O* py = y.data<O>();
     for (std::int64_t i = 0, n = x.numel(); i < n; ++i) py[i] = f(px[i]);
   });
   return y;
@@ -72,52 +91,130 @@ struct Around {
 /// Strides of `shape` as seen from a broadcast `out` shape: 0 along dimensions it is repeated over.
 void broadcast_strides(const Shape& shape, const Shape& out, std::int64_t* strides);
 
-/// out = f(a, b) elementwise over the broadcast shape of a and b (same dtype, checked by the caller).
-template <class F>
+/// Walks out_shape row by row (a row: the last dimension) with N inputs broadcast to it: calls
+/// row(o, inner, offset, step) for the `inner` outputs from flat index o, where input k's elements for
+/// that row start at offset[k] and advance by step[k] (0 when input k is repeated along the row).
+template <std::size_t N, class Row>
+void broadcast_walk(const std::array<const Shape*, N>& shapes, const Shape& out_shape, Row row) {
+  const int nd = out_shape.size();
+  std::int64_t strides[N][Shape::kMaxDims];
+  std::array<std::int64_t, N> offset{};
+  std::array<std::int64_t, N> step{};
+  for (std::size_t k = 0; k < N; ++k) {
+    broadcast_strides(*shapes[k], out_shape, strides[k]);
+    step[k] = nd == 0 ? 0 : strides[k][nd - 1];
+  }
+  std::int64_t idx[Shape::kMaxDims] = {};
+  const std::int64_t inner = nd == 0 ? 1 : out_shape[nd - 1];
+  for (std::int64_t o = 0, n = out_shape.numel(); o < n; o += inner) {
+    row(o, inner, offset, step);
+    for (int d = nd - 2; d >= 0; --d) {  // advance the odometer over the outer dimensions
+      for (std::size_t k = 0; k < N; ++k) offset[k] += strides[k][d];
+      if (++idx[d] < out_shape[d]) break;
+      for (std::size_t k = 0; k < N; ++k) offset[k] -= strides[k][d] * out_shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/// What a reduction over some dimensions of a shape makes, as the reductions (sum, max, var, norm...) share it.
+struct Reduction {
+  bool reduced[Shape::kMaxDims] = {};
+  Shape kept;              // the input's shape with reduced extents set to 1
+  Shape out;               // the result's shape (kept, or with the reduced dims removed)
+  std::int64_t count = 1;  // elements folded into each output
+};
+
+/// The reduction of `shape` over dims (negative dims count from the back; an empty list reduces every
+/// dimension); throws naming op for a dimension out of range or listed twice.
+[[nodiscard]] Reduction plan_reduction(const Shape& shape, std::span<const int> dims, bool keepdim, const char* op);
+
+/// Folds every element of x into out[slot] with combine(acc, value), walking x in memory order; the slot
+/// of an element comes from the kept shape's strides (0 along reduced dimensions).
+template <class T, class F>
+void fold(const T* x, const Shape& shape, const Shape& kept, T* out, F combine) {
+  const int nd = shape.size();
+  if (nd == 0) {
+    out[0] = combine(out[0], x[0]);
+    return;
+  }
+  std::int64_t strides[Shape::kMaxDims];
+  broadcast_strides(kept, shape, strides);
+  std::int64_t idx[Shape::kMaxDims] = {};
+  const std::int64_t inner = shape[nd - 1];
+  const std::int64_t step = strides[nd - 1];
+  const std::int64_t n = shape.numel();
+  std::int64_t o = 0;
+  for (std::int64_t i = 0; i < n; i += inner) {
+    if (step == 0) {
+      T acc = out[o];
+      for (std::int64_t j = 0; j < inner; ++j) acc = combine(acc, x[i + j]);
+      out[o] = acc;
+    } else {
+      for (std::int64_t j = 0; j < inner; ++j) out[o + j] = combine(out[o + j], x[i + j]);
+    }
+    for (int d = nd - 2; d >= 0; --d) {
+      o += strides[d];
+      if (++idx[d] < shape[d]) break;
+      o -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/// po = f(a, b) over out_shape, a and b broadcast to it; element types may differ (e.g. x and a bool mask).
+template <class A, class B, class O, class F>
+void broadcast_zip_into(const A* pa, const Shape& a_shape, const B* pb, const Shape& b_shape, O* po,
+                        const Shape& out_shape, F f) {
+  const std::int64_t n = out_shape.numel();
+  if (a_shape == out_shape && b_shape == out_shape) {
+    for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+  } else if (b_shape.numel() == 1 && a_shape == out_shape) {
+    const B s = pb[0];
+    for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], s);
+  } else if (a_shape.numel() == 1 && b_shape == out_shape) {
+    const A s = pa[0];
+    for (std::int64_t i = 0; i < n; ++i) po[i] = f(s, pb[i]);
+  } else {
+    const std::array<const Shape*, 2> shapes = {&a_shape, &b_shape};
+    broadcast_walk(shapes, out_shape, [&](std::int64_t o, std::int64_t inner, const auto& offset, const auto& step) {
+      const A* ra = pa + offset[0];
+      const B* rb = pb + offset[1];
+      const std::int64_t sa = step[0];
+      const std::int64_t sb = step[1];
+      for (std::int64_t j = 0; j < inner; ++j) po[o + j] = f(ra[j * sa], rb[j * sb]);
+    });
+  }
+}
+
+/// po = f(a, b, c) over out_shape, the three broadcast to it (where, clamp with tensor bounds).
+template <class A, class B, class C, class O, class F>
+void broadcast_zip3_into(const A* pa, const Shape& a_shape, const B* pb, const Shape& b_shape, const C* pc,
+                         const Shape& c_shape, O* po, const Shape& out_shape, F f) {
+  if (a_shape == out_shape && b_shape == out_shape && c_shape == out_shape) {
+    for (std::int64_t i = 0, n = out_shape.numel(); i < n; ++i) po[i] = f(pa[i], pb[i], pc[i]);
+    return;
+  }
+  const std::array<const Shape*, 3> shapes = {&a_shape, &b_shape, &c_shape};
+  broadcast_walk(shapes, out_shape, [&](std::int64_t o, std::int64_t inner, const auto& offset, const auto& step) {
+    const A* ra = pa + offset[0];
+    const B* rb = pb + offset[1];
+    const C* rc = pc + offset[2];
+    const std::int64_t sa = step[0];
+    const std::int64_t sb = step[1];
+    const std::int64_t sc = step[2];
+    for (std::int64_t j = 0; j < inner; ++j) po[o + j] = f(ra[j * sa], rb[j * sb], rc[j * sc]);
+  });
+}
+
+/// out = f(a, b) elementwise over the broadcast shape of a and b (same dtype, checked by the caller), into
+/// a's dtype (Out = void) or Out's.
+template <class Out = void, class F>
 [[nodiscard]] Tensor broadcast_zip(const Tensor& a, const Tensor& b, const Shape& out_shape, F f) {
-  Tensor out = empty(out_shape, a.dtype());
-  visit_dtype(a.dtype(), [&]<class T>() {
-    const T* pa = a.data<T>();
-    const T* pb = b.data<T>();
-    T* po = out.data<T>();
-    const std::int64_t n = out.numel();
-    if (a.shape() == out_shape && b.shape() == out_shape) {
-      for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
-      return;
-    }
-    if (b.numel() == 1 && a.shape() == out_shape) {
-      const T s = pb[0];
-      for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], s);
-      return;
-    }
-    if (a.numel() == 1 && b.shape() == out_shape) {
-      const T s = pa[0];
-      for (std::int64_t i = 0; i < n; ++i) po[i] = f(s, pb[i]);
-      return;
-    }
-    // General case: walk the output with an odometer, the last dimension in an inner loop.
-    const int nd = out_shape.size();
-    std::int64_t sa[Shape::kMaxDims];
-    std::int64_t sb[Shape::kMaxDims];
-    broadcast_strides(a.shape(), out_shape, sa);
-    broadcast_strides(b.shape(), out_shape, sb);
-    std::int64_t idx[Shape::kMaxDims] = {};
-    const std::int64_t inner = nd == 0 ? 1 : out_shape[nd - 1];
-    const std::int64_t ia_step = nd == 0 ? 0 : sa[nd - 1];
-    const std::int64_t ib_step = nd == 0 ? 0 : sb[nd - 1];
-    std::int64_t oa = 0;
-    std::int64_t ob = 0;
-    for (std::int64_t o = 0; o < n; o += inner) {
-      for (std::int64_t j = 0; j < inner; ++j) po[o + j] = f(pa[oa + j * ia_step], pb[ob + j * ib_step]);
-      for (int d = nd - 2; d >= 0; --d) {  // advance the odometer over the outer dimensions
-        oa += sa[d];
-        ob += sb[d];
-        if (++idx[d] < out_shape[d]) break;
-        oa -= sa[d] * out_shape[d];
-        ob -= sb[d] * out_shape[d];
-        idx[d] = 0;
-      }
-    }
+  Tensor out = empty(out_shape, std::is_void_v<Out> ? a.dtype() : dtype_of<Out>);
+  visit_inputs<Out>(a.dtype(), [&]<class T>() {
+    using O = std::conditional_t<std::is_void_v<Out>, T, Out>;
+    broadcast_zip_into(a.data<T>(), a.shape(), b.data<T>(), b.shape(), out.data<O>(), out_shape, f);
   });
   return out;
 }

@@ -1,5 +1,10 @@
-// Shape ops: reshape, transpose, broadcast_to, slice, cat, index_select, gather_rows. Their backwards
-// are each other: reshape <-> reshape, broadcast_to <-> sum_to, slice <-> a zero-padded copy, cat <-> slices.
+// Shape ops that pick or reorder elements: reshape, transpose, permute, broadcast_to, expand, slice,
+// select, index_select, gather_rows. Their backwards are each other: reshape <-> reshape, transpose and
+// permute <-> the inverse permutation, broadcast_to <-> sum_to, slice and select <-> a zero-padded copy.
+// Data moves by element size (shape_kernels.hpp), so these serve every dtype; the backwards that add
+// (sum_to, index_select's scatter, gather_rows' mask) are arithmetic and take float32 and float64.
+// The joins (cat, stack, split, ...) are in shape_join.cpp, the rest (unsqueeze, flip, pad, ...) in
+// shape_dims.cpp.
 
 #include "tapegrad/shape_ops.hpp"
 
@@ -8,16 +13,19 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "shape_kernels.hpp"
 #include "tapegrad/elementwise.hpp"
 #include "tapegrad/reduction.hpp"
 
 namespace tg {
 
 using detail::accumulate_grad;
-using detail::Around;
-using detail::around;
+using detail::along_plan;
+using detail::CopyPlan;
+using detail::list_str;
 using detail::needs_grad;
 using detail::record;
+using detail::strided_copy;
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
   detail::check_defined(x, "reshape");
@@ -47,41 +55,69 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   return y;
 }
 
+namespace {
+
+// x with its dimensions reordered: y's dimension d is x's dimension perm[d].
+Tensor permuted(const Tensor& x, const int* perm) {
+  Shape out;
+  for (int d = 0; d < x.dim(); ++d) out.push_back(x.shape()[perm[d]]);
+  Tensor y = empty(out, x.dtype());
+  CopyPlan plan = detail::identity_plan(out);
+  const detail::Index strides = detail::contiguous_strides(x.shape());
+  for (int d = 0; d < x.dim(); ++d) plan.axes[d].src_stride = strides[perm[d]];
+  strided_copy(x, y, plan);
+  return y;
+}
+
+}  // namespace
+
 Tensor transpose(const Tensor& x, int dim0, int dim1) {
   detail::check_defined(x, "transpose");
   const int d0 = detail::normalize_dim(dim0, x.dim(), "transpose");
   const int d1 = detail::normalize_dim(dim1, x.dim(), "transpose");
   if (d0 == d1) return x;
-  Shape out = x.shape();
-  std::swap(out[d0], out[d1]);
-  Tensor y = empty(out, x.dtype());
-  // Walk the output in order; the source index uses x's strides with d0 and d1 swapped.
-  const int nd = x.dim();
-  std::int64_t xs[Shape::kMaxDims];
-  std::int64_t stride = 1;
-  for (int d = nd - 1; d >= 0; --d) {
-    xs[d] = stride;
-    stride *= x.shape()[d];
-  }
-  std::swap(xs[d0], xs[d1]);
-  visit_dtype(x.dtype(), [&]<class T>() {
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
-    std::int64_t idx[Shape::kMaxDims] = {};
-    std::int64_t src = 0;
-    for (std::int64_t i = 0, n = y.numel(); i < n; ++i) {
-      py[i] = px[src];
-      for (int d = nd - 1; d >= 0; --d) {
-        src += xs[d];
-        if (++idx[d] < out[d]) break;
-        src -= xs[d] * out[d];
-        idx[d] = 0;
-      }
-    }
-  });
-  if (needs_grad(x))
+  int perm[Shape::kMaxDims];
+  for (int d = 0; d < x.dim(); ++d) perm[d] = d;
+  std::swap(perm[d0], perm[d1]);
+  Tensor y = permuted(x, perm);
+  if (needs_grad(x))  // a swap is its own inverse
     record("transpose", y, [x, d0, d1](const Tensor& dy, const Tensor&) { accumulate_grad(x, transpose(dy, d0, d1)); });
   return y;
+}
+
+Tensor permute(const Tensor& x, std::span<const int> dims) {
+  detail::check_defined(x, "permute");
+  const int nd = x.dim();
+  std::array<int, Shape::kMaxDims> perm{};
+  bool seen[Shape::kMaxDims] = {};
+  bool ok = static_cast<int>(dims.size()) == nd;
+  for (int d = 0; ok && d < nd; ++d) {
+    const int j = dims[d] < 0 ? dims[d] + nd : dims[d];
+    ok = j >= 0 && j < nd && !seen[j];
+    if (ok) {
+      seen[j] = true;
+      perm[d] = j;
+    }
+  }
+  if (!ok)
+    throw std::invalid_argument("permute: dims " + list_str(dims) + " are not a permutation of " + std::to_string(nd) +
+                                " dimensions");
+  bool identity = true;
+  for (int d = 0; d < nd; ++d) identity = identity && perm[d] == d;
+  if (identity) return x;
+  Tensor y = permuted(x, perm.data());
+  if (needs_grad(x)) {  // y's dimension d is x's perm[d]: dx = dy permuted by the inverse, inverse[perm[d]] = d
+    std::array<int, Shape::kMaxDims> inverse{};
+    for (int d = 0; d < nd; ++d) inverse[perm[d]] = d;
+    record("permute", y, [x, inverse, nd](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, permute(dy, std::span<const int>(inverse.data(), static_cast<std::size_t>(nd))));
+    });
+  }
+  return y;
+}
+
+Tensor permute(const Tensor& x, std::initializer_list<int> dims) {
+  return permute(x, std::span<const int>(dims.begin(), dims.size()));
 }
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
@@ -89,27 +125,40 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   if (x.dim() > shape.size() || detail::broadcast_shapes(x.shape(), shape, "broadcast_to") != shape)
     throw std::invalid_argument("broadcast_to: cannot broadcast " + x.shape().str() + " to " + shape.str());
-  // The broadcast copy is the zip of x with itself read through broadcast strides.
-  Tensor y = detail::broadcast_zip(x, x, shape, [](auto u, auto) { return u; });
+  Tensor y = empty(shape, x.dtype());
+  CopyPlan plan = detail::identity_plan(shape);
+  std::int64_t strides[Shape::kMaxDims];
+  detail::broadcast_strides(x.shape(), shape, strides);  // 0 along the dimensions x is repeated over
+  for (int d = 0; d < shape.size(); ++d) plan.axes[d].src_stride = strides[d];
+  strided_copy(x, y, plan);
   if (needs_grad(x))
     record("broadcast_to", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, sum_to(dy, x.shape())); });
   return y;
 }
 
-namespace {
-
-// Copies rows [src_at, src_at + count) of src's (outer, src_extent, inner) layout to rows
-// [dst_at, dst_at + count) of dst's (outer, dst_extent, inner) layout.
-void copy_block(const Tensor& src, std::int64_t src_extent, std::int64_t src_at, Tensor& dst,
-                std::int64_t dst_extent, std::int64_t dst_at, std::int64_t count, const Around& a) {
-  const std::size_t elem = dtype_size(src.dtype());
-  const auto* s = static_cast<const std::byte*>(src.impl()->storage->data);
-  auto* t = static_cast<std::byte*>(dst.impl()->storage->data);
-  const std::size_t row = static_cast<std::size_t>(count * a.inner) * elem;
-  for (std::int64_t o = 0; o < a.outer; ++o)
-    std::memcpy(t + static_cast<std::size_t>((o * dst_extent + dst_at) * a.inner) * elem,
-                s + static_cast<std::size_t>((o * src_extent + src_at) * a.inner) * elem, row);
+Tensor expand(const Tensor& x, const Shape& sizes) {
+  detail::check_defined(x, "expand");
+  const int lead = sizes.size() - x.dim();  // new leading dimensions
+  const auto where = [&] { return " (sizes " + sizes.str() + " for shape " + x.shape().str() + ")"; };
+  if (lead < 0)
+    throw std::invalid_argument("expand: sizes " + sizes.str() + " are fewer than the " + std::to_string(x.dim()) +
+                                " dimensions of shape " + x.shape().str() + "; give at least one per dimension");
+  Shape target;
+  for (int d = 0; d < sizes.size(); ++d) {
+    const std::int64_t have = d < lead ? 1 : x.shape()[d - lead];
+    if (d < lead && sizes[d] == -1)
+      throw std::invalid_argument("expand: size -1 (keep the extent) cannot be given for the new leading dimension " +
+                                  std::to_string(d) + where());
+    if (sizes[d] != -1 && sizes[d] != have && have != 1)
+      throw std::invalid_argument("expand: size " + std::to_string(sizes[d]) + " at dimension " + std::to_string(d) +
+                                  " does not match the extent " + std::to_string(have) +
+                                  ", and only extents of 1 can be expanded" + where());
+    target.push_back(sizes[d] == -1 ? have : sizes[d]);
+  }
+  return broadcast_to(x, target);
 }
+
+namespace {
 
 // The gradient of slice: dy placed at [start, start+len) along d of a zero tensor of x's shape.
 Tensor slice_backward(const Tensor& dy, const Shape& shape, int d, std::int64_t start);
@@ -125,9 +174,11 @@ Tensor slice(const Tensor& x, int dim, std::int64_t start, std::int64_t end) {
   Shape out = x.shape();
   out[d] = e - s;
   Tensor y = empty(out, x.dtype());
-  copy_block(x, extent, s, y, e - s, 0, e - s, around(x.shape(), d));
+  strided_copy(x, y, along_plan(out, x.shape(), s, out, 0, d));
   if (needs_grad(x))
-    record("slice", y, [x, d, s](const Tensor& dy, const Tensor&) { accumulate_grad(x, slice_backward(dy, x.shape(), d, s)); });
+    record("slice", y, [x, d, s](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, slice_backward(dy, x.shape(), d, s));
+    });
   return y;
 }
 
@@ -135,7 +186,7 @@ namespace {
 
 Tensor slice_backward(const Tensor& dy, const Shape& shape, int d, std::int64_t start) {
   Tensor dx = zeros(shape, dy.dtype());
-  copy_block(dy, dy.shape()[d], 0, dx, shape[d], start, dy.shape()[d], around(shape, d));
+  strided_copy(dy, dx, along_plan(dy.shape(), dy.shape(), 0, shape, start, d));
   if (needs_grad(dy)) {  // only when the sweep itself is recorded: the inverse is slicing dx back out
     const std::int64_t len = dy.shape()[d];
     record("slice_backward", dx, [dy, d, start, len](const Tensor& ddx, const Tensor&) {
@@ -147,45 +198,25 @@ Tensor slice_backward(const Tensor& dy, const Shape& shape, int d, std::int64_t 
 
 }  // namespace
 
-Tensor cat(std::span<const Tensor> tensors, int dim) {
-  if (tensors.empty()) throw std::invalid_argument("cat: needs at least one tensor");
-  const Tensor& first = tensors[0];
-  detail::check_defined(first, "cat");
-  const int d = detail::normalize_dim(dim, first.dim(), "cat");
-  Shape out = first.shape();
-  out[d] = 0;
-  for (const Tensor& t : tensors) {
-    detail::check_defined(t, "cat");
-    detail::check_same_dtype(first, t, "cat");
-    bool same = t.dim() == first.dim();
-    for (int i = 0; same && i < t.dim(); ++i) same = i == d || t.shape()[i] == first.shape()[i];
-    if (!same)
-      throw std::invalid_argument("cat: shapes " + first.shape().str() + " and " + t.shape().str() +
-                                  " differ outside dimension " + std::to_string(dim));
-    out[d] += t.shape()[d];
-  }
-  Tensor y = empty(out, first.dtype());
-  bool any_grad = false;
-  std::int64_t at = 0;
-  for (const Tensor& t : tensors) {
-    copy_block(t, t.shape()[d], 0, y, out[d], at, t.shape()[d], around(t.shape(), d));
-    at += t.shape()[d];
-    any_grad = any_grad || t.requires_grad();
-  }
-  if (is_grad_enabled() && any_grad)
-    record("cat", y, [inputs = std::vector<Tensor>(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
-      std::int64_t offset = 0;
-      for (const Tensor& t : inputs) {  // each input's gradient is its slice of dy
-        const std::int64_t len = t.shape()[d];
-        if (t.requires_grad()) accumulate_grad(t, slice(dy, d, offset, offset + len));
-        offset += len;
-      }
+Tensor select(const Tensor& x, int dim, std::int64_t index) {
+  detail::check_defined(x, "select");
+  if (x.dim() == 0) throw std::invalid_argument("select: cannot select from a 0-d tensor (it has no dimension)");
+  const int d = detail::normalize_dim(dim, x.dim(), "select");
+  const std::int64_t extent = x.shape()[d];
+  const std::int64_t i = index < 0 ? index + extent : index;
+  if (i < 0 || i >= extent)
+    throw std::invalid_argument("select: index " + std::to_string(index) + " is out of range for dimension " +
+                                std::to_string(d) + " of size " + std::to_string(extent) + " (shape " +
+                                x.shape().str() + ")");
+  Shape box = x.shape();  // x's shape with 1 at d: y's elements as they lie in x
+  box[d] = 1;
+  Tensor y = empty(detail::erase_dim(x.shape(), d), x.dtype());
+  strided_copy(x, y, along_plan(box, x.shape(), i, box, 0, d));
+  if (needs_grad(x))  // y = x[.., i, ..] along d: dx is slice's backward of dy given back its dimension d
+    record("select", y, [x, d, i](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, slice_backward(unsqueeze(dy, d), x.shape(), d, i));
     });
   return y;
-}
-
-Tensor cat(std::initializer_list<Tensor> tensors, int dim) {
-  return cat(std::span<const Tensor>(tensors.begin(), tensors.size()), dim);
 }
 
 namespace {
@@ -196,7 +227,20 @@ void check_index(std::int64_t i, std::int64_t extent, std::size_t pos, const cha
                                 std::to_string(pos) + " is out of range [0, " + std::to_string(extent) + ")");
 }
 
+// y's i-th run of `run` elements is x's run at (i * skip + index[i]) * run: rows picked by index
+// (skip 0) or one element picked from each row of `skip` elements (run 1). Indices checked by the caller.
+void pick_runs(const Tensor& x, Tensor& y, std::span<const std::int64_t> index, std::int64_t skip, std::int64_t run) {
+  const auto bytes = static_cast<std::int64_t>(dtype_size(x.dtype())) * run;
+  const auto* src = static_cast<const std::byte*>(x.impl()->storage->data);
+  auto* dst = static_cast<std::byte*>(y.impl()->storage->data);
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    const auto at = static_cast<std::int64_t>(i);
+    std::memcpy(dst + at * bytes, src + (at * skip + index[i]) * bytes, static_cast<std::size_t>(bytes));
+  }
+}
+
 // dx = zeros(shape); dx[index[i]] += dy[i] row by row (rows of `row` elements): the inverse of index_select.
+// A raw loop: it adds, so it is float-only, and it is not recorded (no double backward through it yet).
 Tensor index_add_rows(const Tensor& dy, const Shape& shape, std::span<const std::int64_t> index, std::int64_t row) {
   Tensor dx = zeros(shape, dy.dtype());
   visit_dtype(dy.dtype(), [&]<class T>() {
@@ -215,18 +259,13 @@ Tensor index_select(const Tensor& x, std::span<const std::int64_t> index) {
   if (x.dim() < 1) throw std::invalid_argument("index_select: needs a tensor with at least one dimension");
   const std::int64_t rows = x.shape()[0];
   const std::int64_t row = rows == 0 ? 0 : x.numel() / rows;
+  for (std::size_t i = 0; i < index.size(); ++i) check_index(index[i], rows, i, "index_select");
   Shape out = x.shape();
   out[0] = static_cast<std::int64_t>(index.size());
   Tensor y = empty(out, x.dtype());
-  const std::size_t bytes = static_cast<std::size_t>(row) * dtype_size(x.dtype());
-  const auto* src = static_cast<const std::byte*>(x.impl()->storage->data);
-  auto* dst = static_cast<std::byte*>(y.impl()->storage->data);
-  for (std::size_t i = 0; i < index.size(); ++i) {
-    check_index(index[i], rows, i, "index_select");
-    std::memcpy(dst + i * bytes, src + static_cast<std::size_t>(index[i]) * bytes, bytes);
-  }
+  pick_runs(x, y, index, 0, row);
   if (needs_grad(x))
-    record("index_select", y, [x, idx = std::vector<std::int64_t>(index.begin(), index.end()), row](const Tensor& dy, const Tensor&) {
+    record("index_select", y, [x, idx = std::vector(index.begin(), index.end()), row](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, index_add_rows(dy, x.shape(), idx, row));
     });
   return y;
@@ -240,13 +279,9 @@ Tensor gather_rows(const Tensor& x, std::span<const std::int64_t> index) {
   const std::int64_t c = x.shape()[1];
   for (std::size_t i = 0; i < index.size(); ++i) check_index(index[i], c, i, "gather_rows");
   Tensor y = empty(Shape{x.shape()[0]}, x.dtype());
-  visit_dtype(x.dtype(), [&]<class T>() {
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
-    for (std::size_t i = 0; i < index.size(); ++i) py[i] = px[static_cast<std::int64_t>(i) * c + index[i]];
-  });
+  pick_runs(x, y, index, c, 1);
   if (needs_grad(x))
-    record("gather_rows", y, [x, idx = std::vector<std::int64_t>(index.begin(), index.end())](const Tensor& dy, const Tensor&) {
+    record("gather_rows", y, [x, idx = std::vector(index.begin(), index.end())](const Tensor& dy, const Tensor&) {
       // dx[i, index[i]] = dy[i], 0 elsewhere: a one-hot mask scaled by dy
       Tensor onehot = zeros(x.shape(), x.dtype());
       for (std::size_t i = 0; i < idx.size(); ++i) onehot.put_({static_cast<std::int64_t>(i), idx[i]}, 1.0);

@@ -207,6 +207,26 @@ Tensor Tensor::to(Dtype dtype) const {
 
 Tensor Tensor::reshape(const Shape& shape) const { return tg::reshape(*this, shape); }
 Tensor Tensor::transpose(int dim0, int dim1) const { return tg::transpose(*this, dim0, dim1); }
+Tensor Tensor::permute(std::initializer_list<int> dims) const { return tg::permute(*this, dims); }
+Tensor Tensor::unsqueeze(int dim) const { return tg::unsqueeze(*this, dim); }
+Tensor Tensor::squeeze() const { return tg::squeeze(*this); }
+Tensor Tensor::squeeze(int dim) const { return tg::squeeze(*this, dim); }
+Tensor Tensor::flatten(int start_dim, int end_dim) const { return tg::flatten(*this, start_dim, end_dim); }
+Tensor Tensor::unflatten(int dim, const Shape& sizes) const { return tg::unflatten(*this, dim, sizes); }
+Tensor Tensor::select(int dim, std::int64_t index) const { return tg::select(*this, dim, index); }
+Tensor Tensor::operator[](std::int64_t i) const { return tg::select(*this, 0, i); }
+Tensor Tensor::expand(const Shape& sizes) const { return tg::expand(*this, sizes); }
+Tensor Tensor::repeat(std::initializer_list<std::int64_t> repeats) const { return tg::repeat(*this, repeats); }
+Tensor Tensor::flip(std::initializer_list<int> dims) const { return tg::flip(*this, dims); }
+Tensor Tensor::roll(std::initializer_list<std::int64_t> shifts, std::initializer_list<int> dims) const {
+  return tg::roll(*this, shifts, dims);
+}
+std::vector<Tensor> Tensor::unbind(int dim) const { return tg::unbind(*this, dim); }
+std::vector<Tensor> Tensor::split(std::int64_t split_size, int dim) const { return tg::split(*this, split_size, dim); }
+std::vector<Tensor> Tensor::split(std::initializer_list<std::int64_t> split_sizes, int dim) const {
+  return tg::split(*this, split_sizes, dim);
+}
+std::vector<Tensor> Tensor::chunk(std::int64_t chunks, int dim) const { return tg::chunk(*this, chunks, dim); }
 Tensor Tensor::matmul(const Tensor& other) const { return tg::matmul(*this, other); }
 Tensor Tensor::sum() const { return tg::sum(*this); }
 Tensor Tensor::sum(std::initializer_list<int> dims, bool keepdim) const { return tg::sum(*this, dims, keepdim); }
@@ -221,6 +241,22 @@ Tensor Tensor::abs() const { return tg::abs(*this); }
 Tensor Tensor::sigmoid() const { return tg::sigmoid(*this); }
 Tensor Tensor::tanh() const { return tg::tanh(*this); }
 Tensor Tensor::relu() const { return tg::relu(*this); }
+Tensor Tensor::eq(const Tensor& other) const { return tg::eq(*this, other); }
+Tensor Tensor::eq(double other) const { return tg::eq(*this, other); }
+Tensor Tensor::ne(const Tensor& other) const { return tg::ne(*this, other); }
+Tensor Tensor::ne(double other) const { return tg::ne(*this, other); }
+Tensor Tensor::lt(const Tensor& other) const { return tg::lt(*this, other); }
+Tensor Tensor::lt(double other) const { return tg::lt(*this, other); }
+Tensor Tensor::le(const Tensor& other) const { return tg::le(*this, other); }
+Tensor Tensor::le(double other) const { return tg::le(*this, other); }
+Tensor Tensor::gt(const Tensor& other) const { return tg::gt(*this, other); }
+Tensor Tensor::gt(double other) const { return tg::gt(*this, other); }
+Tensor Tensor::ge(const Tensor& other) const { return tg::ge(*this, other); }
+Tensor Tensor::ge(double other) const { return tg::ge(*this, other); }
+Tensor Tensor::masked_fill(const Tensor& mask, double value) const { return tg::masked_fill(*this, mask, value); }
+Tensor Tensor::logical_not() const { return tg::logical_not(*this); }
+Tensor Tensor::any() const { return tg::any(*this); }
+Tensor Tensor::all() const { return tg::all(*this); }
 
 // ---- printing ----
 
@@ -331,82 +367,5 @@ Tensor arange(double start, double end, double step, Dtype dtype) {
   return t;
 }
 Tensor arange(std::int64_t end, Dtype dtype) { return arange(0.0, static_cast<double>(end), 1.0, dtype); }
-
-// ---- random numbers: xoshiro256** seeded through splitmix64 ----
-
-Generator::Generator(std::uint64_t seed) {
-  for (auto& s : state_) {
-    seed += 0x9e3779b97f4a7c15ULL;
-    std::uint64_t z = seed;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    s = z ^ (z >> 31);
-  }
-}
-
-std::uint64_t Generator::next_u64() {
-  const auto rotl = [](std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-  const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
-  const std::uint64_t t = state_[1] << 17;
-  state_[2] ^= state_[0];
-  state_[3] ^= state_[1];
-  state_[1] ^= state_[2];
-  state_[0] ^= state_[3];
-  state_[2] ^= t;
-  state_[3] = rotl(state_[3], 45);
-  return result;
-}
-
-double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
-
-double Generator::normal() {
-  if (has_spare_) {
-    has_spare_ = false;
-    return spare_normal_;
-  }
-  double u1 = 0;
-  do u1 = uniform();
-  while (u1 <= 0);
-  const double u2 = uniform();
-  const double r = std::sqrt(-2.0 * std::log(u1));
-  spare_normal_ = r * std::sin(2.0 * M_PI * u2);
-  has_spare_ = true;
-  return r * std::cos(2.0 * M_PI * u2);
-}
-
-std::uint64_t Generator::below(std::uint64_t n) {
-  if (n == 0) throw std::invalid_argument("Generator::below: n must be positive");
-  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // reject the biased tail
-  std::uint64_t x = next_u64();
-  while (x >= limit) x = next_u64();
-  return x % n;
-}
-
-Generator& default_generator() {
-  thread_local Generator gen(0);
-  return gen;
-}
-
-void manual_seed(std::uint64_t seed) { default_generator() = Generator(seed); }
-
-Tensor rand(const Shape& shape, Generator& gen, Dtype dtype, double low, double high) {
-  if (!(low < high)) throw std::invalid_argument("rand: low must be below high");
-  Tensor t = empty(shape, dtype);
-  visit_dtype(dtype, [&]<class T>() {
-    T* p = t.data<T>();
-    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(low + (high - low) * gen.uniform());
-  });
-  return t;
-}
-
-Tensor randn(const Shape& shape, Generator& gen, Dtype dtype, double mean, double stddev) {
-  if (!(stddev >= 0)) throw std::invalid_argument("randn: stddev must be non-negative");
-  Tensor t = empty(shape, dtype);
-  visit_dtype(dtype, [&]<class T>() {
-    T* p = t.data<T>();
-    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(mean + stddev * gen.normal());
-  });
-  return t;
-}
 
 }  // namespace tg

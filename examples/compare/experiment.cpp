@@ -130,7 +130,7 @@ std::vector<std::int64_t> parse_layers(const std::string& text) {
 
 std::unique_ptr<tg::nn::Sequential> make_model(const std::vector<std::int64_t>& layers, const std::string& activation,
                                                std::uint64_t seed) {
-  static const std::map<std::string, std::function<std::shared_ptr<tg::nn::Module>()>> activations = {
+  static const std::map<std::string, std::function<std::shared_ptr<tg::nn::Layer>()>> activations = {
       {"sigmoid", [] { return std::make_shared<tg::nn::Sigmoid>(); }},
       {"tanh", [] { return std::make_shared<tg::nn::Tanh>(); }},
       {"relu", [] { return std::make_shared<tg::nn::ReLU>(); }},
@@ -218,7 +218,7 @@ std::unique_ptr<tg::optim::Optimizer> make_optimizer(const std::string& name, do
   return optimizer_kind(name).make(std::move(params), lr);
 }
 
-Evaluation evaluate(tg::nn::Module& model, const tg::nn::Dataset& data) {
+Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data) {
   const tg::NoGradGuard no_grad;
   model.eval();
   const tg::Tensor logits = model(data.inputs);
@@ -232,7 +232,7 @@ double best_accuracy(const History& history) {
   return best;
 }
 
-History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data& data, const RunOptions& options,
+History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data& data, const RunOptions& options,
               const Callbacks& callbacks) {
   tg::nn::DataLoader loader(data.train, {.batch_size = options.batch, .shuffle = true, .seed = options.seed});
   History history;

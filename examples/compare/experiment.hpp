@@ -88,7 +88,7 @@ struct Callbacks {
 /// Trains model with optimizer for options.epochs epochs on data.train (batches from a loader seeded with
 /// options.seed, the same for every optimizer) and evaluates on data.eval after each epoch. Stops at the
 /// first batch whose loss is NaN or infinite (no step is taken on it) and records where in `diverged`.
-[[nodiscard]] History train(tg::nn::Module& model, tg::optim::Optimizer& optimizer, const Data& data,
+[[nodiscard]] History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data& data,
                             const RunOptions& options, const Callbacks& callbacks);
 
 /// The best evaluation accuracy over the epochs so far (0 before the first).
@@ -99,6 +99,6 @@ struct Evaluation {
   double loss = 0;
   double accuracy = 0;
 };
-[[nodiscard]] Evaluation evaluate(tg::nn::Module& model, const tg::nn::Dataset& data);
+[[nodiscard]] Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data);
 
 }  // namespace compare

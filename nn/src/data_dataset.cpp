@@ -56,11 +56,7 @@ std::int64_t Dataset::features() const { return inputs.defined() && inputs.dim()
 std::vector<std::int64_t> permutation(std::int64_t n, Generator& gen) {
   if (n < 0) throw std::invalid_argument("permutation: n must be >= 0, got " + std::to_string(n));
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), std::int64_t{0});
-  for (std::int64_t i = n - 1; i > 0; --i) {
-    const auto j = static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(i + 1)));
-    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
-  }
+  random_permutation(order, gen);
   return order;
 }
 

@@ -11,10 +11,22 @@ namespace tg::nn {
 
 namespace {
 
-std::string with_arg(const char* name, double value) {
+// "Name(arg, arg)".
+template <class... Args>
+std::string described(const char* name, const Args&... args) {
   std::ostringstream os;
-  os << name << '(' << value << ')';
+  os << name << '(';
+  const char* separator = "";
+  ((os << separator << args, separator = ", "), ...);
+  os << ')';
   return os.str();
+}
+
+// Runs fn once on an empty tensor, so that a bad argument fails where the model is built, with the
+// function's own message.
+Activation::Function checked(Activation::Function fn) {
+  static_cast<void>(fn(empty({0})));
+  return fn;
 }
 
 }  // namespace
@@ -42,60 +54,43 @@ std::string Linear::name() const {
          ", bias=" + (bias.defined() ? "true" : "false") + ")";
 }
 
-void Sequential::push_back(std::shared_ptr<Module> module) {
-  if (module == nullptr) throw std::invalid_argument("Sequential: cannot add a null module");
-  register_module(std::to_string(children().size()), std::move(module));
+void Sequential::push_back(std::shared_ptr<Layer> layer) {
+  if (layer == nullptr) throw std::invalid_argument("Sequential: cannot add a null module");
+  register_module(std::to_string(layers_.size()), layer);
+  layers_.push_back(std::move(layer));
 }
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& entry : children()) y = entry.second->forward(y);
+  for (const auto& layer : layers_) y = layer->forward(y);
   return y;
 }
 
 std::string Sequential::name() const {
   std::string s = "Sequential(";
-  for (std::size_t i = 0; i < children().size(); ++i) s += (i > 0 ? ", " : "") + children()[i].second->name();
+  for (std::size_t i = 0; i < layers_.size(); ++i) s += (i > 0 ? ", " : "") + layers_[i]->name();
   return s + ")";
 }
 
-Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
-Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
-Tensor ReLU::forward(const Tensor& x) { return relu(x); }
-Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, negative_slope_); }
-std::string LeakyReLU::name() const { return with_arg("LeakyReLU", negative_slope_); }
-Tensor ELU::forward(const Tensor& x) { return elu(x, alpha_); }
-std::string ELU::name() const { return with_arg("ELU", alpha_); }
-// The modules with arguments run their function once on an empty tensor when constructed, so that a bad
-// argument fails where the model is built, with the function's own message.
-GELU::GELU(std::string approximate) : approximate_(std::move(approximate)) {
-  static_cast<void>(gelu(empty({0}), approximate_));
+Activation::Activation(std::string name, Function fn) : name_(std::move(name)), fn_(std::move(fn)) {
+  if (!fn_) throw std::invalid_argument("Activation: the function of '" + name_ + "' is empty");
 }
-Tensor GELU::forward(const Tensor& x) { return gelu(x, approximate_); }
-Tensor SiLU::forward(const Tensor& x) { return silu(x); }
-Tensor Mish::forward(const Tensor& x) { return mish(x); }
-Hardtanh::Hardtanh(double min_val, double max_val) : min_val_(min_val), max_val_(max_val) {
-  static_cast<void>(hardtanh(empty({0}), min_val_, max_val_));
-}
-Tensor Hardtanh::forward(const Tensor& x) { return hardtanh(x, min_val_, max_val_); }
-std::string Hardtanh::name() const {
-  std::ostringstream os;
-  os << "Hardtanh(" << min_val_ << ", " << max_val_ << ')';
-  return os.str();
-}
-Tensor ReLU6::forward(const Tensor& x) { return relu6(x); }
-Tensor Hardsigmoid::forward(const Tensor& x) { return hardsigmoid(x); }
-Tensor Hardswish::forward(const Tensor& x) { return hardswish(x); }
-Tensor LogSigmoid::forward(const Tensor& x) { return logsigmoid(x); }
-Tensor Softsign::forward(const Tensor& x) { return softsign(x); }
-CELU::CELU(double alpha) : alpha_(alpha) { static_cast<void>(celu(empty({0}), alpha_)); }
-Tensor CELU::forward(const Tensor& x) { return celu(x, alpha_); }
-std::string CELU::name() const { return with_arg("CELU", alpha_); }
-Tensor SELU::forward(const Tensor& x) { return selu(x); }
-Tensor Softmax::forward(const Tensor& x) { return softmax(x, dim_); }
-std::string Softmax::name() const { return with_arg("Softmax", dim_); }
-Tensor LogSoftmax::forward(const Tensor& x) { return log_softmax(x, dim_); }
-std::string LogSoftmax::name() const { return with_arg("LogSoftmax", dim_); }
+
+LeakyReLU::LeakyReLU(double negative_slope)
+    : Activation(described("LeakyReLU", negative_slope),
+                 [negative_slope](const Tensor& x) { return leaky_relu(x, negative_slope); }) {}
+ELU::ELU(double alpha) : Activation(described("ELU", alpha), [alpha](const Tensor& x) { return elu(x, alpha); }) {}
+GELU::GELU(std::string approximate)
+    : Activation(described("GELU", approximate),
+                 checked([approximate](const Tensor& x) { return gelu(x, approximate); })) {}
+Hardtanh::Hardtanh(double min_val, double max_val)
+    : Activation(described("Hardtanh", min_val, max_val),
+                 checked([min_val, max_val](const Tensor& x) { return hardtanh(x, min_val, max_val); })) {}
+CELU::CELU(double alpha)
+    : Activation(described("CELU", alpha), checked([alpha](const Tensor& x) { return celu(x, alpha); })) {}
+Softmax::Softmax(int dim) : Activation(described("Softmax", dim), [dim](const Tensor& x) { return softmax(x, dim); }) {}
+LogSoftmax::LogSoftmax(int dim)
+    : Activation(described("LogSoftmax", dim), [dim](const Tensor& x) { return log_softmax(x, dim); }) {}
 
 Dropout::Dropout(double p, std::uint64_t seed) : p_(p), gen_(seed) {
   if (!(p >= 0 && p < 1)) throw std::invalid_argument("Dropout: p must be in [0, 1), got " + std::to_string(p));
@@ -113,6 +108,6 @@ Tensor Dropout::forward(const Tensor& x) {
   return x * mask;
 }
 
-std::string Dropout::name() const { return with_arg("Dropout", p_); }
+std::string Dropout::name() const { return described("Dropout", p_); }
 
 }  // namespace tg::nn

@@ -3,8 +3,9 @@
 // recorded on the current thread's tape when it requires a gradient (only floating-point tensors can).
 //
 // A Tensor is a cheap handle: copying a Tensor copies a pointer, and the copies share the same storage
-// and the same gradient (as torch::Tensor does). Use clone() for an independent copy. reshape() and
-// detach() also share storage with their source; every other op allocates a fresh result.
+// and the same gradient (as torch::Tensor does). Use clone() for an independent copy. reshape() (with
+// unsqueeze, squeeze, flatten and unflatten, which are reshapes) and detach() also share storage with
+// their source; every other op allocates a fresh result.
 
 #include <cstdint>
 #include <initializer_list>
@@ -18,6 +19,7 @@
 
 #include "tapegrad/detail/impl.hpp"
 #include "tapegrad/dtype.hpp"
+#include "tapegrad/generator.hpp"
 #include "tapegrad/shape.hpp"
 
 namespace tg {
@@ -95,6 +97,11 @@ class Tensor {
   void put_(std::initializer_list<std::int64_t> index, double value);
   /// Sets every element to value; not recorded on the tape.
   Tensor& fill_(double value);
+  /// Fills a float tensor with draws from N(mean, std^2) / U[from, to) / Bernoulli(p) (0 or 1); not
+  /// recorded on the tape. Without a generator they draw from this thread's default_generator().
+  Tensor& normal_(double mean = 0.0, double std = 1.0, Generator& gen = default_generator());
+  Tensor& uniform_(double from = 0.0, double to = 1.0, Generator& gen = default_generator());
+  Tensor& bernoulli_(double p = 0.5, Generator& gen = default_generator());
   /// All elements in row-major order, as doubles.
   [[nodiscard]] std::vector<double> to_vector() const;
 
@@ -132,6 +139,23 @@ class Tensor {
   [[nodiscard]] Tensor reshape(const Shape& shape) const;
   [[nodiscard]] Tensor transpose(int dim0 = 0, int dim1 = 1) const;
   [[nodiscard]] Tensor t() const { return transpose(0, 1); }
+  [[nodiscard]] Tensor permute(std::initializer_list<int> dims) const;
+  [[nodiscard]] Tensor unsqueeze(int dim) const;
+  [[nodiscard]] Tensor squeeze() const;
+  [[nodiscard]] Tensor squeeze(int dim) const;
+  [[nodiscard]] Tensor flatten(int start_dim = 0, int end_dim = -1) const;
+  [[nodiscard]] Tensor unflatten(int dim, const Shape& sizes) const;
+  [[nodiscard]] Tensor select(int dim, std::int64_t index) const;
+  /// select(0, i): the i-th slice along the first dimension (a copy), as x[i] in PyTorch.
+  [[nodiscard]] Tensor operator[](std::int64_t i) const;
+  [[nodiscard]] Tensor expand(const Shape& sizes) const;
+  [[nodiscard]] Tensor repeat(std::initializer_list<std::int64_t> repeats) const;
+  [[nodiscard]] Tensor flip(std::initializer_list<int> dims) const;
+  [[nodiscard]] Tensor roll(std::initializer_list<std::int64_t> shifts, std::initializer_list<int> dims = {}) const;
+  [[nodiscard]] std::vector<Tensor> unbind(int dim = 0) const;
+  [[nodiscard]] std::vector<Tensor> split(std::int64_t split_size, int dim = 0) const;
+  [[nodiscard]] std::vector<Tensor> split(std::initializer_list<std::int64_t> split_sizes, int dim = 0) const;
+  [[nodiscard]] std::vector<Tensor> chunk(std::int64_t chunks, int dim = 0) const;
   [[nodiscard]] Tensor matmul(const Tensor& other) const;
   [[nodiscard]] Tensor sum() const;
   [[nodiscard]] Tensor sum(std::initializer_list<int> dims, bool keepdim = false) const;
@@ -146,6 +170,22 @@ class Tensor {
   [[nodiscard]] Tensor sigmoid() const;
   [[nodiscard]] Tensor tanh() const;
   [[nodiscard]] Tensor relu() const;
+  [[nodiscard]] Tensor eq(const Tensor& other) const;
+  [[nodiscard]] Tensor eq(double other) const;
+  [[nodiscard]] Tensor ne(const Tensor& other) const;
+  [[nodiscard]] Tensor ne(double other) const;
+  [[nodiscard]] Tensor lt(const Tensor& other) const;
+  [[nodiscard]] Tensor lt(double other) const;
+  [[nodiscard]] Tensor le(const Tensor& other) const;
+  [[nodiscard]] Tensor le(double other) const;
+  [[nodiscard]] Tensor gt(const Tensor& other) const;
+  [[nodiscard]] Tensor gt(double other) const;
+  [[nodiscard]] Tensor ge(const Tensor& other) const;
+  [[nodiscard]] Tensor ge(double other) const;
+  [[nodiscard]] Tensor masked_fill(const Tensor& mask, double value) const;
+  [[nodiscard]] Tensor logical_not() const;
+  [[nodiscard]] Tensor any() const;
+  [[nodiscard]] Tensor all() const;
 
   /// Multi-line, NumPy-like rendering with shape and dtype.
   [[nodiscard]] std::string str() const;
@@ -188,35 +228,5 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 /// [start, start + step, ...) up to but excluding end.
 [[nodiscard]] Tensor arange(double start, double end, double step = 1.0, Dtype dtype = kFloat32);
 [[nodiscard]] Tensor arange(std::int64_t end, Dtype dtype = kFloat32);
-
-/// Seeded pseudo-random source. The same seed gives the same numbers with every compiler.
-class Generator {
- public:
-  explicit Generator(std::uint64_t seed);
-  /// Uniform in [0, 1) with 53 random bits.
-  [[nodiscard]] double uniform();
-  /// Standard normal (Box-Muller).
-  [[nodiscard]] double normal();
-  /// Uniform integer in [0, n).
-  [[nodiscard]] std::uint64_t below(std::uint64_t n);
-  [[nodiscard]] std::uint64_t next_u64();
-
- private:
-  std::uint64_t state_[4];
-  double spare_normal_ = 0;
-  bool has_spare_ = false;
-};
-
-/// This thread's default generator (seeded with 0 until manual_seed), used where no generator is given.
-[[nodiscard]] Generator& default_generator();
-/// Reseeds this thread's default generator.
-void manual_seed(std::uint64_t seed);
-
-/// Uniform in [low, high).
-[[nodiscard]] Tensor rand(const Shape& shape, Generator& gen, Dtype dtype = kFloat32, double low = 0.0,
-                          double high = 1.0);
-/// Normal with the given mean and standard deviation.
-[[nodiscard]] Tensor randn(const Shape& shape, Generator& gen, Dtype dtype = kFloat32, double mean = 0.0,
-                           double stddev = 1.0);
 
 }  // namespace tg

@@ -1,6 +1,14 @@
 #pragma once
-// Module: the base of every layer. It keeps a registry of named parameters and submodules, in
-// registration order, so that parameters(), zero_grad(), train()/eval() and to() reach the whole tree.
+// Module: the base of every model part. It keeps a registry of named parameters and submodules, in
+// registration order, so that parameters(), named_parameters(), zero_grad(), train()/eval(), to() and the
+// checkpoints (tapegrad/nn/checkpoint.hpp) reach the whole tree. It has no forward(): as in LibTorch,
+// each module declares its own, with the arguments and results it needs; a recurrent cell declares
+// `std::pair<Tensor, Tensor> forward(const Tensor& x, const Tensor& h)` and its parent calls it directly.
+//
+// Layer: a Module whose forward takes one tensor and returns one, as a virtual function. It is what
+// Sequential chains and what code that runs "some model" on a batch takes (Layer&); every module of
+// layers.hpp is one. A module with another signature derives from Module and cannot be put in a
+// Sequential (that does not compile); it is registered as a child of the module that calls it.
 
 #include <memory>
 #include <string>
@@ -18,10 +26,6 @@ class Module {
   // Parameters are registered by address: a copied module would point into its source.
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
-
-  /// The layer's computation; x is (N, D) for the layers of this library.
-  [[nodiscard]] virtual Tensor forward(const Tensor& x) = 0;
-  [[nodiscard]] Tensor operator()(const Tensor& x) { return forward(x); }
 
   /// Every parameter of this module and its submodules, depth first in registration order.
   [[nodiscard]] std::vector<Tensor> parameters() const;
@@ -60,6 +64,14 @@ class Module {
   std::vector<std::pair<std::string, Tensor*>> parameters_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
+};
+
+/// A module computing one tensor from one tensor.
+class Layer : public Module {
+ public:
+  /// The layer's computation; x is (N, D) for Linear, any shape for the activations.
+  [[nodiscard]] virtual Tensor forward(const Tensor& x) = 0;
+  [[nodiscard]] Tensor operator()(const Tensor& x) { return forward(x); }
 };
 
 }  // namespace tg::nn
