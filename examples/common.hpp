@@ -84,17 +84,13 @@ inline std::string store(const Flag& flag, std::string_view text) {
 }
 
 /// Fraction of the rows of logits (N, C) whose largest entry sits at the row's label (N, int64 class
-/// indices): argmax and the labels are both int64, compared as integers.
+/// indices), as PyTorch users write it: argmax and the labels are both int64, compared exactly.
 [[nodiscard]] inline double accuracy(const tg::Tensor& logits, const tg::Tensor& labels) {
   const tg::Tensor predicted = tg::argmax(logits, 1);
-  if (labels.dtype() != tg::kInt64 || labels.numel() != predicted.numel())
-    throw std::invalid_argument("accuracy: labels must be " + std::to_string(predicted.numel()) +
-                                " int64 class indices, got a " + std::string(tg::dtype_name(labels.dtype())) +
-                                " tensor of shape " + labels.shape().str());
-  const std::int64_t* p = predicted.data<std::int64_t>();
-  const std::int64_t* y = labels.data<std::int64_t>();
-  std::int64_t correct = 0;
-  for (std::int64_t i = 0; i < predicted.numel(); ++i) correct += p[i] == y[i] ? 1 : 0;
+  if (!(labels.shape() == predicted.shape()))  // == would broadcast an (N, 1) or (1) labels tensor
+    throw std::invalid_argument("accuracy: labels must be " + predicted.shape().str() + " for logits " +
+                                logits.shape().str() + ", got " + labels.shape().str());
+  const std::int64_t correct = (predicted == labels).sum().item<std::int64_t>();
   return static_cast<double>(correct) / static_cast<double>(predicted.numel());
 }
 

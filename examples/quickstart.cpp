@@ -30,11 +30,8 @@ int main(int, char** argv) try {
 
   const tg::NoGradGuard no_grad;
   const tg::Tensor predicted = tg::argmax(model(data.validation.inputs), 1);  // int64, like the labels
-  const std::int64_t* p = predicted.data<std::int64_t>();
-  const std::int64_t* y = data.validation.labels.data<std::int64_t>();
-  int correct = 0;
-  for (std::int64_t i = 0; i < predicted.numel(); ++i) correct += p[i] == y[i] ? 1 : 0;
-  const double accuracy = correct / static_cast<double>(predicted.numel());
+  const auto correct = (predicted == data.validation.labels).sum().item<std::int64_t>();
+  const double accuracy = static_cast<double>(correct) / static_cast<double>(predicted.numel());
   std::printf("validation accuracy after 20 epochs: %.4f\n", accuracy);
   return 0;
 } catch (const std::exception& e) {  // e.g. no data file: a message, not std::terminate
