@@ -3,7 +3,8 @@
 #
 # 1. A row whose status starts with yes or partial lists spellings (the `quoted` names of its tapegrad
 #    column; a trailing `(args)` or `<T>` is ignored) that must each be declared in a header of its header
-#    column (include paths, `tapegrad/...`, under autograd/include or nn/include):
+#    column (include paths, `tapegrad/...`, under autograd/include or nn/include); a spelling in a row
+#    marked no must not be (planned rows are not checked, so that an op may land before its row flips):
 #    - `Class::member` (the part before the last is capitalised): a public or protected member of class
 #      or struct Class, found in its body;
 #    - `ns::name`, or a bare `operator+`: a function, type or constant declared at namespace level (on a
@@ -28,12 +29,16 @@ function(report message)
   set(errors "${errors}  ${message}\n" PARENT_SCOPE)
 endfunction()
 
-# CMake lists split on ';' and do not split inside '[...]', so both are hidden while text is a list of
-# lines, and put back in each line taken out of it.
-function(to_lines text out)
+# CMake lists split on ';' and do not split inside '[...]', so both are hidden while text is a list (of
+# lines, or of matches), and put back in each element taken out of it.
+function(hide_list_characters text out)
   string(REPLACE ";" "@SC@" text "${text}")
   string(REPLACE "[" "@LB@" text "${text}")
   string(REPLACE "]" "@RB@" text "${text}")
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
+function(to_lines text out)
+  hide_list_characters("${text}" text)
   string(REPLACE "\n" ";" text "${text}")
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
@@ -150,6 +155,31 @@ function(declared_in spelling path out)
   endif()
 endfunction()
 
+# The C++ name in a `span` of the tapegrad column, without its hint: operator+ and Tensor::operator[] as
+# they are, tg::max(x, dim) as tg::max, Tensor::item<T> as Tensor::item; "" if the span is no name.
+function(spelling_of span out)
+  set(${out} "" PARENT_SCOPE)
+  if(span MATCHES "^(([A-Za-z0-9_]+::)*operator[^A-Za-z0-9_ ]+)$")
+    set(${out} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+  elseif(span MATCHES "^([A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*)(\\(.*\\)|<.*>)?$")
+    set(${out} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Sets <out> to "" when `spelling` is declared in one of the include paths <headers>, else to the problem.
+function(check_declared where status spelling headers out)
+  foreach(include IN LISTS headers)
+    resolve_header("${include}" path)
+    declared_in("${spelling}" "${path}" found)
+    if(found)
+      set(${out} "" PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+  list(JOIN headers " or " header_list)
+  set(${out} "${where}: `${spelling}` is marked ${status}, but ${header_list} does not declare it" PARENT_SCOPE)
+endfunction()
+
 # ---- the table ----
 
 file(READ "${table_file}" table)
@@ -211,12 +241,8 @@ foreach(line IN LISTS lines)
     from_line("${span}" span)
     string(REPLACE "@PIPE@" "|" span "${span}")
     string(REGEX REPLACE "^`(.*)`$" "\\1" span "${span}")
-    # operator+, Tensor::operator[] as they are; other names up to a hint: tg::max(x, dim), Tensor::item<T>.
-    if(span MATCHES "^(([A-Za-z0-9_]+::)*operator[^A-Za-z0-9_ ]+)$")
-      set(spelling "${CMAKE_MATCH_1}")
-    elseif(span MATCHES "^([A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*)(\\(.*\\)|<.*>)?$")
-      set(spelling "${CMAKE_MATCH_1}")
-    else()
+    spelling_of("${span}" spelling)
+    if(NOT spelling)
       report("${where}: `${span}` in the tapegrad column is not a C++ name")
       continue()
     endif()
@@ -227,21 +253,16 @@ foreach(line IN LISTS lines)
     if(status_word STREQUAL "planned")
       list(APPEND planned_names "${last}")
     endif()
-    if(NOT status_word MATCHES "^(yes|partial)$")
+    if(status_word STREQUAL "planned")
       continue()
     endif()
     math(EXPR checked "${checked} + 1")
-    set(found FALSE)
-    foreach(include IN LISTS headers)
-      resolve_header("${include}" path)
-      declared_in("${spelling}" "${path}" found)
-      if(found)
-        break()
-      endif()
-    endforeach()
-    if(NOT found)
+    check_declared("${where}" ${status_word} "${spelling}" "${headers}" problem)
+    if(problem AND NOT status_word STREQUAL "no")
+      report("${problem}")
+    elseif(NOT problem AND status_word STREQUAL "no")
       list(JOIN headers " or " header_list)
-      report("${where}: `${spelling}` is marked ${status_word}, but ${header_list} does not declare it")
+      report("${where}: `${spelling}` is marked no, but ${header_list} declares it")
     endif()
   endforeach()
 endforeach()
@@ -257,8 +278,9 @@ foreach(include IN LISTS public_headers)
   resolve_header("${include}" path)
   string(MAKE_C_IDENTIFIER "${path}" id)
   load_header("${path}" ${id})
+  hide_list_characters("${HEADER_TOP_${id}}" top)
   string(REGEX MATCHALL "\n[^\n=(]*[^A-Za-z0-9_\n](operator[^A-Za-z0-9_ (]+|[A-Za-z_][A-Za-z0-9_]*)\\("
-         declarations "${HEADER_TOP_${id}}")
+         declarations "${top}")
   set(seen "")
   foreach(declaration IN LISTS declarations)
     if(declaration MATCHES "^\n(namespace|class|struct|enum|using|template|static_assert)[^A-Za-z0-9_]")
@@ -280,5 +302,5 @@ endforeach()
 if(errors)
   message(FATAL_ERROR "docs/ops.md disagrees with the headers:\n${errors}")
 endif()
-message(STATUS "docs/ops.md: ${rows} rows, ${checked} spellings found in their headers, "
+message(STATUS "docs/ops.md: ${rows} rows, ${checked} spellings checked against their headers, "
                "${functions} public free functions all listed")
