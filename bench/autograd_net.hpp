@@ -44,7 +44,7 @@ class AutogradNet {
   explicit AutogradNet(const Workload& w, const BasicBatch<T>& batch)
       : mse_(w.loss == Loss::kSigmoidMse),
         x_(as_tensor<T>(batch.x, {w.batch, w.inputs()})),
-        y_(mse_ ? as_tensor<T>(batch.targets, {w.batch, w.outputs()}) : as_tensor<T>(batch.labels, {w.batch})),
+        y_(mse_ ? as_tensor<T>(batch.targets, {w.batch, w.outputs()}) : tensor(batch.labels, {w.batch})),
         model_(make_model(w, x_.dtype())),
         optimizer_(make_optimizer(w, *model_)) {}
 
@@ -61,8 +61,8 @@ class AutogradNet {
   [[nodiscard]] nn::Sequential& model() { return *model_; }
 
  private:
-  template <class T, class V>
-  static Tensor as_tensor(const std::vector<V>& values, Shape shape) {
+  template <class T>
+  static Tensor as_tensor(const std::vector<T>& values, Shape shape) {
     return tensor(std::vector<double>(values.begin(), values.end()), std::move(shape),
                   std::is_same_v<T, double> ? kFloat64 : kFloat32);
   }

@@ -83,13 +83,15 @@ inline std::string store(const Flag& flag, std::string_view text) {
   return std::nullopt;
 }
 
-/// Fraction of the rows of logits (N, C) whose largest entry sits at the row's label (N, class indices).
+/// Fraction of the rows of logits (N, C) whose largest entry sits at the row's label (N, int64 class
+/// indices), as PyTorch users write it: argmax and the labels are both int64, compared exactly.
 [[nodiscard]] inline double accuracy(const tg::Tensor& logits, const tg::Tensor& labels) {
-  const std::vector<double> predicted = tg::argmax(logits, 1).to_vector();
-  const std::vector<double> expected = labels.to_vector();
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == expected[i] ? 1 : 0;
-  return static_cast<double>(correct) / static_cast<double>(predicted.size());
+  const tg::Tensor predicted = tg::argmax(logits, 1);
+  if (!(labels.shape() == predicted.shape()))  // == would broadcast an (N, 1) or (1) labels tensor
+    throw std::invalid_argument("accuracy: labels must be " + predicted.shape().str() + " for logits " +
+                                logits.shape().str() + ", got " + labels.shape().str());
+  const std::int64_t correct = (predicted == labels).sum().item<std::int64_t>();
+  return static_cast<double>(correct) / static_cast<double>(predicted.numel());
 }
 
 /// Fraction of the probabilities (N, 1) that round to their 0/1 target (N, 1).

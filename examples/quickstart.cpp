@@ -2,6 +2,7 @@
 // Adam loop, then the validation accuracy.
 // Run: build/examples/quickstart
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 
@@ -28,11 +29,9 @@ int main(int, char** argv) try {
   // --- end ---
 
   const tg::NoGradGuard no_grad;
-  const std::vector<double> predicted = tg::argmax(model(data.validation.inputs), 1).to_vector();
-  const std::vector<double> labels = data.validation.labels.to_vector();
-  int correct = 0;
-  for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i] ? 1 : 0;
-  const double accuracy = correct / static_cast<double>(labels.size());
+  const tg::Tensor predicted = tg::argmax(model(data.validation.inputs), 1);  // int64, like the labels
+  const auto correct = (predicted == data.validation.labels).sum().item<std::int64_t>();
+  const double accuracy = static_cast<double>(correct) / static_cast<double>(predicted.numel());
   std::printf("validation accuracy after 20 epochs: %.4f\n", accuracy);
   return 0;
 } catch (const std::exception& e) {  // e.g. no data file: a message, not std::terminate

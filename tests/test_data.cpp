@@ -126,24 +126,34 @@ std::string image_data() {
 }
 const std::string kLabelData = {0, 1, 2, 0, 1};
 
+// The labels of a dataset or batch, which must be int64 class indices, as integers.
+std::vector<std::int64_t> int64_labels(const tg::Tensor& labels) {
+  EXPECT_EQ(labels.dtype(), tg::kInt64);
+  if (labels.dtype() != tg::kInt64) return {};
+  const std::int64_t* p = labels.data<std::int64_t>();
+  return {p, p + labels.numel()};
+}
+
 // n samples of 3 features: row i = [i, 10 i, -i], label i % 3; every sample can be traced by inputs[i, 0].
 Dataset traceable(std::int64_t n, tg::Dtype dtype = tg::kFloat32) {
   std::vector<double> x;
-  std::vector<double> y;
+  std::vector<std::int64_t> y;
   for (std::int64_t i = 0; i < n; ++i) {
     x.insert(x.end(), {double(i), 10.0 * double(i), -double(i)});
-    y.push_back(double(i % 3));
+    y.push_back(i % 3);
   }
-  return {tg::tensor(x, {n, 3}, dtype), tg::tensor(y, {n}, dtype), 3};
+  return {tg::tensor(x, {n, 3}, dtype), tg::tensor(y, {n}), 3};
 }
 
-// The sample ids (inputs[:, 0]) of a dataset or batch, checking that each row and its label still match.
+// The sample ids (inputs[:, 0]) of a dataset or batch, checking that each row and its int64 label still match.
 std::vector<std::int64_t> ids_of(const tg::Tensor& inputs, const tg::Tensor& labels) {
   std::vector<std::int64_t> ids;
-  for (std::int64_t r = 0; r < inputs.size(0); ++r) {
+  const std::vector<std::int64_t> classes = int64_labels(labels);
+  EXPECT_EQ(static_cast<std::int64_t>(classes.size()), inputs.size(0));
+  for (std::int64_t r = 0; r < inputs.size(0) && r < static_cast<std::int64_t>(classes.size()); ++r) {
     const auto id = static_cast<std::int64_t>(inputs.at({r, 0}));
     EXPECT_EQ(inputs.at({r, 1}), 10.0 * double(id));
-    EXPECT_EQ(labels.at({r}), double(id % 3));
+    EXPECT_EQ(classes[static_cast<std::size_t>(r)], id % 3);
     ids.push_back(id);
   }
   return ids;
@@ -181,24 +191,26 @@ TEST(Digits, LoadsEveryRowWithItsLabel) {
   EXPECT_EQ(d.inputs.at({2, 4}), 15);
   EXPECT_EQ(d.inputs.at({1796, 2}), 10);
   EXPECT_EQ(d.inputs.at({1796, 63}), 0);
-  EXPECT_EQ(d.labels.at({0}), 0);
-  EXPECT_EQ(d.labels.at({1}), 1);
-  EXPECT_EQ(d.labels.at({2}), 2);
-  EXPECT_EQ(d.labels.at({1796}), 8);
+  const std::vector<std::int64_t> labels = int64_labels(d.labels);
+  ASSERT_EQ(labels.size(), 1797u);
+  EXPECT_EQ(labels[0], 0);
+  EXPECT_EQ(labels[1], 1);
+  EXPECT_EQ(labels[2], 2);
+  EXPECT_EQ(labels[1796], 8);
   const std::vector<double> pixels = d.inputs.to_vector();
   EXPECT_EQ(std::accumulate(pixels.begin(), pixels.end(), 0.0), 561718.0);
   std::array<int, 10> counts{};
-  for (double label : d.labels.to_vector()) ++counts.at(std::size_t(label));
+  for (const std::int64_t label : labels) ++counts.at(std::size_t(label));
   EXPECT_EQ(counts, (std::array<int, 10>{178, 182, 177, 183, 181, 182, 181, 179, 174, 180}));
 }
 
 TEST(Digits, LoadDigitsScalesBySixteen) {
   const Dataset d = tg::nn::load_digits(kDigits, tg::kFloat64);
   EXPECT_EQ(d.inputs.dtype(), tg::kFloat64);
-  EXPECT_EQ(d.labels.dtype(), tg::kFloat64);
+  EXPECT_EQ(d.labels.dtype(), tg::kInt64);  // whatever the inputs' dtype
   EXPECT_EQ(d.inputs.at({0, 2}), 5.0 / 16);
   EXPECT_EQ(d.inputs.at({0, 3}), 13.0 / 16);
-  EXPECT_EQ(d.labels.at({1796}), 8);
+  EXPECT_EQ(int64_labels(d.labels).at(1796), 8);
 }
 
 TEST_F(DataFiles, PlainAndGzipGiveTheSameDataset) {
@@ -206,7 +218,7 @@ TEST_F(DataFiles, PlainAndGzipGiveTheSameDataset) {
   const Dataset a = tg::nn::read_csv(plain);
   const Dataset b = tg::nn::read_csv(kDigits);
   EXPECT_EQ(a.inputs.to_vector(), b.inputs.to_vector());
-  EXPECT_EQ(a.labels.to_vector(), b.labels.to_vector());
+  EXPECT_EQ(int64_labels(a.labels), int64_labels(b.labels));
 }
 
 TEST_F(DataFiles, CsvOptionsAndLayout) {
@@ -214,8 +226,11 @@ TEST_F(DataFiles, CsvOptionsAndLayout) {
   const fs::path f = file("x.csv", "label;a;b\r\n\r\n 2 ; 1.5;-3e1\r\n0;+4; 8\r\n\n");
   const Dataset d = tg::nn::read_csv(f, {.label_column = 0, .header = true, .delimiter = ';', .divisor = 2.0});
   EXPECT_EQ(d.inputs.to_vector(), (std::vector<double>{0.75, -15, 2, 4}));
-  EXPECT_EQ(d.labels.to_vector(), (std::vector<double>{2, 0}));
+  EXPECT_EQ(int64_labels(d.labels), (std::vector<std::int64_t>{2, 0}));
   EXPECT_EQ(d.num_classes, 3);  // inferred: largest label + 1
+  // A label written as a decimal or with an exponent is still a whole number: "1.0" and "2e0" are classes 1 and 2.
+  const Dataset e = tg::nn::read_csv(file("decimal.csv", "0.5,1.0\n0.25,2e0\n"), {.dtype = tg::kFloat64});
+  EXPECT_EQ(int64_labels(e.labels), (std::vector<std::int64_t>{1, 2}));
 }
 
 // ---- CSV errors: each names the file, the line and field, and what is wrong ----
@@ -265,7 +280,7 @@ TEST_F(DataFiles, CsvSkipsAByteOrderMarkAndReadsEveryLineEnding) {
   const fs::path f = file("endings.csv", "\xEF\xBB\xBF" "1,2,0\r3,4,1\r\n5,6,2\n\r7,8,1");
   const Dataset d = tg::nn::read_csv(f);
   EXPECT_EQ(d.inputs.to_vector(), (std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8}));
-  EXPECT_EQ(d.labels.to_vector(), (std::vector<double>{0, 1, 2, 1}));
+  EXPECT_EQ(int64_labels(d.labels), (std::vector<std::int64_t>{0, 1, 2, 1}));
   EXPECT_ERROR(DataError, tg::nn::read_csv(file("cr.csv", "1,2,0\r3,4,1\r5,x,0\r")), "cr.csv: line 3, field 2: \"x\"");
   EXPECT_EQ(tg::nn::read_csv(file("bom_header.csv", "\xEF\xBB\xBF" "a,b,y\n1,2,0\n"), {.header = true}).size(), 1);
   // "\r\n" split across two chunks (64 KiB each) is one line ending: the error is on line 3, not line 4.
@@ -322,13 +337,13 @@ TEST_F(DataFiles, CsvStopsAtTheFirstBadLineOfAHugeFile) {
   EXPECT_LT(read.bytes, std::size_t{4} << 20);
 }
 
-// Labels are float32 in a float32 Dataset: above 2^24 it rounds 16777217 to 16777216, another class.
-TEST_F(DataFiles, CsvRefusesLabelsFloat32CannotHold) {
+// Labels are int64 whatever the inputs' dtype: 16777217 (2^24 + 1), which float32 would round to
+// 16777216, another class, stays itself in a float32 Dataset.
+TEST_F(DataFiles, CsvLabelsAboveTwoTo24StayExactWithFloat32Inputs) {
   const fs::path f = file("big_label.csv", "1,16777216\n2,16777217\n");
-  EXPECT_ERROR(DataError, tg::nn::read_csv(f, {.num_classes = 20000000}),
-               "big_label.csv: line 2, field 2: label 16777217 is above 16777216 (2^24)", "dtype float64");
-  const Dataset d = tg::nn::read_csv(f, {.num_classes = 20000000, .dtype = tg::kFloat64});
-  EXPECT_EQ(d.labels.to_vector(), (std::vector<double>{16777216, 16777217}));
+  const Dataset d = tg::nn::read_csv(f, {.num_classes = 20000000});
+  EXPECT_EQ(d.inputs.dtype(), tg::kFloat32);
+  EXPECT_EQ(int64_labels(d.labels), (std::vector<std::int64_t>{16777216, 16777217}));
   // Exact numbers in messages, not 6 significant digits ("2.14748e+09").
   EXPECT_ERROR(DataError, tg::nn::read_csv(file("int_max.csv", "1,2147483647\n"), {.dtype = tg::kFloat64}),
                "label 2147483647 is too large for a class index");
@@ -399,9 +414,10 @@ TEST_F(DataFiles, IdxRoundTripPlainAndGzip) {
     ASSERT_EQ(x.shape(), tg::Shape({5, 12}));
     for (std::int64_t i = 0; i < 5; ++i)
       for (std::int64_t k = 0; k < 12; ++k) EXPECT_EQ(x.at({i, k}), double(40 * i + k));
-    EXPECT_EQ(tg::nn::read_idx_labels(labels, 3).to_vector(), (std::vector<double>{0, 1, 2, 0, 1}));
+    EXPECT_EQ(int64_labels(tg::nn::read_idx_labels(labels, 3)), (std::vector<std::int64_t>{0, 1, 2, 0, 1}));
     const Dataset d = tg::nn::read_idx(images, labels, {.num_classes = 3});
     EXPECT_EQ(d.inputs.dtype(), tg::kFloat32);
+    EXPECT_EQ(int64_labels(d.labels), (std::vector<std::int64_t>{0, 1, 2, 0, 1}));
     EXPECT_EQ(d.num_classes, 3);
     EXPECT_FLOAT_EQ(static_cast<float>(d.inputs.at({4, 11})), 171.0F / 255.0F);
   }
@@ -415,8 +431,9 @@ TEST_F(DataFiles, MnistFolderReadsPlainOrGzip) {
   const Dataset train = tg::nn::load_mnist_folder(dir_, "train", {.divisor = 1.0});
   EXPECT_EQ(train.inputs.shape(), tg::Shape({5, 12}));
   EXPECT_EQ(train.inputs.at({1, 0}), 40);
+  EXPECT_EQ(int64_labels(train.labels), (std::vector<std::int64_t>{0, 1, 2, 0, 1}));
   const Dataset test = tg::nn::load_mnist_folder(dir_, "t10k");
-  EXPECT_EQ(test.labels.to_vector(), (std::vector<double>{0, 1}));
+  EXPECT_EQ(int64_labels(test.labels), (std::vector<std::int64_t>{0, 1}));
   EXPECT_ERROR(DataError, tg::nn::load_mnist_folder(dir_, "valid"),
                "neither valid-images-idx3-ubyte nor valid-images-idx3-ubyte.gz");
   EXPECT_ERROR(DataError, tg::nn::load_mnist_folder(dir_ / "nowhere", "train"), "nowhere: no such folder");
@@ -480,7 +497,8 @@ TEST_F(DataFiles, MnistTrainAndTestImagesMustHaveOneSize) {
   EXPECT_EQ(both.train.inputs.shape(), tg::Shape({5, 12}));
   EXPECT_EQ(both.test.inputs.shape(), tg::Shape({2, 12}));
   EXPECT_EQ(both.test.inputs.at({1, 0}), 40);
-  EXPECT_EQ(both.test.labels.to_vector(), (std::vector<double>{0, 1}));
+  EXPECT_EQ(int64_labels(both.train.labels), (std::vector<std::int64_t>{0, 1, 2, 0, 1}));
+  EXPECT_EQ(int64_labels(both.test.labels), (std::vector<std::int64_t>{0, 1}));
 }
 
 TEST(FashionMnist, DebianPackageLoads) {
@@ -494,12 +512,12 @@ TEST(FashionMnist, DebianPackageLoads) {
   EXPECT_EQ(train.num_classes, 10);
   for (const auto& [d, per_class] : {std::pair{&train, 6000}, std::pair{&test, 1000}}) {
     std::array<int, 10> counts{};
-    for (double label : d->labels.to_vector()) ++counts.at(std::size_t(label));
+    for (const std::int64_t label : int64_labels(d->labels)) ++counts.at(std::size_t(label));
     EXPECT_EQ(counts, (std::array<int, 10>{per_class, per_class, per_class, per_class, per_class, per_class,
                                            per_class, per_class, per_class, per_class}));
   }
-  EXPECT_EQ(train.labels.at({0}), 9);  // an ankle boot
-  EXPECT_EQ(test.labels.at({1}), 2);
+  EXPECT_EQ(int64_labels(train.labels).at(0), 9);  // an ankle boot
+  EXPECT_EQ(int64_labels(test.labels).at(1), 2);
   const std::vector<double> first = tg::nn::subset(train, std::vector<std::int64_t>{0}).inputs.to_vector();
   EXPECT_NEAR(std::accumulate(first.begin(), first.end(), 0.0), 76247.0 / 255.0, 1e-3);
   EXPECT_EQ(*std::max_element(first.begin(), first.end()), 1.0);
@@ -670,6 +688,22 @@ TEST(DataLoader, ReusesBuffersButNeverOverwritesAKeptBatch) {
   EXPECT_TRUE(it == std::default_sentinel);
 }
 
+// A Dataset built by hand may hold floating-point targets (a regression): batches carry them unchanged.
+TEST(DataLoader, FloatTargetsPassThroughUnchanged) {
+  Dataset data = traceable(6, tg::kFloat64);
+  data.labels = tg::tensor({0.5, -1.5, 2.25, 3.0, 4.75, -0.125}, tg::kFloat64);
+  data.num_classes = 0;
+  DataLoader loader(data, {.batch_size = 4});
+  std::vector<double> targets;
+  for (const Batch& b : loader) {
+    EXPECT_EQ(b.labels.dtype(), tg::kFloat64);
+    const std::vector<double> got = b.labels.to_vector();
+    targets.insert(targets.end(), got.begin(), got.end());
+  }
+  EXPECT_EQ(targets, data.labels.to_vector());
+  EXPECT_EQ(tg::nn::subset(data, std::vector<std::int64_t>{2}).labels.to_vector(), (std::vector<double>{2.25}));
+}
+
 TEST(DataLoader, BadArguments) {
   EXPECT_ERROR(std::invalid_argument, DataLoader(traceable(4), {.batch_size = 0}),
                "DataLoader: batch_size must be >= 1, got 0");
@@ -677,7 +711,11 @@ TEST(DataLoader, BadArguments) {
   broken.labels = tg::zeros({3});
   EXPECT_ERROR(std::invalid_argument, DataLoader(broken), "DataLoader: labels must be [N] for inputs [4, 3], got [3]");
   broken.labels = tg::zeros({4}, tg::kFloat64);
-  EXPECT_ERROR(std::invalid_argument, DataLoader(broken), "labels are float64 but inputs are float32");
+  EXPECT_ERROR(std::invalid_argument, DataLoader(broken),
+               "DataLoader: labels are float64 but inputs are float32; labels must be int64 class indices (or "
+               "targets in the inputs' dtype)");
+  broken.labels = tg::zeros({4}, tg::kBool);
+  EXPECT_ERROR(std::invalid_argument, DataLoader(broken), "DataLoader: labels are bool but inputs are float32");
   EXPECT_ERROR(std::invalid_argument, DataLoader(Dataset{}), "undefined inputs or labels");
 }
 

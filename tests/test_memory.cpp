@@ -166,7 +166,7 @@ TEST(Memory, KeepingResultsWithRecordingOnFailsAndNamesNoGradGuard) {
   tg::Generator gen(3);
   const auto model = digits_network(gen);
   const Tensor inputs = tg::rand({8, 64}, gen);
-  const Tensor labels = tg::tensor({0, 1, 2, 3, 4, 5, 6, 7}, {8});
+  const Tensor labels = tg::arange(8, tg::kInt64);
   {
     const testing_support::ScopedTapeLimit limit(1000);
     Tensor total = tg::scalar_tensor(0.0);
@@ -206,7 +206,7 @@ TEST(Memory, TrainingOnBatchesFromALoaderThreadStaysBoundedAndOffTheHeap) {
   tg::Generator gen(4);
   tg::nn::Linear model(kFeatures, kRows, gen);  // its 256 KiB weight gradient lives from one step to the next
   tg::optim::SGD optimizer(model.parameters(), {.lr = 0.1});
-  const Tensor labels = tg::arange(kRows);      // row i is class i
+  const Tensor labels = tg::arange(kRows, tg::kInt64);  // row i is class i
   std::size_t most_cached = 0;
   std::size_t misses_warm = 0;
   std::int64_t rss_warm = 0;
@@ -255,7 +255,7 @@ TEST(Memory, SizesAThreadNoLongerAsksForMakeWayForTheOnesItDoes) {
   const auto model = digits_network(gen);
   tg::optim::SGD optimizer(model->parameters(), {.lr = 0.5});
   const Tensor inputs = tg::rand({64, 64}, gen);
-  const Tensor labels = tg::full({64}, 3.0);
+  const Tensor labels = tg::full({64}, 3, tg::kInt64);
   std::size_t misses_warm = 0;
   for (int step = 1; step <= 20; ++step) {
     const Tensor loss = tg::nn::cross_entropy((*model)(inputs), labels);

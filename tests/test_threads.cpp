@@ -42,8 +42,8 @@ struct Job {
                                                  std::make_shared<tg::nn::Tanh>(),
                                                  std::make_shared<tg::nn::Linear>(32, kClasses, gen));
     inputs = tg::randn({kSamples, kFeatures}, gen);
-    std::vector<double> classes(kSamples);
-    for (double& c : classes) c = static_cast<double>(gen.below(kClasses));
+    std::vector<std::int64_t> classes(kSamples);
+    for (std::int64_t& c : classes) c = static_cast<std::int64_t>(gen.below(kClasses));
     labels = tg::tensor(classes, {kSamples});
   }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "../common.hpp"
 #include "tapegrad/grad_mode.hpp"
 #include "tapegrad/nn/checkpoint.hpp"
 #include "tapegrad/nn/csv.hpp"
@@ -18,7 +19,6 @@
 #include "tapegrad/nn/idx.hpp"
 #include "tapegrad/nn/loss.hpp"
 #include "tapegrad/optim/optim.hpp"
-#include "tapegrad/reduction.hpp"
 
 namespace compare {
 
@@ -223,12 +223,7 @@ Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data) {
   model.eval();
   const tg::Tensor logits = model(data.inputs);
   model.train();
-  const double loss = tg::nn::cross_entropy(logits, data.labels).item();
-  const std::vector<double> predicted = tg::argmax(logits, 1).to_vector();
-  const std::vector<double> labels = data.labels.to_vector();
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i] ? 1 : 0;
-  return {loss, static_cast<double>(correct) / static_cast<double>(labels.size())};
+  return {tg::nn::cross_entropy(logits, data.labels).item(), examples::accuracy(logits, data.labels)};
 }
 
 double best_accuracy(const History& history) {

@@ -83,7 +83,7 @@ class CsvParser {
   std::unordered_set<std::int64_t> distinct_labels_;  // only when the class count is inferred
   std::vector<std::string_view> fields_;
   std::vector<double> features_;
-  std::vector<double> labels_;
+  std::vector<std::int64_t> labels_;
 };
 
 Dataset CsvParser::parse(detail::DataFile& in) {
@@ -102,7 +102,7 @@ Dataset CsvParser::parse(detail::DataFile& in) {
   if (labels_.empty()) detail::fail(kOp, file_, "the file is empty: it has no rows of numbers");
   const int num_classes = options_.num_classes > 0 ? options_.num_classes : inferred_classes();
   const auto n = static_cast<std::int64_t>(labels_.size());
-  return {tensor(features_, {n, width_ - 1}, options_.dtype), tensor(labels_, {n}, options_.dtype), num_classes};
+  return {tensor(features_, {n, width_ - 1}, options_.dtype), tensor(labels_, {n}), num_classes};
 }
 
 // The largest label + 1, as PyTorch users count classes (F.one_hot infers it so). One mistyped label
@@ -150,10 +150,10 @@ void CsvParser::parse_row(std::string_view line) {
 }
 
 void CsvParser::add_label(double value, std::int64_t field_no) {
-  const std::string problem = detail::label_problem(value, options_.num_classes, options_.dtype);
+  const std::string problem = detail::label_problem(value, options_.num_classes);
   if (!problem.empty()) fail_at(field_no, problem);
-  labels_.push_back(value);
-  if (options_.num_classes == 0) distinct_labels_.insert(static_cast<std::int64_t>(value));
+  labels_.push_back(static_cast<std::int64_t>(value));  // a whole number below INT_MAX: exact
+  if (options_.num_classes == 0) distinct_labels_.insert(labels_.back());
   if (value > max_label_) {
     max_label_ = value;
     max_label_line_ = line_no_;

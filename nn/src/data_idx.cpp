@@ -119,7 +119,7 @@ Images read_images(const std::filesystem::path& file, Dtype dtype, double diviso
 
 Dataset pair_up(const std::filesystem::path& images, Tensor pixels, const std::filesystem::path& labels,
                 const IdxOptions& options) {
-  Dataset out{std::move(pixels), read_idx_labels(labels, options.num_classes, options.dtype), options.num_classes};
+  Dataset out{std::move(pixels), read_idx_labels(labels, options.num_classes), options.num_classes};
   if (out.inputs.size(0) != out.labels.size(0))
     throw DataError("read_idx: " + images.string() + " has " + std::to_string(out.inputs.size(0)) + " images but " +
                     labels.string() + " has " + std::to_string(out.labels.size(0)) + " labels");
@@ -162,20 +162,18 @@ Tensor read_idx_images(const std::filesystem::path& file, Dtype dtype, double di
   return read_images(file, dtype, divisor).pixels;
 }
 
-Tensor read_idx_labels(const std::filesystem::path& file, int num_classes, Dtype dtype) {
+Tensor read_idx_labels(const std::filesystem::path& file, int num_classes) {
   constexpr std::string_view kOp = "read_idx_labels";
   if (num_classes < 1)
     throw std::invalid_argument("read_idx_labels: num_classes must be >= 1, got " + std::to_string(num_classes));
   const IdxArray idx = read_idx_array(kOp, file, kIdxLabelsMagic, "unsigned-byte labels [N]");
-  Tensor labels = empty({idx.dims[0]}, dtype);
-  visit_dtype(dtype, [&]<class T>() {
-    T* out = labels.data<T>();
-    for (std::size_t i = 0; i < idx.data.size(); ++i) {
-      const std::string problem = detail::label_problem(idx.data[i], num_classes, dtype);
-      if (!problem.empty()) detail::fail(kOp, file, "index " + std::to_string(i) + ": " + problem);
-      out[i] = static_cast<T>(idx.data[i]);
-    }
-  });
+  Tensor labels = empty({idx.dims[0]}, kInt64);
+  std::int64_t* out = labels.data<std::int64_t>();
+  for (std::size_t i = 0; i < idx.data.size(); ++i) {
+    const std::string problem = detail::label_problem(idx.data[i], num_classes);
+    if (!problem.empty()) detail::fail(kOp, file, "index " + std::to_string(i) + ": " + problem);
+    out[i] = idx.data[i];
+  }
   return labels;
 }
 

@@ -115,7 +115,7 @@ std::string format_number(double value) {
   return error == std::errc() ? std::string(text.data(), end) : "?";
 }
 
-std::string label_problem(double label, int num_classes, Dtype dtype) {
+std::string label_problem(double label, int num_classes) {
   // Checked before any text is made: this runs once per label of every file read.
   const char* problem = nullptr;
   if (label != std::floor(label))
@@ -124,9 +124,6 @@ std::string label_problem(double label, int num_classes, Dtype dtype) {
     problem = " is negative";
   else if (label >= INT_MAX)
     problem = " is too large for a class index";
-  else if (dtype == kFloat32 && label > kFloat32ExactIntegers)
-    problem = " is above 16777216 (2^24): float32 labels cannot hold every class index beyond it exactly;"
-              " read the file with dtype float64";
   else if (num_classes <= 0 || label < num_classes)
     return "";
   std::string text = "label " + format_number(label);
@@ -150,9 +147,10 @@ void check_dataset(std::string_view op, const Dataset& data) {
   if (data.labels.dim() != 1 || data.labels.size(0) != data.inputs.size(0))
     throw std::invalid_argument(where + ": labels must be [N] for inputs " + data.inputs.shape().str() + ", got " +
                                 data.labels.shape().str());
-  if (data.labels.dtype() != data.inputs.dtype())
+  if (data.labels.dtype() != kInt64 && data.labels.dtype() != data.inputs.dtype())
     throw std::invalid_argument(where + ": labels are " + std::string(dtype_name(data.labels.dtype())) +
-                                " but inputs are " + std::string(dtype_name(data.inputs.dtype())));
+                                " but inputs are " + std::string(dtype_name(data.inputs.dtype())) +
+                                "; labels must be int64 class indices (or targets in the inputs' dtype)");
 }
 
 void gather_rows(const Tensor& src, std::span<const std::int64_t> rows, Tensor& dst) {
@@ -160,10 +158,10 @@ void gather_rows(const Tensor& src, std::span<const std::int64_t> rows, Tensor& 
   const std::size_t row_bytes =
       n == 0 ? 0 : static_cast<std::size_t>(src.numel() / n) * dtype_size(src.dtype());
   if (row_bytes == 0) return;
-  const auto* from = visit_dtype(src.dtype(), [&]<class T>() {
+  const auto* from = visit_all_dtypes(src.dtype(), [&]<class T>() {
     return reinterpret_cast<const unsigned char*>(src.data<T>());
   });
-  auto* to = visit_dtype(dst.dtype(), [&]<class T>() { return reinterpret_cast<unsigned char*>(dst.data<T>()); });
+  auto* to = visit_all_dtypes(dst.dtype(), [&]<class T>() { return reinterpret_cast<unsigned char*>(dst.data<T>()); });
   for (std::size_t i = 0; i < rows.size(); ++i)
     std::memcpy(to + i * row_bytes, from + static_cast<std::size_t>(rows[i]) * row_bytes, row_bytes);
 }

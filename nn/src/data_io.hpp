@@ -9,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include "tapegrad/dtype.hpp"
 #include "tapegrad/nn/dataset.hpp"
 #include "tapegrad/tensor.hpp"
 
@@ -87,17 +86,15 @@ class LineReader {
 /// "16", "0.5", "1000000", "2147483647", "1e+300".
 [[nodiscard]] std::string format_number(double value);
 
-/// The largest whole number up to which float32 holds every whole number: 2^24.
-inline constexpr double kFloat32ExactIntegers = 16777216.0;
-
 /// What is wrong with a label ("label 12 is out of range for 10 classes (0..9)"), or "" when it is a
-/// whole number in [0, num_classes) that `dtype` holds exactly; num_classes 0 accepts any such number.
-[[nodiscard]] std::string label_problem(double label, int num_classes, Dtype dtype);
+/// whole number in [0, num_classes) (below INT_MAX when num_classes is 0, which accepts any such number).
+[[nodiscard]] std::string label_problem(double label, int num_classes);
 
 /// Throws std::invalid_argument naming op unless divisor is finite and positive.
 void check_divisor(std::string_view op, double divisor);
 
-/// Throws std::invalid_argument naming op unless data holds inputs [N, D] and labels [N] of one dtype.
+/// Throws std::invalid_argument naming op unless data holds inputs [N, D] and labels [N], the labels int64
+/// or of the inputs' dtype.
 void check_dataset(std::string_view op, const Dataset& data);
 
 /// Row i of dst = row rows[i] of src, by memcpy; both have the same dtype and row width, dst has

@@ -1,5 +1,6 @@
-// Losses. Most are composed from tapegrad's ops and need no backward of their own. Three are recorded
-// directly: cross_entropy at class indices (log-softmax and NLL fused, for stability and speed), the
+// Losses. Most are composed from tapegrad's ops and need no backward of their own. Four are recorded
+// directly: cross_entropy at class indices (log-softmax and NLL fused, for stability and speed), nll_loss
+// (the same record without the log-softmax: an ignored sample must count 0 whatever its row holds), the
 // clamped log inside binary_cross_entropy (so that p = 0 or 1 gives a finite loss and gradient), and
 // mse_loss with mean or sum reduction (one record instead of four: per-op cost on tiny networks).
 
@@ -12,7 +13,6 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "tapegrad/detail/impl.hpp"
 #include "tapegrad/detail/tape.hpp"
@@ -34,11 +34,16 @@ std::string number(double v) {
   return os.str();
 }
 
-// Both tensors defined and of one dtype; `input` is the name the loss gives its first argument.
-void check_pair(const char* op, const char* input_name, const Tensor& input, const Tensor& target) {
+// Both tensors defined; `input` is the name the loss gives its first argument.
+void check_defined(const char* op, const char* input_name, const Tensor& input, const Tensor& target) {
   if (!input.defined() || !target.defined())
     throw std::invalid_argument(std::string(op) + ": " + (input.defined() ? "target" : input_name) +
                                 " is undefined (default-constructed)");
+}
+
+// Both tensors defined and of one dtype.
+void check_pair(const char* op, const char* input_name, const Tensor& input, const Tensor& target) {
+  check_defined(op, input_name, input, target);
   if (input.dtype() != target.dtype())
     throw std::invalid_argument(std::string(op) + ": dtypes differ: " + input_name + " " +
                                 std::string(dtype_name(input.dtype())) + " and target " +
@@ -63,50 +68,53 @@ void check_unit_interval(const char* op, const char* name, const Tensor& t) {
   });
 }
 
+// input must be (N, C) and floating-point.
 void check_matrix(const char* op, const char* input_name, const Tensor& input) {
   if (input.dim() != 2)
     throw std::invalid_argument(std::string(op) + ": " + input_name + " must be (N, C), got " + input.shape().str());
+  if (!is_floating_point(input.dtype()))
+    throw std::invalid_argument(std::string(op) + ": " + input_name + " must be float32 or float64, got " +
+                                std::string(dtype_name(input.dtype())));
 }
 
-// float32 holds every whole number up to 2^24 and only some above, so with more classes a label could
-// name a neighbouring class: such class counts are refused for float32 targets.
-void check_classes_representable(const char* op, const char* input_name, const Tensor& input) {
-  constexpr std::int64_t kFloat32Exact = std::int64_t{1} << 24;
-  const std::int64_t classes = input.size(1);
-  if (input.dtype() != kFloat32 || classes - 1 <= kFloat32Exact) return;
-  throw std::invalid_argument(std::string(op) + ": " + input_name + " " + input.shape().str() + " have " +
-                              std::to_string(classes) +
-                              " classes, more than float32 class indices can name exactly (every whole number only "
-                              "up to 2^24 = " + std::to_string(kFloat32Exact) + "); use float64 " + input_name +
-                              " and target");
-}
+constexpr std::int64_t kIgnored = -1;  // an ignored sample in the copied class indices
 
-// target must be (N) whole numbers in [0, C) for an (N, C) input; an error names the offending sample.
-// Writes them to `classes` (target.numel() of them) as integers: later steps read only that copy.
-void read_class_target(const char* op, const char* input_name, const Tensor& input, const Tensor& target,
-                       std::int64_t* classes) {
-  if (target.dim() != 1 || target.size(0) != input.size(0))
+// target must be (N) int64 class indices for an (N, C) input, each in [0, C) or equal to ignore_index; an
+// error names the offending sample. Copies them to `classes` (target.numel() of them) with ignored samples
+// as kIgnored (ignore_index may itself be a class, so it cannot mark them); later steps read only that
+// copy. Returns the number of samples not ignored.
+std::int64_t read_class_target(const char* op, const char* input_name, const Tensor& input, const Tensor& target,
+                               std::int64_t ignore_index, std::int64_t* classes) {
+  if (target.dtype() != kInt64)
+    throw std::invalid_argument(std::string(op) + ": class-index targets must be int64, got a " +
+                                std::string(dtype_name(target.dtype())) + " tensor of shape " + target.shape().str() +
+                                "; convert with .to(tg::kInt64)");
+  if (target.dim() != 1)
+    throw std::invalid_argument(std::string(op) + ": int64 class indices must be (N) for " + input_name + " " +
+                                input.shape().str() + ", got target " + target.shape().str() +
+                                " (class probabilities are floating-point, in the dtype of " + input_name + ")");
+  if (target.size(0) != input.size(0))
     throw std::invalid_argument(std::string(op) + ": " + input_name + " " + input.shape().str() + " and target " +
                                 target.shape().str() + " disagree on N");
-  check_classes_representable(op, input_name, input);
   const std::int64_t c = input.size(1);
-  visit_dtype(target.dtype(), [&]<class T>() {
-    const T* t = target.data<T>();
-    for (std::int64_t i = 0; i < target.numel(); ++i) {
-      const bool whole = t[i] == std::floor(t[i]);  // false for nan
-      // compared in double: C itself may not be a float32 number (2^24 + 1 classes)
-      if (whole && t[i] >= 0 && static_cast<double>(t[i]) < static_cast<double>(c)) {
-        classes[i] = static_cast<std::int64_t>(t[i]);
-        continue;
-      }
-      throw std::invalid_argument(std::string(op) + ": target[" + std::to_string(i) + "] = " + number(t[i]) +
-                                  (whole ? " is not a class index in [0, " + std::to_string(c) + ")"
-                                         : std::string(" is not a whole number (a class index)")));
+  const std::int64_t* t = target.data<std::int64_t>();
+  std::int64_t kept = 0;
+  for (std::int64_t i = 0; i < target.numel(); ++i) {
+    if (t[i] == ignore_index) {
+      classes[i] = kIgnored;
+      continue;
     }
-  });
+    if (t[i] < 0 || t[i] >= c)
+      throw std::invalid_argument(std::string(op) + ": target[" + std::to_string(i) + "] = " + std::to_string(t[i]) +
+                                  " is not a class index in [0, " + std::to_string(c) + ") nor the ignore_index " +
+                                  std::to_string(ignore_index));
+    classes[i] = t[i];
+    ++kept;
+  }
+  return kept;
 }
 
-// The class indices of a cross_entropy target, as integers: the record keeps this copy rather than the
+// The class indices of a cross_entropy or nll_loss target: the record keeps this copy rather than the
 // target, which the caller may overwrite (a loader refilling its batch) before backward(). Held in storage
 // from the tensor cache, so that a training step still does not allocate.
 class ClassIndices {
@@ -166,67 +174,92 @@ Tensor clamped_log(const Tensor& x) {
 // training step, and the composition records four ops and builds five (N, C) temporaries on the way
 // back. Measured forward+backward 1.6-2.7x faster than that composition at N = 64..256, C = 10..1000
 // (float32, AMD EPYC, 2 shared cores, 2026-11-24). With a gradient to come, the forward keeps
-// p = softmax(x) for the backward.
+// p = softmax(x) for the backward (probs, one row of it here; null without a gradient).
 template <class T>
-T cross_entropy_rows(const Tensor& logits, const std::int64_t* t, T* losses, T* probs) {
-  const std::int64_t n = logits.size(0);
-  const std::int64_t c = logits.size(1);
-  const T* x = logits.data<T>();
+T cross_entropy_row(const T* row, std::int64_t c, std::int64_t t, T* probs) {
+  const T m = *std::max_element(row, row + c);
+  T sum_exp = 0;
+  for (std::int64_t k = 0; k < c; ++k) {
+    const T e = std::exp(row[k] - m);
+    if (probs != nullptr) probs[k] = e;
+    sum_exp += e;
+  }
+  if (probs != nullptr) {
+    const T inverse = T(1) / sum_exp;
+    for (std::int64_t k = 0; k < c; ++k) probs[k] *= inverse;
+  }
+  return std::log(sum_exp) - (row[t] - m);
+}
+
+// The per-sample losses of input (N, C) at class indices t (kIgnored: loss 0), written to `losses` when
+// it is not null: cross_entropy_row with log_softmax, else nll_loss's -x_i,t_i. Returns their sum.
+template <class T>
+T class_index_rows(const Tensor& input, const std::int64_t* t, bool log_softmax, T* losses, T* probs) {
+  const std::int64_t n = input.size(0);
+  const std::int64_t c = input.size(1);
+  const T* x = input.data<T>();
   T total = 0;
   for (std::int64_t i = 0; i < n; ++i) {
-    const T* row = x + i * c;
-    const T m = *std::max_element(row, row + c);
-    T sum_exp = 0;
-    for (std::int64_t k = 0; k < c; ++k) {
-      const T e = std::exp(row[k] - m);
-      if (probs != nullptr) probs[i * c + k] = e;
-      sum_exp += e;
-    }
-    if (probs != nullptr) {
-      const T inverse = T(1) / sum_exp;
-      for (std::int64_t k = 0; k < c; ++k) probs[i * c + k] *= inverse;
-    }
-    const T loss = std::log(sum_exp) - (row[t[i]] - m);
+    T loss = 0;
+    if (t[i] != kIgnored)
+      loss = log_softmax ? cross_entropy_row(x + i * c, c, t[i], probs == nullptr ? nullptr : probs + i * c)
+                         : -x[i * c + t[i]];
     if (losses != nullptr) losses[i] = loss;
     total += loss;
   }
   return total;
 }
 
-Tensor cross_entropy_indices(const Tensor& logits, const Tensor& target, Reduction reduction) {
+// The backward of class_index_rows, x:[N,C] t:[N]: dx_i = (softmax(x_i) - onehot(t_i)) * g_i for
+// cross_entropy (probs given), -onehot(t_i) * g_i for nll_loss (probs null), and 0 in an ignored row; g_i
+// is dy_i (None), dy (Sum) or dy / kept (Mean). A direct loop: one pass writing dx, where composing ops
+// would build a one-hot (N, C) tensor and two more temporaries. Nothing is lost by it: tapegrad's
+// backward sweep records nothing.
+template <class T>
+void class_index_backward(const T* probs, const std::int64_t* t, const T* dy, Reduction reduction, std::int64_t kept,
+                          std::int64_t n, std::int64_t c, T* dx) {
+  const T scale = reduction == Reduction::Mean ? T(1) / static_cast<T>(kept) : T(1);  // kept 0: never used
+  for (std::int64_t i = 0; i < n; ++i) {
+    T* d = dx + i * c;
+    if (t[i] == kIgnored) {
+      std::fill(d, d + c, T(0));
+      continue;
+    }
+    const T gi = (reduction == Reduction::None ? dy[i] : dy[0]) * scale;
+    if (probs != nullptr) {
+      for (std::int64_t k = 0; k < c; ++k) d[k] = probs[i * c + k] * gi;
+    } else {
+      std::fill(d, d + c, T(0));
+    }
+    d[t[i]] -= gi;
+  }
+}
+
+// cross_entropy (log_softmax true) or nll_loss of input (N, C) at int64 class indices, as one record.
+// Mean divides by the samples not ignored: 0 / 0 = nan when every sample is, as in PyTorch.
+Tensor class_index_loss(const char* op, const char* input_name, const Tensor& input, const Tensor& target,
+                        Reduction reduction, std::int64_t ignore_index, bool log_softmax) {
+  check_defined(op, input_name, input, target);
+  check_matrix(op, input_name, input);
   ClassIndices classes(target.numel());
-  read_class_target("cross_entropy", "logits", logits, target, classes.data());
-  const std::int64_t n = logits.size(0);
+  const std::int64_t kept = read_class_target(op, input_name, input, target, ignore_index, classes.data());
   const bool per_sample = reduction == Reduction::None;
-  Tensor probs = needs_grad(logits) ? empty(logits.shape(), logits.dtype()) : Tensor();
-  Tensor y = per_sample ? empty(Shape{n}, logits.dtype()) : empty(Shape{}, logits.dtype());
-  visit_dtype(logits.dtype(), [&]<class T>() {
+  Tensor probs = log_softmax && needs_grad(input) ? empty(input.shape(), input.dtype()) : Tensor();
+  Tensor y = per_sample ? empty(Shape{input.size(0)}, input.dtype()) : empty(Shape{}, input.dtype());
+  visit_dtype(input.dtype(), [&]<class T>() {
     T* probs_data = probs.defined() ? probs.data<T>() : nullptr;
-    const T total = cross_entropy_rows<T>(logits, classes.data(), per_sample ? y.data<T>() : nullptr, probs_data);
-    if (!per_sample) y.data<T>()[0] = reduction == Reduction::Mean ? total / static_cast<T>(n) : total;
+    const T total = class_index_rows<T>(input, classes.data(), log_softmax, per_sample ? y.data<T>() : nullptr,
+                                        probs_data);
+    if (!per_sample) y.data<T>()[0] = reduction == Reduction::Mean ? total / static_cast<T>(kept) : total;
   });
-  if (probs.defined())
-    record("cross_entropy", y, [logits, classes = std::move(classes), probs, reduction](const Tensor& dy,
-                                                                                           const Tensor&) {
-      // dx = (softmax(x) - onehot(t)) * dy_i (None), * dy (Sum) or * dy / N (Mean); x:[N,C] t:[N].
-      // A direct loop: one pass writing dx, where composing ops would build a one-hot (N, C) tensor and
-      // two more temporaries. Nothing is lost by it: tapegrad's backward sweep records nothing.
-      Tensor dx = empty(logits.shape(), logits.dtype());
-      visit_dtype(logits.dtype(), [&]<class T>() {
-        const std::int64_t n = logits.size(0);
-        const std::int64_t c = logits.size(1);
-        const T* p = probs.data<T>();
-        const std::int64_t* t = classes.data();
-        const T* g = dy.data<T>();
-        T* d = dx.data<T>();
-        const T scale = reduction == Reduction::Mean ? T(1) / static_cast<T>(n) : T(1);
-        for (std::int64_t i = 0; i < n; ++i) {
-          const T gi = (reduction == Reduction::None ? g[i] : g[0]) * scale;
-          for (std::int64_t k = 0; k < c; ++k) d[i * c + k] = p[i * c + k] * gi;
-          d[i * c + t[i]] -= gi;
-        }
+  if (needs_grad(input))
+    record(op, y, [input, classes = std::move(classes), probs, reduction, kept](const Tensor& dy, const Tensor&) {
+      Tensor dx = empty(input.shape(), input.dtype());
+      visit_dtype(input.dtype(), [&]<class T>() {
+        class_index_backward<T>(probs.defined() ? probs.data<T>() : nullptr, classes.data(), dy.data<T>(), reduction,
+                                kept, input.size(0), input.size(1), dx.data<T>());
       });
-      accumulate_grad(logits, dx);
+      accumulate_grad(input, dx);
     });
   return y;
 }
@@ -283,10 +316,12 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   return reduce((1.0 - target) * softplus(logits) + target * softplus(-logits), reduction);
 }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction) {
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction, std::int64_t ignore_index) {
+  // int64 targets are class indices; so is any 1-d target, which class_index_loss refuses unless int64.
+  if (!target.defined() || target.dtype() == kInt64 || target.dim() == 1)
+    return class_index_loss("cross_entropy", "logits", logits, target, reduction, ignore_index, true);
   check_pair("cross_entropy", "logits", logits, target);
   check_matrix("cross_entropy", "logits", logits);
-  if (target.dim() == 1) return cross_entropy_indices(logits, target, reduction);
   if (target.dim() != 2)
     throw std::invalid_argument("cross_entropy: target must be (N) class indices or (N, C) probabilities, got " +
                                 target.shape().str() + " for logits " + logits.shape().str());
@@ -295,13 +330,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   return reduce(-sum(target * log_softmax(logits, 1), {1}), reduction);
 }
 
-Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction) {
-  check_pair("nll_loss", "log_probs", log_probs, target);
-  check_matrix("nll_loss", "log_probs", log_probs);
-  // The indices as a fresh (N, 1) int64 tensor: gather keeps it (not target) for the backward.
-  Tensor classes = empty(Shape{target.numel(), 1}, kInt64);
-  read_class_target("nll_loss", "log_probs", log_probs, target, classes.data<std::int64_t>());
-  return reduce(-reshape(gather(log_probs, 1, classes), Shape{target.numel()}), reduction);
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction, std::int64_t ignore_index) {
+  return class_index_loss("nll_loss", "log_probs", log_probs, target, reduction, ignore_index, false);
 }
 
 Tensor kl_div(const Tensor& input, const Tensor& target, KLReduction reduction) {

@@ -17,13 +17,14 @@ struct CsvOptions {
   /// Skip the first non-blank line (column names).
   bool header = false;
   char delimiter = ',';
+  /// The dtype of the inputs; labels are always int64.
   Dtype dtype = kFloat32;
   /// Every input (not the label) is divided by this while loading.
   double divisor = 1.0;
 };
 
 /// One sample per non-blank line: every field a number, the same number of fields on every line, the
-/// label a whole number in [0, num_classes) (at most 2^24 for float32, which holds no more exactly).
+/// label a whole number in [0, num_classes), read into an int64 label ("3" and "3.0" alike).
 /// Lines end in "\n", "\r\n" or "\r"; a UTF-8 byte-order mark is skipped. The file is read a chunk at a
 /// time and never whole, so the first bad line ends the read. Throws DataError naming the file, line and
 /// field (1-based); bytes that do not print show as escapes (\xEF, \t) in the quoted field.

@@ -1,5 +1,5 @@
 #pragma once
-// Dataset: inputs [N, D] and class-index labels [N] in memory, with the operations that make training and
+// Dataset: inputs [N, D] and int64 class-index labels [N] in memory, with the operations that make training and
 // validation sets from one: subsets, a seeded shuffled split, input scaling and standardisation.
 
 #include <cstdint>
@@ -18,11 +18,13 @@ class DataError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-/// N samples of D features. tapegrad has no integer dtype, so labels hold class indices as whole numbers
-/// in the dtype of the inputs (0, 1, ..., num_classes - 1).
+/// N samples of D features. labels are int64 class indices (0, 1, ..., num_classes - 1), as the readers
+/// make them and cross_entropy takes them. A Dataset built by hand may instead hold floating-point labels
+/// in the inputs' dtype (regression targets, num_classes 0): subsets, splits and the DataLoader carry
+/// them unchanged, and the class-index losses refuse them.
 struct Dataset {
   Tensor inputs;        // [N, D]
-  Tensor labels;        // [N]
+  Tensor labels;        // [N], int64 (or floating-point targets in the inputs' dtype)
   int num_classes = 0;  // every label is below this
 
   /// N (0 for a default-constructed Dataset).

@@ -21,6 +21,7 @@ inline constexpr std::uint32_t kIdxLabelsMagic = 0x00000801;
 struct IdxOptions {
   /// Labels must be below this.
   int num_classes = 10;
+  /// The dtype of the images; labels are always int64.
   Dtype dtype = kFloat32;
   /// Every pixel byte is divided by this while loading: 255 maps pixels to [0, 1], 1 keeps raw bytes.
   double divisor = 255.0;
@@ -29,9 +30,8 @@ struct IdxOptions {
 /// Images of an IDX file with magic 0x00000803, flattened to [N, rows * cols], each byte / divisor.
 [[nodiscard]] Tensor read_idx_images(const std::filesystem::path& file, Dtype dtype = kFloat32,
                                      double divisor = 255.0);
-/// Labels of an IDX file with magic 0x00000801, as [N] whole numbers, each below num_classes.
-[[nodiscard]] Tensor read_idx_labels(const std::filesystem::path& file, int num_classes = 10,
-                                     Dtype dtype = kFloat32);
+/// Labels of an IDX file with magic 0x00000801, as [N] int64 class indices, each below num_classes.
+[[nodiscard]] Tensor read_idx_labels(const std::filesystem::path& file, int num_classes = 10);
 /// An images file and a labels file as one Dataset; throws DataError if their counts differ.
 /// Every reader checks the header first and then reads exactly the data it promises, no more: a file with
 /// data missing or left over is a DataError naming the file, found without reading the rest of it.

@@ -8,7 +8,7 @@
 // (padded with spaces so that the data starts at a multiple of 8 bytes, as the reference writer does),
 // then the elements of every tensor, row-major and little-endian, at its data_offsets counted from the
 // first byte after the header. The tensors cover that data exactly, one after another, as the reference
-// reader requires. tapegrad reads and writes F32 and F64.
+// reader requires. tapegrad reads and writes F32, F64, I64 and BOOL (a BOOL byte other than 0 or 1 is refused).
 //
 // PyTorch layout. torch.nn.Linear(in, out) stores its weight as [out, in] and computes y = x W^T + b;
 // tapegrad's Linear stores W^T, [in, out], and computes y = x W + b. So a PyTorch "0.weight" of shape
