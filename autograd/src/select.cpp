@@ -68,7 +68,7 @@ Tensor take_along(const Tensor& x, int dim, const Tensor& index, const char* op)
     walk_along(x.shape(), dim, index, [&](std::int64_t j, std::int64_t k) { py[j] = px[k]; });
   });
   if (needs_grad(x))  // y = x[index] along dim: dx = dy added back at index (a scatter_add)
-    record(op, y, [x, dim, index, op](const Tensor& dy, const Tensor&) {
+    record(op, y, saves(index), [x, dim, index, op](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, put_along(dy, dim, index, x.shape(), op));
     });
   return y;
@@ -86,7 +86,7 @@ Tensor put_along(const Tensor& src, int dim, const Tensor& index, const Shape& s
     walk_along(shape, dim, index, [&](std::int64_t j, std::int64_t k) { py[k] += ps[j]; });
   });
   if (needs_grad(src))  // only when the sweep itself is recorded: y[index] += src, so dsrc = dy[index]
-    record(op, y, [src, dim, index, op](const Tensor& dy, const Tensor&) {
+    record(op, y, saves(index), [src, dim, index, op](const Tensor& dy, const Tensor&) {
       accumulate_grad(src, take_along(dy, dim, index, op));
     });
   return y;
@@ -94,7 +94,7 @@ Tensor put_along(const Tensor& src, int dim, const Tensor& index, const Shape& s
 
 void record_even_split(const char* op, const Tensor& x, const Tensor& y, const Shape& kept) {
   if (!needs_grad(x)) return;
-  record(op, y, [x, kept](const Tensor& dy, const Tensor& y) {
+  record(op, y, saves(x).and_output(), [x, kept](const Tensor& dy, const Tensor& y) {
     // y = the extreme of each slice, x:[...] y:kept: dx = dy / count * mask, mask = ties(x, y), count = sum over the slice
     const Tensor mask = broadcast_zip(x, reshape(y.detach(), kept), x.shape(),
                                       [](auto u, auto v) { return static_cast<decltype(u)>(ties(u, v)); });

@@ -169,7 +169,7 @@ void Tape::make_room(const char* op) {
                     "set_tape_byte_limit", "memory");
 }
 
-Record& Tape::push(const char* op, const Tensor& out) {
+Record& Tape::push(const char* op, const Tensor& out, const Saves& saves) {
   drop_dead_tail();
   if (records_.size() >= collect_at_ || live_ >= limit || bytes_ >= byte_limit) [[unlikely]]
     make_room(op);
@@ -187,6 +187,15 @@ Record& Tape::push(const char* op, const Tensor& out) {
   r.out = y;
   r.serial = y->record_serial;
   r.bytes = bytes;
+  for (int i = 0; i < saves.count; ++i) {
+    r.saved[i] = saves.inputs[i];
+    r.saved_version[i] = version_of(saves.inputs[i]);
+  }
+  r.saved_count = saves.count;
+  if (saves.output) {
+    r.saved[r.saved_count] = y;
+    r.saved_version[r.saved_count++] = version_of(y);
+  }
   ++live_;
   bytes_ += bytes;
   return r;
@@ -304,6 +313,17 @@ void Tape::throw_not_recorded_here(const TensorImpl* x) const {
       "pass retain_graph=true to the first backward(), as in backward({}, true), to go through it twice");
 }
 
+// PyTorch's saved-tensor check, naming the op and the tensor; the hint is what PyTorch users are told.
+void Tape::throw_modified(const Record& r, int i) {
+  const TensorImpl* t = r.saved[i];
+  throw std::logic_error(
+      "backward: one of the variables needed for gradient computation has been modified by an inplace "
+      "operation: [" + std::string(dtype_name(t->dtype)) + " " + t->shape.str() + "], " +
+      (t == r.out ? "the output" : "an input") + " of '" + r.op + "', is at version " +
+      std::to_string(version_of(t)) + "; expected version " + std::to_string(r.saved_version[i]) +
+      " instead. Use .clone() before the in-place write, or do it after backward()");
+}
+
 // Runs the backward of every pending record, highest index first. A record's inputs were recorded
 // before it, so each gradient it sends lands below the records already swept: when a record is taken,
 // every gradient it will get has arrived. The cost is the records reached (times the log of how many
@@ -316,6 +336,9 @@ void Tape::sweep(bool retain_graph) {
     ++visits_;
     Tensor dy = std::move(r.grad);
     r.grad = Tensor();
+    for (int i = 0; i < r.saved_count; ++i)
+      if (version_of(r.saved[i]) != r.saved_version[i]) [[unlikely]]
+        throw_modified(r, i);
     if (r.out->retains_grad) accumulate_into_grad(r.out, dy);  // a copy of dy's handle: stored as a clone
     const Borrowed y(r.out);  // the record keeps it alive
     sweeping_ = r.op;

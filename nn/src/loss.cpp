@@ -23,6 +23,7 @@ namespace tg::nn {
 using detail::accumulate_grad;
 using detail::needs_grad;
 using detail::record;
+using detail::saves;
 
 namespace {
 
@@ -149,7 +150,7 @@ Tensor clamped_log(const Tensor& x) {
     for (std::int64_t i = 0; i < x.numel(); ++i) py[i] = std::max(std::log(px[i]), static_cast<T>(kLogFloor));
   });
   if (needs_grad(x))
-    record("clamped_log", y, [x](const Tensor& dy, const Tensor& y) {
+    record("clamped_log", y, saves(x).and_output(), [x](const Tensor& dy, const Tensor& y) {
       // dx = dy / x where y > -100, 0 where the floor holds; `above` is 1 or 0 (y >= -100), and the
       // denominator is x + 1 where it is 0, so that x = 0 never divides.
       const Tensor above = sign(y - kLogFloor);
@@ -206,8 +207,8 @@ Tensor cross_entropy_indices(const Tensor& logits, const Tensor& target, Reducti
     if (!per_sample) y.data<T>()[0] = reduction == Reduction::Mean ? total / static_cast<T>(n) : total;
   });
   if (probs.defined())
-    record("cross_entropy", y, [logits, classes = std::move(classes), probs, reduction](const Tensor& dy,
-                                                                                           const Tensor&) {
+    record("cross_entropy", y, saves(probs),
+           [logits, classes = std::move(classes), probs, reduction](const Tensor& dy, const Tensor&) {
       // dx = (softmax(x) - onehot(t)) * dy_i (None), * dy (Sum) or * dy / N (Mean); x:[N,C] t:[N].
       // A direct loop: one pass writing dx, where composing ops would build a one-hot (N, C) tensor and
       // two more temporaries. Nothing is lost by it: tapegrad's backward sweep records nothing.
@@ -247,7 +248,7 @@ Tensor mse_reduced(const Tensor& input, const Tensor& target, Reduction reductio
   });
   Tensor loss = scalar_tensor(total / count, input.dtype());
   if (needs_grad(input, target))
-    record("mse_loss", loss, [input, target, count](const Tensor& dy, const Tensor&) {
+    record("mse_loss", loss, saves(input, target), [input, target, count](const Tensor& dy, const Tensor&) {
       // d/dx = 2 (x - t) * dy / count, d/dt = its negative
       const Tensor dx = (input - target) * (2.0 / count) * dy;
       if (input.requires_grad()) accumulate_grad(input, dx);

@@ -5,7 +5,7 @@
 //   Tensor mul(const Tensor& a, const Tensor& b) {
 //     Tensor y = ...compute...;
 //     if (detail::needs_grad(a, b))
-//       detail::record("mul", y, [a, b](const Tensor& dy, const Tensor&) {
+//       detail::record("mul", y, detail::saves(a, b), [a, b](const Tensor& dy, const Tensor&) {
 //         detail::accumulate_grad(a, dy * b);
 //         detail::accumulate_grad(b, dy * a);
 //       });
@@ -16,6 +16,12 @@
 // keep its own record alive). It must capture (by value) every input it sends a gradient to: the
 // captures keep the inputs, and the records that made them, alive. Closures up to kInline bytes live
 // inside the record.
+//
+// The third argument says which values the backward reads: saves(a, b) for inputs (each one a tensor the
+// closure captures), saves_output for y, saves(x).and_output() for both, saves_nothing when it reads
+// only dy and shapes (add, sum, reshape). The record keeps their versions (see Storage::version), and
+// the sweep refuses to run a backward whose saved values an in-place write has changed since, as
+// PyTorch does. When unsure, declare it: a needless error is safe, a wrong gradient is not.
 
 #include <cstddef>
 #include <cstdint>
@@ -89,6 +95,31 @@ class BackwardFn {
   void (*manage_)(void*, void*) = nullptr;  // move into dst (if any), then destroy src
 };
 
+/// What a backward reads besides dy (see the top of this file): at most kMaxSaved tensors, y included.
+struct Saves {
+  static constexpr int kMaxSaved = 4;
+  const TensorImpl* inputs[kMaxSaved] = {};
+  std::uint8_t count = 0;
+  bool output = false;
+  /// The same, and the op's output y as well.
+  [[nodiscard]] constexpr Saves and_output() const {
+    Saves s = *this;
+    s.output = true;
+    return s;
+  }
+};
+
+inline constexpr Saves saves_nothing{};
+inline constexpr Saves saves_output = Saves{}.and_output();
+/// The backward reads these inputs (undefined tensors, e.g. an absent bias, are skipped).
+template <class... Ts>
+[[nodiscard]] Saves saves(const Ts&... inputs) {
+  static_assert(sizeof...(Ts) < Saves::kMaxSaved, "saves: one entry is kept for the output");
+  Saves s;
+  ((inputs.defined() ? void(s.inputs[s.count++] = inputs.impl()) : void()), ...);
+  return s;
+}
+
 struct Record {
   const char* op = nullptr;
   TensorImpl* out = nullptr;  // holds one reference; nullptr once released
@@ -96,6 +127,10 @@ struct Record {
   std::size_t bytes = 0;  // out's storage size towards the byte limit; 0 for a view of another's storage
   Tensor grad;  // gradient of `out` gathered during a sweep
   BackwardFn backward;
+  // What the backward reads (`out` itself, or inputs its closure keeps alive), and their versions then.
+  const TensorImpl* saved[Saves::kMaxSaved];
+  std::uint32_t saved_version[Saves::kMaxSaved];
+  std::uint8_t saved_count = 0;
 };
 
 class Tape {
@@ -105,9 +140,9 @@ class Tape {
   Tape& operator=(const Tape&) = delete;
   ~Tape();
 
-  /// Appends a record producing `out` (which becomes a non-leaf requiring grad); the caller stores the
-  /// backward closure in the returned record.
-  Record& push(const char* op, const Tensor& out);
+  /// Appends a record producing `out` (which becomes a non-leaf requiring grad) whose backward reads
+  /// `saves`; the caller stores the backward closure in the returned record.
+  Record& push(const char* op, const Tensor& out, const Saves& saves);
   /// Reverse sweep from `root`; see Tensor::backward.
   void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
   /// Adds dx into the gradient slot of x (its record's slot, or its .grad for a leaf).
@@ -130,6 +165,7 @@ class Tape {
   void make_room(const char* op);
   [[noreturn]] static void throw_misfit(const Tensor& dx, const TensorImpl* x);
   [[noreturn]] void throw_not_recorded_here(const TensorImpl* x) const;
+  [[noreturn]] static void throw_modified(const Record& r, int i);
   void sweep(bool retain_graph);
 
   std::vector<Record> records_;  // capacity is kept from one step to the next
@@ -153,9 +189,10 @@ template <class... Ts>
   return is_grad_enabled() && (inputs.requires_grad() || ...);
 }
 
+/// Records op's backward for out; `saves` declares what the backward reads (see the top of this file).
 template <class F>
-void record(const char* op, const Tensor& out, F&& backward) {
-  current_tape().push(op, out).backward.emplace(std::forward<F>(backward));
+void record(const char* op, const Tensor& out, const Saves& saves, F&& backward) {
+  current_tape().push(op, out, saves).backward.emplace(std::forward<F>(backward));
 }
 
 /// Sends dx to x if x requires grad; called from backward closures.
