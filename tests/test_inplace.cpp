@@ -49,14 +49,14 @@ TEST(InPlace, ArithmeticWithTensorsAndScalars) {
 TEST(InPlace, CompoundAssignmentsAreTheInPlaceOps) {
   Tensor x = f64({1, 2}, {2});
   const Tensor y = f64({4, 8}, {2});
-  x += y;   // 5, 10
-  x -= 1;   // 4, 9
-  x *= y;   // 16, 72
-  x /= 2;   // 8, 36
-  x *= 0.5; // 4, 18
-  x /= y;   // 1, 2.25
-  x += 1.5; // 2.5, 3.75
-  x -= y;   // -1.5, -4.25
+  x += y;    // 5, 10
+  x -= 1;    // 4, 9
+  x *= y;    // 16, 72
+  x /= 2;    // 8, 36
+  x *= 0.5;  // 4, 18
+  x /= y;    // 1, 2.25
+  x += 1.5;  // 2.5, 3.75
+  x -= y;    // -1.5, -4.25
   expect_values(x, {2}, {-1.5, -4.25});
 }
 
@@ -107,7 +107,8 @@ TEST(InPlace, CopyConvertsAsToDoes) {
   EXPECT_EQ(b.to_vector(), (std::vector<double>{1, 0, 1}));
   b.zero_();
   EXPECT_EQ(b.to_vector(), (std::vector<double>{0, 0, 0}));
-  expect_throws<std::invalid_argument>([&] { return i.copy_(f64({NAN}, {1})); }, "to: nan cannot be converted to int64");
+  expect_throws<std::invalid_argument>([&] { return i.copy_(f64({NAN}, {1})); },
+                                       "to: nan cannot be converted to int64");
 }
 
 // ---- int64 ----

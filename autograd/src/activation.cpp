@@ -216,7 +216,9 @@ Tensor softsign(const Tensor& x) {
   detail::check_defined(x, "softsign");
   Tensor y = detail::map(x, [](auto u) { return u / (decltype(u)(1) + std::abs(u)); });
   if (needs_grad(x))  // dx = dy / (1 + |x|)^2
-    record("softsign", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / square(1.0 + abs(x))); });
+    record("softsign", y, saves(x), [x](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, dy / square(1.0 + abs(x)));
+    });
   return y;
 }
 

@@ -21,8 +21,8 @@ using detail::saves_output;
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor y = binary("add", a, b, [](auto u, auto v) { return u + v; });
-  if (needs_grad(a, b))
-    record("add", y, saves_nothing, [a, b](const Tensor& dy, const Tensor&) {  // y = a + b: da = dy, db = dy, each summed to its shape
+  if (needs_grad(a, b))  // y = a + b: da = dy, db = dy, each summed to its shape
+    record("add", y, saves_nothing, [a, b](const Tensor& dy, const Tensor&) {
       if (a.requires_grad()) accumulate_grad(a, sum_to(dy, a.shape()));
       if (b.requires_grad()) accumulate_grad(b, sum_to(dy, b.shape()));
     });
@@ -51,8 +51,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor y = binary("div", a, b, [](auto u, auto v) { return u / v; });
-  if (needs_grad(a, b))
-    record("div", y, saves(a, b), [a, b](const Tensor& dy, const Tensor&) {  // y = a / b: da = dy / b, db = -dy * a / b^2
+  if (needs_grad(a, b))  // y = a / b: da = dy / b, db = -dy * a / b^2
+    record("div", y, saves(a, b), [a, b](const Tensor& dy, const Tensor&) {
       if (a.requires_grad()) accumulate_grad(a, sum_to(dy / b, a.shape()));
       if (b.requires_grad()) accumulate_grad(b, sum_to(neg(dy) * a / (b * b), b.shape()));
     });
@@ -86,28 +86,32 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return pick("minimum", a, b, 
 Tensor add(const Tensor& a, double b) {
   detail::check_defined(a, "add");
   Tensor y = detail::map(a, [b](auto u) { return u + static_cast<decltype(u)>(b); });
-  if (needs_grad(a)) record("add", y, saves_nothing, [a](const Tensor& dy, const Tensor&) { accumulate_grad(a, dy); });  // da = dy
+  if (needs_grad(a))  // da = dy
+    record("add", y, saves_nothing, [a](const Tensor& dy, const Tensor&) { accumulate_grad(a, dy); });
   return y;
 }
 
 Tensor mul(const Tensor& a, double b) {
   detail::check_defined(a, "mul");
   Tensor y = detail::map(a, [b](auto u) { return u * static_cast<decltype(u)>(b); });
-  if (needs_grad(a)) record("mul", y, saves_nothing, [a, b](const Tensor& dy, const Tensor&) { accumulate_grad(a, dy * b); });  // da = dy * b
+  if (needs_grad(a))  // da = dy * b
+    record("mul", y, saves_nothing, [a, b](const Tensor& dy, const Tensor&) { accumulate_grad(a, dy * b); });
   return y;
 }
 
 Tensor div(const Tensor& a, double b) {
   detail::check_defined(a, "div");
   Tensor y = detail::map(a, [b](auto u) { return u / static_cast<decltype(u)>(b); });
-  if (needs_grad(a)) record("div", y, saves_nothing, [a, b](const Tensor& dy, const Tensor&) { accumulate_grad(a, dy / b); });  // da = dy / b
+  if (needs_grad(a))  // da = dy / b
+    record("div", y, saves_nothing, [a, b](const Tensor& dy, const Tensor&) { accumulate_grad(a, dy / b); });
   return y;
 }
 
 Tensor rsub(const Tensor& a, double b) {
   detail::check_defined(a, "rsub");
   Tensor y = detail::map(a, [b](auto u) { return static_cast<decltype(u)>(b) - u; });
-  if (needs_grad(a)) record("rsub", y, saves_nothing, [a](const Tensor& dy, const Tensor&) { accumulate_grad(a, neg(dy)); });  // da = -dy
+  if (needs_grad(a))  // da = -dy
+    record("rsub", y, saves_nothing, [a](const Tensor& dy, const Tensor&) { accumulate_grad(a, neg(dy)); });
   return y;
 }
 
@@ -124,21 +128,24 @@ Tensor rdiv(const Tensor& a, double b) {
 Tensor neg(const Tensor& x) {
   detail::check_defined(x, "neg");
   Tensor y = detail::map(x, [](auto u) { return -u; });
-  if (needs_grad(x)) record("neg", y, saves_nothing, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, neg(dy)); });
+  if (needs_grad(x))
+    record("neg", y, saves_nothing, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, neg(dy)); });
   return y;
 }
 
 Tensor exp(const Tensor& x) {
   detail::check_defined(x, "exp");
   Tensor y = detail::map(x, [](auto u) { return std::exp(u); });
-  if (needs_grad(x)) record("exp", y, saves_output, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * y); });
+  if (needs_grad(x))
+    record("exp", y, saves_output, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * y); });
   return y;
 }
 
 Tensor log(const Tensor& x) {
   detail::check_defined(x, "log");
   Tensor y = detail::map(x, [](auto u) { return std::log(u); });
-  if (needs_grad(x)) record("log", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / x); });  // dx = dy / x
+  if (needs_grad(x))  // dx = dy / x
+    record("log", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / x); });
   return y;
 }
 
@@ -171,7 +178,8 @@ Tensor sqrt(const Tensor& x) {
 Tensor abs(const Tensor& x) {
   detail::check_defined(x, "abs");
   Tensor y = detail::map(x, [](auto u) { return std::abs(u); });
-  if (needs_grad(x)) record("abs", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sign(x)); });
+  if (needs_grad(x))
+    record("abs", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sign(x)); });
   return y;
 }
 
@@ -184,8 +192,8 @@ Tensor clamp(const Tensor& x, double low, double high) {
     using T = decltype(u);
     return u < static_cast<T>(low) ? static_cast<T>(low) : (u > static_cast<T>(high) ? static_cast<T>(high) : u);
   });
-  if (needs_grad(x))
-    record("clamp", y, saves(x), [x, low, high](const Tensor& dy, const Tensor&) {  // dx = dy where low <= x <= high, else 0
+  if (needs_grad(x))  // dx = dy where low <= x <= high, else 0
+    record("clamp", y, saves(x), [x, low, high](const Tensor& dy, const Tensor&) {
       const Tensor inside = detail::map(x, [low, high](auto u) {
         using T = decltype(u);
         return static_cast<T>(u >= static_cast<T>(low) && u <= static_cast<T>(high) ? 1 : 0);

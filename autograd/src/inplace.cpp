@@ -81,12 +81,14 @@ T scalar_as(double value, const char* op, const char* what) {
 // u + v and u * v; for int64 modulo 2^64 (signed overflow is undefined in C++; PyTorch's int64 wraps).
 template <class T>
 T plus(T u, T v) {
-  if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<std::uint64_t>(u) + static_cast<std::uint64_t>(v));
+  using U = std::uint64_t;
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<U>(u) + static_cast<U>(v));
   else return u + v;
 }
 template <class T>
 T times(T u, T v) {
-  if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<std::uint64_t>(u) * static_cast<std::uint64_t>(v));
+  using U = std::uint64_t;
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<U>(u) * static_cast<U>(v));
   else return u * v;
 }
 
@@ -164,7 +166,8 @@ Tensor& Tensor::sub_(const Tensor& other, double alpha) { return add_scaled(*thi
 Tensor& Tensor::sub_(double other, double alpha) { return add_scaled(*this, other, alpha, -1.0, kSub); }
 
 Tensor& Tensor::mul_(const Tensor& other) {
-  return zip_into_self<Kinds::kNumbers>(*this, other, kMul, []<class T>() { return [](T u, T v) { return times(u, v); }; });
+  return zip_into_self<Kinds::kNumbers>(*this, other, kMul,
+                                        []<class T>() { return [](T u, T v) { return times(u, v); }; });
 }
 
 Tensor& Tensor::mul_(double other) {

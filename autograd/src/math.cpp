@@ -36,7 +36,8 @@ Tensor unary(const char* op, const Tensor& x, F f) {
 template <class F>
 Tensor step(const char* op, const Tensor& x, F f) {
   Tensor y = unary(op, x, f);
-  if (needs_grad(x)) record(op, y, saves_nothing, [x](const Tensor&, const Tensor&) { accumulate_grad(x, zeros_like(x)); });
+  if (needs_grad(x))
+    record(op, y, saves_nothing, [x](const Tensor&, const Tensor&) { accumulate_grad(x, zeros_like(x)); });
   return y;
 }
 
@@ -47,7 +48,8 @@ namespace detail {
 Tensor keep_where(const Tensor& x, const Tensor& keep) {
   Tensor y = zip(x, keep, [](auto u, auto k) { return k != 0 ? u : decltype(u)(0); });
   if (needs_grad(x))
-    record("keep_where", y, saves(keep), [x, keep](const Tensor& dy, const Tensor&) { accumulate_grad(x, keep_where(dy, keep)); });
+    record("keep_where", y, saves(keep),
+           [x, keep](const Tensor& dy, const Tensor&) { accumulate_grad(x, keep_where(dy, keep)); });
   return y;
 }
 
@@ -57,34 +59,39 @@ Tensor keep_where(const Tensor& x, const Tensor& keep) {
 
 Tensor sin(const Tensor& x) {
   Tensor y = unary("sin", x, [](auto u) { return std::sin(u); });
-  if (needs_grad(x)) record("sin", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * cos(x)); });
+  if (needs_grad(x))
+    record("sin", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * cos(x)); });
   return y;
 }
 
 Tensor cos(const Tensor& x) {
   Tensor y = unary("cos", x, [](auto u) { return std::cos(u); });
-  if (needs_grad(x)) record("cos", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -sin(x)); });
+  if (needs_grad(x))
+    record("cos", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -sin(x)); });
   return y;
 }
 
 Tensor tan(const Tensor& x) {
   Tensor y = unary("tan", x, [](auto u) { return std::tan(u); });
   if (needs_grad(x))  // dx = dy (1 + y^2)
-    record("tan", y, saves_output, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * (1.0 + square(y))); });
+    record("tan", y, saves_output,
+           [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * (1.0 + square(y))); });
   return y;
 }
 
 Tensor asin(const Tensor& x) {
   Tensor y = unary("asin", x, [](auto u) { return std::asin(u); });
   if (needs_grad(x))  // dx = dy / sqrt(1 - x^2)
-    record("asin", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(1.0 - square(x))); });
+    record("asin", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(1.0 - square(x))); });
   return y;
 }
 
 Tensor acos(const Tensor& x) {
   Tensor y = unary("acos", x, [](auto u) { return std::acos(u); });
   if (needs_grad(x))  // dx = -dy / sqrt(1 - x^2)
-    record("acos", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -rsqrt(1.0 - square(x))); });
+    record("acos", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -rsqrt(1.0 - square(x))); });
   return y;
 }
 
@@ -112,27 +119,31 @@ Tensor atan2(const Tensor& input, const Tensor& other) {
 
 Tensor sinh(const Tensor& x) {
   Tensor y = unary("sinh", x, [](auto u) { return std::sinh(u); });
-  if (needs_grad(x)) record("sinh", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * cosh(x)); });
+  if (needs_grad(x))
+    record("sinh", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * cosh(x)); });
   return y;
 }
 
 Tensor cosh(const Tensor& x) {
   Tensor y = unary("cosh", x, [](auto u) { return std::cosh(u); });
-  if (needs_grad(x)) record("cosh", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sinh(x)); });
+  if (needs_grad(x))
+    record("cosh", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sinh(x)); });
   return y;
 }
 
 Tensor asinh(const Tensor& x) {
   Tensor y = unary("asinh", x, [](auto u) { return std::asinh(u); });
   if (needs_grad(x))  // dx = dy / sqrt(x^2 + 1)
-    record("asinh", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(square(x) + 1.0)); });
+    record("asinh", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(square(x) + 1.0)); });
   return y;
 }
 
 Tensor acosh(const Tensor& x) {
   Tensor y = unary("acosh", x, [](auto u) { return std::acosh(u); });
   if (needs_grad(x))  // dx = dy / sqrt(x^2 - 1)
-    record("acosh", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(square(x) - 1.0)); });
+    record("acosh", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(square(x) - 1.0)); });
   return y;
 }
 
@@ -155,52 +166,55 @@ Tensor expm1(const Tensor& x) {
 Tensor log2(const Tensor& x) {
   Tensor y = unary("log2", x, [](auto u) { return std::log2(u); });
   if (needs_grad(x))  // dx = dy / (x ln 2)
-    record("log2", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (x * std::numbers::ln2)); });
+    record("log2", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (x * std::numbers::ln2)); });
   return y;
 }
 
 Tensor log10(const Tensor& x) {
   Tensor y = unary("log10", x, [](auto u) { return std::log10(u); });
   if (needs_grad(x))  // dx = dy / (x ln 10)
-    record("log10", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (x * std::numbers::ln10)); });
+    record("log10", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (x * std::numbers::ln10)); });
   return y;
 }
 
 Tensor rsqrt(const Tensor& x) {
   Tensor y = unary("rsqrt", x, [](auto u) { return decltype(u)(1) / std::sqrt(u); });
   if (needs_grad(x))  // dx = -dy / (2 x^1.5) = -0.5 dy y^3
-    record("rsqrt", y, saves_output, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * -0.5 * (y * y * y)); });
+    record("rsqrt", y, saves_output,
+           [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * -0.5 * (y * y * y)); });
   return y;
 }
 
 Tensor reciprocal(const Tensor& x) {
   Tensor y = unary("reciprocal", x, [](auto u) { return decltype(u)(1) / u; });
   if (needs_grad(x))  // dx = -dy / x^2 = -dy y^2
-    record("reciprocal", y, saves_output, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, -dy * (y * y)); });
+    record("reciprocal", y, saves_output,
+           [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, -dy * (y * y)); });
   return y;
 }
 
 Tensor square(const Tensor& x) {
   Tensor y = unary("square", x, [](auto u) { return u * u; });
-  if (needs_grad(x)) record("square", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * 2.0 * x); });
+  if (needs_grad(x))
+    record("square", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * 2.0 * x); });
   return y;
 }
 
 Tensor erf(const Tensor& x) {
   Tensor y = unary("erf", x, [](auto u) { return std::erf(u); });
   if (needs_grad(x))  // dx = dy 2/sqrt(pi) e^(-x^2)
-    record("erf", y, saves(x), [x](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, dy * kTwoOverSqrtPi * exp(-square(x)));
-    });
+    record("erf", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * kTwoOverSqrtPi * exp(-square(x))); });
   return y;
 }
 
 Tensor erfc(const Tensor& x) {
   Tensor y = unary("erfc", x, [](auto u) { return std::erfc(u); });
   if (needs_grad(x))  // dx = -dy 2/sqrt(pi) e^(-x^2)
-    record("erfc", y, saves(x), [x](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, dy * -kTwoOverSqrtPi * exp(-square(x)));
-    });
+    record("erfc", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -kTwoOverSqrtPi * exp(-square(x))); });
   return y;
 }
 

@@ -94,9 +94,8 @@ Tensor running_prod(const Tensor& x, int d, bool reverse);
 Tensor running_sum(const Tensor& x, int d, bool reverse) {
   Tensor y = scan(x, d, reverse, [](auto acc, auto v) { return acc + v; });
   if (needs_grad(x))  // y_k = sum_{j <= k} x_j in scan order: dx_k = sum_{j >= k} dy_j, the scan the other way
-    record(reverse ? "reverse_cumsum" : "cumsum", y, saves_nothing, [x, d, reverse](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, running_sum(dy, d, !reverse));
-    });
+    record(reverse ? "reverse_cumsum" : "cumsum", y, saves_nothing,
+           [x, d, reverse](const Tensor& dy, const Tensor&) { accumulate_grad(x, running_sum(dy, d, !reverse)); });
   return y;
 }
 
@@ -117,9 +116,10 @@ Tensor running_prod_backward(const Tensor& dy, const Tensor& x, const Tensor& y,
 Tensor running_prod(const Tensor& x, int d, bool reverse) {
   Tensor y = scan(x, d, reverse, [](auto acc, auto v) { return acc * v; });
   if (needs_grad(x))
-    record(reverse ? "reverse_cumprod" : "cumprod", y, saves(x).and_output(), [x, d, reverse](const Tensor& dy, const Tensor& y) {
-      accumulate_grad(x, running_prod_backward(dy, x, y, d, reverse));
-    });
+    record(reverse ? "reverse_cumprod" : "cumprod", y, saves(x).and_output(),
+           [x, d, reverse](const Tensor& dy, const Tensor& y) {
+             accumulate_grad(x, running_prod_backward(dy, x, y, d, reverse));
+           });
   return y;
 }
 

@@ -52,7 +52,8 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   if (target == x.shape()) return x;
   Tensor y(detail::impl_alloc_shared(target, x.dtype(), x.impl()->storage));
   if (needs_grad(x))
-    record("reshape", y, saves_nothing, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, reshape(dy, x.shape())); });
+    record("reshape", y, saves_nothing,
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, reshape(dy, x.shape())); });
   return y;
 }
 
@@ -82,9 +83,8 @@ Tensor transpose(const Tensor& x, int dim0, int dim1) {
   std::swap(perm[d0], perm[d1]);
   Tensor y = permuted(x, perm);
   if (needs_grad(x))  // a swap is its own inverse
-    record("transpose", y, saves_nothing, [x, d0, d1](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, transpose(dy, d0, d1));
-    });
+    record("transpose", y, saves_nothing,
+           [x, d0, d1](const Tensor& dy, const Tensor&) { accumulate_grad(x, transpose(dy, d0, d1)); });
   return y;
 }
 
@@ -135,9 +135,8 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   for (int d = 0; d < shape.size(); ++d) plan.axes[d].src_stride = strides[d];
   strided_copy(x, y, plan);
   if (needs_grad(x))
-    record("broadcast_to", y, saves_nothing, [x](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, sum_to(dy, x.shape()));
-    });
+    record("broadcast_to", y, saves_nothing,
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, sum_to(dy, x.shape())); });
   return y;
 }
 
@@ -181,9 +180,8 @@ Tensor slice(const Tensor& x, int dim, std::int64_t start, std::int64_t end) {
   Tensor y = empty(out, x.dtype());
   strided_copy(x, y, along_plan(out, x.shape(), s, out, 0, d));
   if (needs_grad(x))
-    record("slice", y, saves_nothing, [x, d, s](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, slice_backward(dy, x.shape(), d, s));
-    });
+    record("slice", y, saves_nothing,
+           [x, d, s](const Tensor& dy, const Tensor&) { accumulate_grad(x, slice_backward(dy, x.shape(), d, s)); });
   return y;
 }
 
@@ -272,8 +270,8 @@ Tensor index_select(const Tensor& x, std::span<const std::int64_t> index) {
   if (needs_grad(x))
     record("index_select", y, saves_nothing,
            [x, idx = std::vector(index.begin(), index.end()), row](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, index_add_rows(dy, x.shape(), idx, row));
-    });
+             accumulate_grad(x, index_add_rows(dy, x.shape(), idx, row));
+           });
   return y;
 }
 
@@ -287,12 +285,13 @@ Tensor gather_rows(const Tensor& x, std::span<const std::int64_t> index) {
   Tensor y = empty(Shape{x.shape()[0]}, x.dtype());
   pick_runs(x, y, index, c, 1);
   if (needs_grad(x))
-    record("gather_rows", y, saves_nothing, [x, idx = std::vector(index.begin(), index.end())](const Tensor& dy, const Tensor&) {
-      // dx[i, index[i]] = dy[i], 0 elsewhere: a one-hot mask scaled by dy
-      Tensor onehot = zeros(x.shape(), x.dtype());
-      for (std::size_t i = 0; i < idx.size(); ++i) onehot.put_({static_cast<std::int64_t>(i), idx[i]}, 1.0);
-      accumulate_grad(x, onehot * reshape(dy, Shape{dy.numel(), 1}));
-    });
+    record("gather_rows", y, saves_nothing,
+           [x, idx = std::vector(index.begin(), index.end())](const Tensor& dy, const Tensor&) {
+             // dx[i, index[i]] = dy[i], 0 elsewhere: a one-hot mask scaled by dy
+             Tensor onehot = zeros(x.shape(), x.dtype());
+             for (std::size_t i = 0; i < idx.size(); ++i) onehot.put_({static_cast<std::int64_t>(i), idx[i]}, 1.0);
+             accumulate_grad(x, onehot * reshape(dy, Shape{dy.numel(), 1}));
+           });
   return y;
 }
 

@@ -77,7 +77,8 @@ Tensor variance(const char* op, const Tensor& x, std::span<const int> dims, doub
 Tensor sqrt_flat_at_zero(const Tensor& v) {
   Tensor y = detail::map(v, [](auto u) { return std::sqrt(u); });
   if (needs_grad(v))  // dv = dy / (2 y), 0 where y = 0
-    record("std", y, saves_output, [v](const Tensor& dy, const Tensor& y) { accumulate_grad(v, keep_where(dy * 0.5 / y, nonzero(y))); });
+    record("std", y, saves_output,
+           [v](const Tensor& dy, const Tensor& y) { accumulate_grad(v, keep_where(dy * 0.5 / y, nonzero(y))); });
   return y;
 }
 

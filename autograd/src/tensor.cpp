@@ -197,7 +197,8 @@ Tensor Tensor::clone() const {
   std::memcpy(y.impl_->storage->data, b.storage->data, static_cast<std::size_t>(b.numel) * dtype_size(b.dtype));
   if (detail::needs_grad(*this)) {
     const Tensor x = *this;
-    detail::record("clone", y, detail::saves_nothing, [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy); });
+    detail::record("clone", y, detail::saves_nothing,
+                   [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy); });
   }
   return y;
 }
@@ -211,9 +212,8 @@ Tensor Tensor::to(Dtype dtype) const {
   });
   if (is_floating_point(dtype) && detail::needs_grad(*this)) {
     const Tensor x = *this;
-    detail::record("to", y, detail::saves_nothing, [x](const Tensor& dy, const Tensor&) {
-      detail::accumulate_grad(x, dy.to(x.dtype()));
-    });
+    detail::record("to", y, detail::saves_nothing,
+                   [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy.to(x.dtype())); });
   }
   return y;
 }

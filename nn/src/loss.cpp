@@ -209,26 +209,26 @@ Tensor cross_entropy_indices(const Tensor& logits, const Tensor& target, Reducti
   if (probs.defined())
     record("cross_entropy", y, saves(probs),
            [logits, classes = std::move(classes), probs, reduction](const Tensor& dy, const Tensor&) {
-      // dx = (softmax(x) - onehot(t)) * dy_i (None), * dy (Sum) or * dy / N (Mean); x:[N,C] t:[N].
-      // A direct loop: one pass writing dx, where composing ops would build a one-hot (N, C) tensor and
-      // two more temporaries. Nothing is lost by it: tapegrad's backward sweep records nothing.
-      Tensor dx = empty(logits.shape(), logits.dtype());
-      visit_dtype(logits.dtype(), [&]<class T>() {
-        const std::int64_t n = logits.size(0);
-        const std::int64_t c = logits.size(1);
-        const T* p = probs.data<T>();
-        const std::int64_t* t = classes.data();
-        const T* g = dy.data<T>();
-        T* d = dx.data<T>();
-        const T scale = reduction == Reduction::Mean ? T(1) / static_cast<T>(n) : T(1);
-        for (std::int64_t i = 0; i < n; ++i) {
-          const T gi = (reduction == Reduction::None ? g[i] : g[0]) * scale;
-          for (std::int64_t k = 0; k < c; ++k) d[i * c + k] = p[i * c + k] * gi;
-          d[i * c + t[i]] -= gi;
-        }
-      });
-      accumulate_grad(logits, dx);
-    });
+             // dx = (softmax(x) - onehot(t)) * dy_i (None), * dy (Sum) or * dy / N (Mean); x:[N,C] t:[N].
+             // A direct loop: one pass writing dx, where composing ops would build a one-hot (N, C) tensor and
+             // two more temporaries. Nothing is lost by it: tapegrad's backward sweep records nothing.
+             Tensor dx = empty(logits.shape(), logits.dtype());
+             visit_dtype(logits.dtype(), [&]<class T>() {
+               const std::int64_t n = logits.size(0);
+               const std::int64_t c = logits.size(1);
+               const T* p = probs.data<T>();
+               const std::int64_t* t = classes.data();
+               const T* g = dy.data<T>();
+               T* d = dx.data<T>();
+               const T scale = reduction == Reduction::Mean ? T(1) / static_cast<T>(n) : T(1);
+               for (std::int64_t i = 0; i < n; ++i) {
+                 const T gi = (reduction == Reduction::None ? g[i] : g[0]) * scale;
+                 for (std::int64_t k = 0; k < c; ++k) d[i * c + k] = p[i * c + k] * gi;
+                 d[i * c + t[i]] -= gi;
+               }
+             });
+             accumulate_grad(logits, dx);
+           });
   return y;
 }
 
