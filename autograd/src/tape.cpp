@@ -169,7 +169,7 @@ void Tape::make_room(const char* op) {
                     "set_tape_byte_limit", "memory");
 }
 
-Record& Tape::push(const char* op, const Tensor& out, const Saves& saves) {
+Record& Tape::push(const char* op, const Tensor& out) {
   drop_dead_tail();
   if (records_.size() >= collect_at_ || live_ >= limit || bytes_ >= byte_limit) [[unlikely]]
     make_room(op);
@@ -187,15 +187,6 @@ Record& Tape::push(const char* op, const Tensor& out, const Saves& saves) {
   r.out = y;
   r.serial = y->record_serial;
   r.bytes = bytes;
-  for (int i = 0; i < saves.count; ++i) {
-    r.saved[i] = saves.inputs[i];
-    r.saved_version[i] = version_of(saves.inputs[i]);
-  }
-  r.saved_count = saves.count;
-  if (saves.output) {
-    r.saved[r.saved_count] = y;
-    r.saved_version[r.saved_count++] = version_of(y);
-  }
   ++live_;
   bytes_ += bytes;
   return r;

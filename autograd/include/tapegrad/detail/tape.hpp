@@ -18,18 +18,21 @@
 // inside the record.
 //
 // The third argument says which values the backward reads: saves(a, b) for inputs (each one a tensor the
-// closure captures), saves_output for y, saves(x).and_output() for both, saves_nothing when it reads
-// only dy and shapes (add, sum, reshape). The record keeps their versions (see Storage::version), and
+// closure captures; an undefined one, such as an absent bias, is skipped), saves_output for y,
+// saves(x).and_output() for both, saves_nothing when it reads only dy and shapes (add, sum, reshape). The record keeps their versions (see Storage::version), and
 // the sweep refuses to run a backward whose saved values an in-place write has changed since, as
 // PyTorch does. When unsure, declare it: a needless error is safe, a wrong gradient is not.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "tapegrad/detail/impl.hpp"
 #include "tapegrad/grad_mode.hpp"
 #include "tapegrad/tensor.hpp"
 
@@ -95,32 +98,34 @@ class BackwardFn {
   void (*manage_)(void*, void*) = nullptr;  // move into dst (if any), then destroy src
 };
 
-/// What a backward reads besides dy (see the top of this file): at most kMaxSaved tensors, y included.
+/// Tensors a record keeps versions of: the inputs its backward reads, and its output.
+inline constexpr std::size_t kMaxSaved = 4;
+
+/// What a backward reads besides dy (see the top of this file): N inputs (a null entry is an undefined
+/// tensor, e.g. an absent bias) and, if `output`, the op's output y. N is known at compile time, so
+/// that recording one stays a few stores.
+template <std::size_t N>
 struct Saves {
-  static constexpr int kMaxSaved = 4;
-  const TensorImpl* inputs[kMaxSaved] = {};
-  std::uint8_t count = 0;
+  static_assert(N < kMaxSaved, "saves: at most kMaxSaved - 1 inputs, one entry is kept for the output");
+  std::array<const TensorImpl*, N> inputs;
   bool output = false;
   /// The same, and the op's output y as well.
-  [[nodiscard]] constexpr Saves and_output() const {
-    Saves s = *this;
-    s.output = true;
-    return s;
-  }
+  [[nodiscard]] constexpr Saves and_output() const { return {inputs, true}; }
 };
 
-inline constexpr Saves saves_nothing{};
-inline constexpr Saves saves_output = Saves{}.and_output();
-/// The backward reads these inputs (undefined tensors, e.g. an absent bias, are skipped).
+inline constexpr Saves<0> saves_nothing{};
+inline constexpr Saves<0> saves_output{{}, true};
+/// The backward reads these inputs.
 template <class... Ts>
-[[nodiscard]] Saves saves(const Ts&... inputs) {
-  static_assert(sizeof...(Ts) < Saves::kMaxSaved, "saves: one entry is kept for the output");
-  Saves s;
-  ((inputs.defined() ? void(s.inputs[s.count++] = inputs.impl()) : void()), ...);
-  return s;
+[[nodiscard]] Saves<sizeof...(Ts)> saves(const Ts&... inputs) {
+  return {{inputs.impl()...}, false};
 }
 
 struct Record {
+  // Not `= default`, with which emplace_back() would zero all of a record, the closure's 96-byte buffer
+  // included, before push() sets it; the members that need a value have one below.
+  Record() noexcept {}  // NOLINT(modernize-use-equals-default)
+
   const char* op = nullptr;
   TensorImpl* out = nullptr;  // holds one reference; nullptr once released
   std::uint64_t serial = 0;
@@ -128,9 +133,23 @@ struct Record {
   Tensor grad;  // gradient of `out` gathered during a sweep
   BackwardFn backward;
   // What the backward reads (`out` itself, or inputs its closure keeps alive), and their versions then.
-  const TensorImpl* saved[Saves::kMaxSaved];
-  std::uint32_t saved_version[Saves::kMaxSaved];
+  const TensorImpl* saved[kMaxSaved] = {};
+  std::uint32_t saved_version[kMaxSaved] = {};
   std::uint8_t saved_count = 0;
+
+  /// Notes what the backward reads, at the versions it has now.
+  template <std::size_t N>
+  void save(const Saves<N>& s) {
+    std::uint8_t n = 0;
+    const auto keep = [&](const TensorImpl* t) {
+      if (t == nullptr) return;
+      saved[n] = t;
+      saved_version[n++] = version_of(t);
+    };
+    std::apply([&](auto... t) { (keep(t), ...); }, s.inputs);  // unrolled: GCC keeps a loop over the array
+    if (s.output) keep(out);
+    saved_count = n;
+  }
 };
 
 class Tape {
@@ -140,9 +159,9 @@ class Tape {
   Tape& operator=(const Tape&) = delete;
   ~Tape();
 
-  /// Appends a record producing `out` (which becomes a non-leaf requiring grad) whose backward reads
-  /// `saves`; the caller stores the backward closure in the returned record.
-  Record& push(const char* op, const Tensor& out, const Saves& saves);
+  /// Appends a record producing `out` (which becomes a non-leaf requiring grad); the caller stores what
+  /// its backward reads and the backward closure in the returned record.
+  Record& push(const char* op, const Tensor& out);
   /// Reverse sweep from `root`; see Tensor::backward.
   void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
   /// Adds dx into the gradient slot of x (its record's slot, or its .grad for a leaf).
@@ -190,9 +209,11 @@ template <class... Ts>
 }
 
 /// Records op's backward for out; `saves` declares what the backward reads (see the top of this file).
-template <class F>
-void record(const char* op, const Tensor& out, const Saves& saves, F&& backward) {
-  current_tape().push(op, out, saves).backward.emplace(std::forward<F>(backward));
+template <std::size_t N, class F>
+void record(const char* op, const Tensor& out, const Saves<N>& saves, F&& backward) {
+  Record& r = current_tape().push(op, out);
+  r.save(saves);
+  r.backward.emplace(std::forward<F>(backward));
 }
 
 /// Sends dx to x if x requires grad; called from backward closures.
