@@ -93,7 +93,8 @@ class Tensor {
   }
   /// Element at a full index (negative indices count from the back), as double.
   [[nodiscard]] double at(std::initializer_list<std::int64_t> index) const;
-  /// Sets the element at a full index; a raw write, not recorded on the tape and allowed on any tensor.
+  /// Sets the element at a full index; a raw write, not recorded on the tape and allowed on any tensor
+  /// (PyTorch's fill_ refuses a leaf that requires grad; these are how initialisers set one).
   void put_(std::initializer_list<std::int64_t> index, double value);
   /// Sets every element to value; a raw write like put_.
   Tensor& fill_(double value);
@@ -107,8 +108,8 @@ class Tensor {
   [[nodiscard]] std::int64_t version() const;
 
   // ---- in-place arithmetic (inplace.cpp) ----
-  // other broadcasts to this tensor's shape, which the result must keep, and has this tensor's dtype (a
-  // double scalar takes it; for int64 it must be a whole number). float32, float64 and int64, whose sums
+  // other broadcasts to this tensor's shape, which the result must keep, and has this tensor's dtype
+  // (PyTorch would promote it; a double scalar takes the dtype, and for int64 must be a whole number). float32, float64 and int64, whose sums
   // and products wrap modulo 2^64 as PyTorch's; bool takes only zero_ and copy_ (and fill_). They bump
   // version() and are not recorded: with grad mode on, a tensor that requires grad, or an operand that
   // does, is refused with std::logic_error (PyTorch refuses a leaf that requires grad, and records the
