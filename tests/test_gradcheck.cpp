@@ -25,7 +25,7 @@ Tensor custom_op(const Tensor& x, Forward forward, Backward backward) {
     y = forward(x);
   }
   if (detail::needs_grad(x))
-    detail::record("custom", y, [x, backward](const Tensor& dy, const Tensor&) {
+    detail::record("custom", y, detail::saves(x), [x, backward](const Tensor& dy, const Tensor&) {
       detail::accumulate_grad(x, backward(dy, x));
     });
   return y;

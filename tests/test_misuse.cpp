@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "testing.hpp"
+#include "tapegrad/nn.hpp"
 #include "tapegrad/optim/optim.hpp"
 #include "tapegrad/tapegrad.hpp"
 
@@ -111,6 +112,50 @@ TEST(Misuse, BackwardThroughAnotherThreadsIntermediate) {
             "backward: an input of shape [2] to 'mul' was recorded on another thread's tape; gradients do not flow "
             "from one thread's tape to another, so run the whole forward pass on one thread, or hand the tensor "
             "over as a new leaf (detach().requires_grad_()) and send its gradient back yourself");
+}
+
+TEST(Misuse, WritingAValueARecordedBackwardNeeds) {
+  EXPECT_EQ(message_of<std::logic_error>([] {
+              tg::Tensor a = tg::tensor({1.0, 2.0}).requires_grad_();
+              const tg::Tensor b = a * a;
+              a.put_({0}, 10);
+              b.sum().backward();
+            }),
+            "backward: one of the variables needed for gradient computation has been modified by an inplace "
+            "operation: [float32 [2]], an input of 'mul', is at version 1; expected version 0 instead. Use "
+            ".clone() before the in-place write, or do it after backward()");
+}
+
+TEST(Misuse, InPlaceOpOnALeafThatRequiresGrad) {
+  EXPECT_EQ(message_of<std::logic_error>([] {
+              tg::Tensor w = tg::tensor({1.0, 2.0}).requires_grad_();
+              w += 1.0;
+            }),
+            "add_: a leaf Variable that requires grad is being used in an in-place operation. Do it under "
+            "tg::NoGradGuard (as optimizers and initialisers do), or write x = x + y for a new tensor");
+}
+
+TEST(Misuse, InPlaceOpOnARecordedResult) {
+  EXPECT_EQ(message_of<std::logic_error>([] {
+              const tg::Tensor x = tg::tensor({1.0, 2.0}).requires_grad_();
+              tg::Tensor h = x * 2.0;
+              h *= 3.0;
+            }),
+            "mul_: this tensor has recorded history (a non-leaf that requires grad), and tapegrad does not record "
+            "in-place operations; write x = x * y instead");
+}
+
+TEST(Misuse, OptimizerBuiltBeforeModuleTo) {
+  EXPECT_EQ(message_of<std::logic_error>([] {
+              tg::nn::Linear layer(2, 1);
+              tg::optim::SGD opt(layer.parameters(), tg::optim::SGDOptions{.lr = 0.1});
+              layer.to(tg::kFloat64);
+              tg::sum(layer(tg::ones({1, 2}, tg::kFloat64))).backward();
+              opt.step();
+            }),
+            "SGD: parameter 0 ([2, 1] float32) is held by nothing but this optimizer, so no forward pass can give "
+            "it a gradient: its model was converted with Module::to() or destroyed after the optimizer was built. "
+            "Build the optimizer from model.parameters() after Module::to()");
 }
 
 }  // namespace

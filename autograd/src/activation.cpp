@@ -24,6 +24,8 @@ namespace tg {
 using detail::accumulate_grad;
 using detail::needs_grad;
 using detail::record;
+using detail::saves;
+using detail::saves_output;
 
 namespace {
 
@@ -100,7 +102,7 @@ Tensor sigmoid(const Tensor& x) {
   detail::check_defined(x, "sigmoid");
   Tensor y = detail::map(x, [](auto u) { return sigmoid_of(u); });
   if (needs_grad(x))
-    record("sigmoid", y, [x](const Tensor& dy, const Tensor& y) {
+    record("sigmoid", y, saves_output, [x](const Tensor& dy, const Tensor& y) {
       // dx = dy * y * (1 - y). When the sweep itself is not recorded (always, until double backward is
       // switched on) one fused pass replaces three ops and their temporaries: measured on digits.
       if (!is_grad_enabled())
@@ -120,7 +122,7 @@ Tensor tanh(const Tensor& x) {
       return std::tanh(u);
   });
   if (needs_grad(x))  // dx = dy * (1 - y^2), fused as sigmoid's when the sweep is not recorded
-    record("tanh", y, [x](const Tensor& dy, const Tensor& y) {
+    record("tanh", y, saves_output, [x](const Tensor& dy, const Tensor& y) {
       if (!is_grad_enabled())
         accumulate_grad(x, detail::zip(dy, y, [](auto g, auto t) { return g * (decltype(t)(1) - t * t); }));
       else
@@ -133,7 +135,7 @@ Tensor relu(const Tensor& x) {
   detail::check_defined(x, "relu");
   Tensor y = detail::map(x, [](auto u) { return u > 0 ? u : decltype(u)(0); });
   if (needs_grad(x))  // dx = dy where x > 0 (the gradient at 0 is 0, as in PyTorch); fused as sigmoid's
-    record("relu", y, [x](const Tensor& dy, const Tensor&) {
+    record("relu", y, saves(x), [x](const Tensor& dy, const Tensor&) {
       if (!is_grad_enabled())
         accumulate_grad(x, detail::zip(dy, x, [](auto g, auto u) { return u > 0 ? g : decltype(g)(0); }));
       else
@@ -146,7 +148,7 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
   detail::check_defined(x, "leaky_relu");
   Tensor y = detail::map(x, [negative_slope](auto u) { return u > 0 ? u : u * static_cast<decltype(u)>(negative_slope); });
   if (needs_grad(x))  // dx = dy where x > 0, dy * negative_slope elsewhere
-    record("leaky_relu", y, [x, negative_slope](const Tensor& dy, const Tensor&) {
+    record("leaky_relu", y, saves(x), [x, negative_slope](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, dy * slope(x, negative_slope));
     });
   return y;
@@ -169,7 +171,7 @@ Tensor elu_family(const char* op, const Tensor& x, double alpha, double scale, d
   // dx = dy scale for x > 0, dy input_scale scale alpha e^(input_scale x) = dy input_scale (y + scale alpha)
   // elsewhere (x = 0 included, as PyTorch: selu's gradient at 0 is scale alpha)
   if (needs_grad(x))
-    record(op, y, [x, alpha, scale, input_scale](const Tensor& dy, const Tensor& y) {
+    record(op, y, saves(x).and_output(), [x, alpha, scale, input_scale](const Tensor& dy, const Tensor& y) {
       const Tensor positive = slope(x, 0.0);
       accumulate_grad(x, dy * (scaled(positive, scale) + (1.0 - positive) * scaled(y + scale * alpha, input_scale)));
     });
@@ -197,7 +199,7 @@ Tensor softplus(const Tensor& x) {
   // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x, no lost digits for very negative x.
   Tensor y = detail::map(x, [](auto u) { return std::max(u, decltype(u)(0)) + std::log1p(std::exp(-std::abs(u))); });
   if (needs_grad(x))  // dx = dy * sigmoid(x)
-    record("softplus", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sigmoid(x)); });
+    record("softplus", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sigmoid(x)); });
   return y;
 }
 
@@ -206,7 +208,7 @@ Tensor logsigmoid(const Tensor& x) {
   // log sigmoid(x) = -softplus(-x) = min(x, 0) - log1p(e^-|x|): finite for every finite x.
   Tensor y = detail::map(x, [](auto u) { return std::min(u, decltype(u)(0)) - std::log1p(std::exp(-std::abs(u))); });
   if (needs_grad(x))  // dx = dy * sigmoid(-x)
-    record("logsigmoid", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sigmoid(-x)); });
+    record("logsigmoid", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sigmoid(-x)); });
   return y;
 }
 
@@ -214,7 +216,9 @@ Tensor softsign(const Tensor& x) {
   detail::check_defined(x, "softsign");
   Tensor y = detail::map(x, [](auto u) { return u / (decltype(u)(1) + std::abs(u)); });
   if (needs_grad(x))  // dx = dy / (1 + |x|)^2
-    record("softsign", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / square(1.0 + abs(x))); });
+    record("softsign", y, saves(x), [x](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, dy / square(1.0 + abs(x)));
+    });
   return y;
 }
 
@@ -222,7 +226,7 @@ Tensor silu(const Tensor& x) {
   detail::check_defined(x, "silu");
   Tensor y = detail::map(x, [](auto u) { return u * sigmoid_of(u); });
   if (needs_grad(x))  // y = x s with s = sigmoid(x): dx = dy s (1 + x (1 - s))
-    record("silu", y, [x](const Tensor& dy, const Tensor&) {
+    record("silu", y, saves(x), [x](const Tensor& dy, const Tensor&) {
       const Tensor s = sigmoid(x);
       accumulate_grad(x, dy * s * (1.0 + x * (1.0 - s)));
     });
@@ -246,7 +250,7 @@ Tensor mish(const Tensor& x) {
     return in_float64(u, [](double v) { return v * std::tanh(std::max(v, 0.0) + std::log1p(std::exp(-std::abs(v)))); });
   });
   if (needs_grad(x))  // y = x t with t = tanh(softplus(x)): dx = dy (t + x sigmoid(x) (1 - t^2))
-    record("mish", y, [x](const Tensor& dy, const Tensor&) {
+    record("mish", y, saves(x), [x](const Tensor& dy, const Tensor&) {
       const Tensor t = tanh(softplus(x));
       accumulate_grad(x, dy * (t + x * sigmoid(x) * (1.0 - square(t))));
     });
@@ -267,7 +271,7 @@ Tensor gelu_exact(const Tensor& x) {
     return in_float64(u, [](double v) { return 0.5 * v * std::erfc(-v * kSqrtHalf); });
   });
   if (needs_grad(x))  // dx = dy (Phi(x) + x phi(x)), phi(x) = e^(-x^2/2) / sqrt(2 pi)
-    record("gelu", y, [x](const Tensor& dy, const Tensor&) {
+    record("gelu", y, saves(x), [x](const Tensor& dy, const Tensor&) {
       const Tensor cdf = 0.5 * erfc(x * -kSqrtHalf);
       accumulate_grad(x, dy * (cdf + x * (kInvSqrt2Pi * exp(-0.5 * square(x)))));
     });
@@ -281,7 +285,7 @@ Tensor gelu_tanh(const Tensor& x) {
     return in_float64(u, [](double v) { return v * sigmoid_of(2 * kSqrt2OverPi * (v + kGeluCubic * v * v * v)); });
   });
   if (needs_grad(x))  // y = x s, s = sigmoid(2u): dx = dy (s + x s (1 - s) 2 du/dx), du/dx = sqrt(2/pi) (1 + 3k x^2)
-    record("gelu", y, [x](const Tensor& dy, const Tensor&) {
+    record("gelu", y, saves(x), [x](const Tensor& dy, const Tensor&) {
       const Tensor x2 = square(x);
       const Tensor s = sigmoid((x + kGeluCubic * x * x2) * (2 * kSqrt2OverPi));
       const Tensor du = (1.0 + 3 * kGeluCubic * x2) * (2 * kSqrt2OverPi);
@@ -319,7 +323,7 @@ Tensor hardtanh_named(const char* op, const Tensor& x, double min_val, double ma
     return std::min(std::max(u, static_cast<T>(min_val)), static_cast<T>(max_val));
   });
   if (needs_grad(x))  // dx = dy where min_val < x < max_val, 0 elsewhere (at the bounds too, unlike clamp)
-    record(op, y, [x, min_val, max_val](const Tensor& dy, const Tensor&) {
+    record(op, y, saves(x), [x, min_val, max_val](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, dy * inside(x, min_val, max_val));
     });
   return y;
@@ -340,7 +344,7 @@ Tensor hardsigmoid(const Tensor& x) {
     return std::min(std::max(u + T(3), T(0)), T(6)) / T(6);
   });
   if (needs_grad(x))  // y = clamp(x + 3, 0, 6) / 6: dx = dy / 6 where -3 < x < 3, else 0
-    record("hardsigmoid", y, [x](const Tensor& dy, const Tensor&) {
+    record("hardsigmoid", y, saves(x), [x](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, dy * inside(x, -3.0, 3.0) / 6.0);
     });
   return y;
@@ -355,7 +359,7 @@ Tensor hardswish(const Tensor& x) {
   // y = x clamp(x + 3, 0, 6) / 6: dx = 0 for x <= -3, dy (x/3 + 1/2) for -3 < x < 3, dy for x >= 3 (PyTorch's
   // hardswish_backward since pytorch#148049; 1.13 gives -0.5 at -3 and 1.5 at 3)
   if (needs_grad(x))
-    record("hardswish", y, [x](const Tensor& dy, const Tensor&) {
+    record("hardswish", y, saves(x), [x](const Tensor& dy, const Tensor&) {
       const Tensor above = detail::map(x, [](auto u) { return static_cast<decltype(u)>(u >= 3 ? 1 : 0); });
       accumulate_grad(x, dy * (inside(x, -3.0, 3.0) * (x / 3.0 + 0.5) + above));
     });
@@ -401,7 +405,7 @@ Tensor softmax(const Tensor& x, int dim) {
   const int d = detail::normalize_dim(dim, x.dim(), "softmax");
   Tensor y = softmax_forward(x, d, false);
   if (needs_grad(x))  // dx = y * (dy - sum(dy * y, d))
-    record("softmax", y, [x, d](const Tensor& dy, const Tensor& y) {
+    record("softmax", y, saves_output, [x, d](const Tensor& dy, const Tensor& y) {
       accumulate_grad(x, y * (dy - sum(dy * y, {d}, true)));
     });
   return y;
@@ -412,7 +416,7 @@ Tensor log_softmax(const Tensor& x, int dim) {
   const int d = detail::normalize_dim(dim, x.dim(), "log_softmax");
   Tensor y = softmax_forward(x, d, true);
   if (needs_grad(x))  // dx = dy - exp(y) * sum(dy, d)
-    record("log_softmax", y, [x, d](const Tensor& dy, const Tensor& y) {
+    record("log_softmax", y, saves_output, [x, d](const Tensor& dy, const Tensor& y) {
       accumulate_grad(x, dy - exp(y) * sum(dy, {d}, true));
     });
   return y;

@@ -100,7 +100,7 @@ Tensor amax_or_amin(const char* op, const Tensor& x, std::span<const int> dims, 
                                 x.shape().str());
   Tensor y = extreme(x, r, largest);
   if (detail::needs_grad(x))
-    detail::record(op, y, [x, kept = r.kept](const Tensor& dy, const Tensor& y) {
+    detail::record(op, y, detail::saves(x).and_output(), [x, kept = r.kept](const Tensor& dy, const Tensor& y) {
       const Tensor at = detail::broadcast_zip(x, reshape(y, kept), x.shape(),
                                               [](auto u, auto v) { return static_cast<decltype(u)>(u == v); });
       detail::accumulate_grad(x, reshape(dy, kept) / sum_to(at, kept) * at);

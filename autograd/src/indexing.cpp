@@ -23,6 +23,7 @@ using detail::Around;
 using detail::gather_as;
 using detail::needs_grad;
 using detail::record;
+using detail::saves;
 
 namespace {
 
@@ -253,7 +254,7 @@ Tensor gather_as(const char* op, const char* index_name, const Tensor& x, int di
   check_range_along(index, x, d, op);
   Tensor y = gather_kernel(x, d, index);
   if (needs_grad(x))  // y = x[index] along d, y:index.shape: dx = scatter_add(zeros_like(x), d, index, dy)
-    record(op, y, [x, d, index](const Tensor& dy, const Tensor&) {
+    record(op, y, saves(index), [x, d, index](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, scatter_add(zeros_like(x), d, index, dy));
     });
   return y;
@@ -313,7 +314,7 @@ Tensor index_select(const Tensor& x, int dim, const Tensor& index) {
   Tensor y = empty(out, x.dtype());
   select_rows(x, detail::around(at_least_1d(x.shape()), d), index, y);
   if (needs_grad(x))  // y = x[..., index, ...]: dx = index_add(zeros_like(x), d, index, dy)
-    record("index_select", y, [x, d, index](const Tensor& dy, const Tensor&) {
+    record("index_select", y, saves(index), [x, d, index](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, index_add(zeros_like(x), d, index, dy));
     });
   return y;
@@ -331,7 +332,7 @@ Tensor index_add(const Tensor& x, int dim, const Tensor& index, const Tensor& so
   Tensor y = x.detach().clone();
   add_rows(y, detail::around(at_least_1d(x.shape()), d), index, source);
   if (needs_grad(x, source))  // y = x + source at rows index: dx = dy, dsource = index_select(dy, d, index)
-    record("index_add", y, [x, d, index, source](const Tensor& dy, const Tensor&) {
+    record("index_add", y, saves(index), [x, d, index, source](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, dy);
       if (source.requires_grad()) accumulate_grad(source, index_select(dy, d, index));
     });
@@ -344,7 +345,7 @@ Tensor scatter_add(const Tensor& x, int dim, const Tensor& index, const Tensor& 
   const int d = check_scatter(x, dim, index, src, "scatter_add");
   Tensor y = scatter_kernel<true>(x, d, index, src);
   if (needs_grad(x, src))  // y = x + src scattered along d: dx = dy, dsrc = gather(dy, d, index) padded to src
-    record("scatter_add", y, [x, d, index, src](const Tensor& dy, const Tensor&) {
+    record("scatter_add", y, saves(index), [x, d, index, src](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, dy);
       if (src.requires_grad()) accumulate_grad(src, pad_to(gather(dy, d, index), src.shape()));
     });
@@ -358,7 +359,7 @@ Tensor scatter(const Tensor& x, int dim, const Tensor& index, const Tensor& src)
     // y = x with src written along d: dx = dy with the written places zeroed (a scatter of 0), dsrc =
     // gather(dy, d, index) for the writes y kept (the last of repeated indices), 0 for those overwritten.
     const Tensor kept = src.requires_grad() ? kept_writes(x, d, index, src.dtype()) : Tensor();
-    record("scatter", y, [x, d, index, src, kept](const Tensor& dy, const Tensor&) {
+    record("scatter", y, saves(index, kept), [x, d, index, src, kept](const Tensor& dy, const Tensor&) {
       if (x.requires_grad()) accumulate_grad(x, scatter(dy, d, index, 0.0));
       if (src.requires_grad()) accumulate_grad(src, pad_to(gather(dy, d, index) * kept, src.shape()));
     });
@@ -417,7 +418,7 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<std::i
     // y = weight[input], y:input.shape+[D]: dweight = index_add(zeros_like(weight), 0, flat, dy as [K, D]),
     // with the rows of dy that read padding_idx zeroed first.
     const Tensor keep = padding_row ? not_padding(flat, *padding_row, weight.dtype()) : Tensor();
-    record("embedding", y, [weight, flat, keep](const Tensor& dy, const Tensor&) {
+    record("embedding", y, saves(flat, keep), [weight, flat, keep](const Tensor& dy, const Tensor&) {
       Tensor rows_grad = reshape(dy, Shape{flat.numel(), weight.size(1)});
       if (keep.defined()) rows_grad = rows_grad * keep;
       accumulate_grad(weight, index_add(zeros_like(weight), 0, flat, rows_grad));

@@ -20,6 +20,7 @@ namespace tg {
 using detail::accumulate_grad;
 using detail::needs_grad;
 using detail::record;
+using detail::saves;
 
 namespace {
 
@@ -200,7 +201,7 @@ Tensor batched_matmul(const char* op, const Tensor& a, const Tensor& b) {
   Tensor y = empty(out, a.dtype());
   batched_gemm_into(y, a, b, false, false);
   if (needs_grad(a, b))
-    record(op, y, [a, b](const Tensor& dy, const Tensor&) {
+    record(op, y, saves(a, b), [a, b](const Tensor& dy, const Tensor&) {
       // y[i] = a[i] @ b[i], a:[*A,M,K] b:[*B,K,N] dy:[*,M,N]: da[i] = dy[i] @ b[i]^T, db[i] = a[i]^T @ dy[i],
       // each summed down to its operand's own batch (sum_to [*A,M,K] and [*B,K,N]).
       if (a.requires_grad()) accumulate_grad(a, product_to(a.shape(), dy, b, false, true));
@@ -284,7 +285,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   Tensor y = empty(Shape{size.m, size.n}, a.dtype());
   gemm_into(y, a, b, transpose_a, transpose_b, size, false);
   if (needs_grad(a, b))
-    record("matmul", y, [a, b, transpose_a, transpose_b](const Tensor& dy, const Tensor&) {
+    record("matmul", y, saves(a, b), [a, b, transpose_a, transpose_b](const Tensor& dy, const Tensor&) {
       // y = A @ B with A = op(a), B = op(b): dA = dy @ B^T, dB = A^T @ dy; then undo op on each.
       if (a.requires_grad())
         accumulate_grad(a, transpose_a ? matmul(b, dy, transpose_b, true) : matmul(dy, b, false, !transpose_b));
@@ -332,7 +333,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   }
   gemm_into(y, x, w, false, false, size, bias.defined());
   if (needs_grad(x, w) || (bias.defined() && needs_grad(bias)))
-    record("linear", y, [x, w, bias](const Tensor& dy, const Tensor&) {
+    record("linear", y, saves(x, w), [x, w, bias](const Tensor& dy, const Tensor&) {
       // y = x @ w + b, x:[N,D] w:[D,O] b:[O]: dx = dy @ wT, dw = xT @ dy, db = sum of dy over rows
       if (x.requires_grad()) accumulate_grad(x, matmul(dy, w, false, true));
       if (w.requires_grad()) accumulate_grad(w, matmul(x, dy, true, false));

@@ -20,6 +20,7 @@ using detail::broadcast_shapes;
 using detail::check_defined;
 using detail::needs_grad;
 using detail::record;
+using detail::saves;
 
 namespace {
 
@@ -100,7 +101,7 @@ Tensor where(const Tensor& condition, const Tensor& input, const Tensor& other) 
                                 [](bool c, T u, T v) { return c ? u : v; });
   });
   if (needs_grad(input, other))
-    record("where", y, [condition, input, other](const Tensor& dy, const Tensor&) {
+    record("where", y, saves(condition), [condition, input, other](const Tensor& dy, const Tensor&) {
       // y = where(c, a, b): da = where(c, dy, 0), db = where(c, 0, dy), each summed to its input's shape
       if (input.requires_grad()) accumulate_grad(input, sum_to(where(condition, dy, 0.0), input.shape()));
       if (other.requires_grad()) accumulate_grad(other, sum_to(where(condition, 0.0, dy), other.shape()));
@@ -164,7 +165,7 @@ Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max) {
                         : broadcast_shapes(x.shape(), (min.defined() ? min : max).shape(), "clamp");
   Tensor y = clamp_values(x, lo, min.defined(), hi, max.defined(), out);
   if (needs_grad(x, min, max))
-    record("clamp", y, [x, min, max](const Tensor& dy, const Tensor&) {
+    record("clamp", y, saves(x, min, max), [x, min, max](const Tensor& dy, const Tensor&) {
       // PyTorch's clamp_backward and clamp_backward_min_max, each mask broadcast against dy, each gradient
       // summed to its input's shape: dx = dy where min <= x <= max; dmin = dy where x < min (and min < max);
       // dmax = dy where x > max (or max < min, where the result is max).

@@ -18,6 +18,9 @@ using detail::binary;
 using detail::keep_where;
 using detail::needs_grad;
 using detail::record;
+using detail::saves;
+using detail::saves_nothing;
+using detail::saves_output;
 
 namespace {
 
@@ -34,7 +37,8 @@ Tensor unary(const char* op, const Tensor& x, F f) {
 template <class F>
 Tensor step(const char* op, const Tensor& x, F f) {
   Tensor y = unary(op, x, f);
-  if (needs_grad(x)) record(op, y, [x](const Tensor&, const Tensor&) { accumulate_grad(x, zeros_like(x)); });
+  if (needs_grad(x))
+    record(op, y, saves_nothing, [x](const Tensor&, const Tensor&) { accumulate_grad(x, zeros_like(x)); });
   return y;
 }
 
@@ -51,41 +55,46 @@ Tensor keep_where(const Tensor& x, const Tensor& keep) { return where(keep != 0.
 
 Tensor sin(const Tensor& x) {
   Tensor y = unary("sin", x, [](auto u) { return std::sin(u); });
-  if (needs_grad(x)) record("sin", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * cos(x)); });
+  if (needs_grad(x))
+    record("sin", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * cos(x)); });
   return y;
 }
 
 Tensor cos(const Tensor& x) {
   Tensor y = unary("cos", x, [](auto u) { return std::cos(u); });
-  if (needs_grad(x)) record("cos", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -sin(x)); });
+  if (needs_grad(x))
+    record("cos", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -sin(x)); });
   return y;
 }
 
 Tensor tan(const Tensor& x) {
   Tensor y = unary("tan", x, [](auto u) { return std::tan(u); });
   if (needs_grad(x))  // dx = dy (1 + y^2)
-    record("tan", y, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * (1.0 + square(y))); });
+    record("tan", y, saves_output,
+           [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * (1.0 + square(y))); });
   return y;
 }
 
 Tensor asin(const Tensor& x) {
   Tensor y = unary("asin", x, [](auto u) { return std::asin(u); });
   if (needs_grad(x))  // dx = dy / sqrt(1 - x^2)
-    record("asin", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(1.0 - square(x))); });
+    record("asin", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(1.0 - square(x))); });
   return y;
 }
 
 Tensor acos(const Tensor& x) {
   Tensor y = unary("acos", x, [](auto u) { return std::acos(u); });
   if (needs_grad(x))  // dx = -dy / sqrt(1 - x^2)
-    record("acos", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -rsqrt(1.0 - square(x))); });
+    record("acos", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -rsqrt(1.0 - square(x))); });
   return y;
 }
 
 Tensor atan(const Tensor& x) {
   Tensor y = unary("atan", x, [](auto u) { return std::atan(u); });
   if (needs_grad(x))  // dx = dy / (1 + x^2)
-    record("atan", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (square(x) + 1.0)); });
+    record("atan", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (square(x) + 1.0)); });
   return y;
 }
 
@@ -94,7 +103,7 @@ Tensor atan2(const Tensor& input, const Tensor& other) {
   const Tensor& b = other;
   Tensor y = binary("atan2", a, b, [](auto u, auto v) { return std::atan2(u, v); });
   if (needs_grad(a, b))  // y = atan2(a, b): da = dy b / (a^2 + b^2), db = -dy a / (a^2 + b^2), summed to shape
-    record("atan2", y, [a, b](const Tensor& dy, const Tensor&) {
+    record("atan2", y, saves(a, b), [a, b](const Tensor& dy, const Tensor&) {
       const Tensor r = reciprocal(square(a) + square(b));
       if (a.requires_grad()) accumulate_grad(a, sum_to(dy * b * r, a.shape()));
       if (b.requires_grad()) accumulate_grad(b, sum_to(dy * -a * r, b.shape()));
@@ -106,34 +115,38 @@ Tensor atan2(const Tensor& input, const Tensor& other) {
 
 Tensor sinh(const Tensor& x) {
   Tensor y = unary("sinh", x, [](auto u) { return std::sinh(u); });
-  if (needs_grad(x)) record("sinh", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * cosh(x)); });
+  if (needs_grad(x))
+    record("sinh", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * cosh(x)); });
   return y;
 }
 
 Tensor cosh(const Tensor& x) {
   Tensor y = unary("cosh", x, [](auto u) { return std::cosh(u); });
-  if (needs_grad(x)) record("cosh", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sinh(x)); });
+  if (needs_grad(x))
+    record("cosh", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * sinh(x)); });
   return y;
 }
 
 Tensor asinh(const Tensor& x) {
   Tensor y = unary("asinh", x, [](auto u) { return std::asinh(u); });
   if (needs_grad(x))  // dx = dy / sqrt(x^2 + 1)
-    record("asinh", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(square(x) + 1.0)); });
+    record("asinh", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(square(x) + 1.0)); });
   return y;
 }
 
 Tensor acosh(const Tensor& x) {
   Tensor y = unary("acosh", x, [](auto u) { return std::acosh(u); });
   if (needs_grad(x))  // dx = dy / sqrt(x^2 - 1)
-    record("acosh", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(square(x) - 1.0)); });
+    record("acosh", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * rsqrt(square(x) - 1.0)); });
   return y;
 }
 
 Tensor atanh(const Tensor& x) {
   Tensor y = unary("atanh", x, [](auto u) { return std::atanh(u); });
   if (needs_grad(x))  // dx = dy / (1 - x^2)
-    record("atanh", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (1.0 - square(x))); });
+    record("atanh", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (1.0 - square(x))); });
   return y;
 }
 
@@ -142,59 +155,62 @@ Tensor atanh(const Tensor& x) {
 Tensor expm1(const Tensor& x) {
   Tensor y = unary("expm1", x, [](auto u) { return std::expm1(u); });
   if (needs_grad(x))  // dx = dy e^x = dy (y + 1)
-    record("expm1", y, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * (y + 1.0)); });
+    record("expm1", y, saves_output, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * (y + 1.0)); });
   return y;
 }
 
 Tensor log2(const Tensor& x) {
   Tensor y = unary("log2", x, [](auto u) { return std::log2(u); });
   if (needs_grad(x))  // dx = dy / (x ln 2)
-    record("log2", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (x * std::numbers::ln2)); });
+    record("log2", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (x * std::numbers::ln2)); });
   return y;
 }
 
 Tensor log10(const Tensor& x) {
   Tensor y = unary("log10", x, [](auto u) { return std::log10(u); });
   if (needs_grad(x))  // dx = dy / (x ln 10)
-    record("log10", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (x * std::numbers::ln10)); });
+    record("log10", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy / (x * std::numbers::ln10)); });
   return y;
 }
 
 Tensor rsqrt(const Tensor& x) {
   Tensor y = unary("rsqrt", x, [](auto u) { return decltype(u)(1) / std::sqrt(u); });
   if (needs_grad(x))  // dx = -dy / (2 x^1.5) = -0.5 dy y^3
-    record("rsqrt", y, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * -0.5 * (y * y * y)); });
+    record("rsqrt", y, saves_output,
+           [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, dy * -0.5 * (y * y * y)); });
   return y;
 }
 
 Tensor reciprocal(const Tensor& x) {
   Tensor y = unary("reciprocal", x, [](auto u) { return decltype(u)(1) / u; });
   if (needs_grad(x))  // dx = -dy / x^2 = -dy y^2
-    record("reciprocal", y, [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, -dy * (y * y)); });
+    record("reciprocal", y, saves_output,
+           [x](const Tensor& dy, const Tensor& y) { accumulate_grad(x, -dy * (y * y)); });
   return y;
 }
 
 Tensor square(const Tensor& x) {
   Tensor y = unary("square", x, [](auto u) { return u * u; });
-  if (needs_grad(x)) record("square", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * 2.0 * x); });
+  if (needs_grad(x))
+    record("square", y, saves(x), [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * 2.0 * x); });
   return y;
 }
 
 Tensor erf(const Tensor& x) {
   Tensor y = unary("erf", x, [](auto u) { return std::erf(u); });
   if (needs_grad(x))  // dx = dy 2/sqrt(pi) e^(-x^2)
-    record("erf", y, [x](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, dy * kTwoOverSqrtPi * exp(-square(x)));
-    });
+    record("erf", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * kTwoOverSqrtPi * exp(-square(x))); });
   return y;
 }
 
 Tensor erfc(const Tensor& x) {
   Tensor y = unary("erfc", x, [](auto u) { return std::erfc(u); });
   if (needs_grad(x))  // dx = -dy 2/sqrt(pi) e^(-x^2)
-    record("erfc", y, [x](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, dy * -kTwoOverSqrtPi * exp(-square(x)));
-    });
+    record("erfc", y, saves(x),
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, dy * -kTwoOverSqrtPi * exp(-square(x))); });
   return y;
 }
 
@@ -203,7 +219,7 @@ Tensor pow(const Tensor& input, const Tensor& exponent) {
   const Tensor& b = exponent;
   Tensor y = binary("pow", a, b, [](auto u, auto v) { return std::pow(u, v); });
   if (needs_grad(a, b))
-    record("pow", y, [a, b](const Tensor& dy, const Tensor& y) {
+    record("pow", y, saves(a, b).and_output(), [a, b](const Tensor& dy, const Tensor& y) {
       // y = a^b: da = dy b a^(b-1), 0 where b = 0 (a^0 is constant, even at a = 0 where a^-1 is inf);
       // db = dy y log(a), 0 where a = 0 and b >= 0 (y is then 0 or 1 for every nearby b >= 0).
       const Shape& out = dy.shape();

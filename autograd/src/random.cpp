@@ -95,7 +95,7 @@ void fill_with(const Tensor& t, F draw) {
 
 }  // namespace
 
-// ---- in-place fills (raw writes, not recorded) ----
+// ---- in-place fills (raw writes, not recorded; they bump the version) ----
 
 Tensor& Tensor::uniform_(double from, double to, Generator& gen) {
   check_float(*this, "uniform_");
@@ -103,6 +103,7 @@ Tensor& Tensor::uniform_(double from, double to, Generator& gen) {
     throw std::invalid_argument("uniform_: from (" + number_str(from) + ") must be below to (" + number_str(to) +
                                 ") and both finite");
   fill_with(*this, [&] { return from + (to - from) * gen.uniform(); });
+  detail::bump_version(impl());
   return *this;
 }
 
@@ -112,6 +113,7 @@ Tensor& Tensor::normal_(double mean, double std, Generator& gen) {
     throw std::invalid_argument("normal_: std must be non-negative and both moments finite, got mean " +
                                 number_str(mean) + " and std " + number_str(std));
   fill_with(*this, [&] { return mean + std * gen.normal(); });
+  detail::bump_version(impl());
   return *this;
 }
 
@@ -119,6 +121,7 @@ Tensor& Tensor::bernoulli_(double p, Generator& gen) {
   check_float(*this, "bernoulli_");
   if (!(p >= 0 && p <= 1)) throw std::invalid_argument("bernoulli_: p must lie in [0, 1], got " + number_str(p));
   fill_with(*this, [&] { return gen.uniform() < p ? 1.0 : 0.0; });
+  detail::bump_version(impl());
   return *this;
 }
 

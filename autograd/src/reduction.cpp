@@ -18,6 +18,7 @@ using detail::accumulate_grad;
 using detail::fold;
 using detail::needs_grad;
 using detail::record;
+using detail::saves_nothing;
 
 Tensor sum(const Tensor& x, std::span<const int> dims, bool keepdim) {
   detail::check_defined(x, "sum");
@@ -33,8 +34,8 @@ Tensor sum(const Tensor& x, std::span<const int> dims, bool keepdim) {
   visit_dtype(x.dtype(), [&]<class T>() {
     fold(x.data<T>(), x.shape(), r.kept, y.data<T>(), [](T acc, T v) { return acc + v; });
   });
-  if (needs_grad(x))
-    record("sum", y, [x, kept = r.kept](const Tensor& dy, const Tensor&) {  // dx = dy repeated over the reduced dims
+  if (needs_grad(x))  // dx = dy repeated over the reduced dims
+    record("sum", y, saves_nothing, [x, kept = r.kept](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, broadcast_to(reshape(dy, kept), x.shape()));
     });
   return y;

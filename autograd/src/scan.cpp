@@ -21,6 +21,8 @@ using detail::Around;
 using detail::keep_where;
 using detail::needs_grad;
 using detail::record;
+using detail::saves;
+using detail::saves_nothing;
 
 namespace {
 
@@ -92,9 +94,8 @@ Tensor running_prod(const Tensor& x, int d, bool reverse);
 Tensor running_sum(const Tensor& x, int d, bool reverse) {
   Tensor y = scan(x, d, reverse, [](auto acc, auto v) { return acc + v; });
   if (needs_grad(x))  // y_k = sum_{j <= k} x_j in scan order: dx_k = sum_{j >= k} dy_j, the scan the other way
-    record(reverse ? "reverse_cumsum" : "cumsum", y, [x, d, reverse](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, running_sum(dy, d, !reverse));
-    });
+    record(reverse ? "reverse_cumsum" : "cumsum", y, saves_nothing,
+           [x, d, reverse](const Tensor& dy, const Tensor&) { accumulate_grad(x, running_sum(dy, d, !reverse)); });
   return y;
 }
 
@@ -115,9 +116,10 @@ Tensor running_prod_backward(const Tensor& dy, const Tensor& x, const Tensor& y,
 Tensor running_prod(const Tensor& x, int d, bool reverse) {
   Tensor y = scan(x, d, reverse, [](auto acc, auto v) { return acc * v; });
   if (needs_grad(x))
-    record(reverse ? "reverse_cumprod" : "cumprod", y, [x, d, reverse](const Tensor& dy, const Tensor& y) {
-      accumulate_grad(x, running_prod_backward(dy, x, y, d, reverse));
-    });
+    record(reverse ? "reverse_cumprod" : "cumprod", y, saves(x).and_output(),
+           [x, d, reverse](const Tensor& dy, const Tensor& y) {
+             accumulate_grad(x, running_prod_backward(dy, x, y, d, reverse));
+           });
   return y;
 }
 
@@ -166,7 +168,7 @@ Tensor prod(const Tensor& x, int dim, bool keepdim) {
         for (std::int64_t i = 0; i < a.inner; ++i) py[o * a.inner + i] *= px[(o * a.extent + k) * a.inner + i];
   });
   if (needs_grad(x))
-    record("prod", y, [x, d, kept = r.kept](const Tensor& dy, const Tensor& y) {
+    record("prod", y, saves(x).and_output(), [x, d, kept = r.kept](const Tensor& dy, const Tensor& y) {
       accumulate_grad(x, prod_backward(reshape(dy, kept), x, reshape(y, kept), d));
     });
   return y;

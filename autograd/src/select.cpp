@@ -45,7 +45,7 @@ ValuesIndices pick_along(const Along& p, const Tensor& index, const Shape& out, 
 
 void record_even_split(const char* op, const Tensor& x, const Tensor& y, const Shape& kept) {
   if (!needs_grad(x)) return;
-  record(op, y, [x, kept](const Tensor& dy, const Tensor& y) {
+  record(op, y, saves(x).and_output(), [x, kept](const Tensor& dy, const Tensor& y) {
     // y = the extreme of each slice, x:[...] y:kept: dx = dy / count * mask, mask = ties(x, y), count = sum over the slice
     const Tensor mask = broadcast_zip(x, reshape(y.detach(), kept), x.shape(),
                                       [](auto u, auto v) { return static_cast<decltype(u)>(ties(u, v)); });

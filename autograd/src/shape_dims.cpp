@@ -18,6 +18,7 @@ using detail::CopyPlan;
 using detail::list_str;
 using detail::needs_grad;
 using detail::record;
+using detail::saves_nothing;
 
 // ---- reshapes ----
 
@@ -115,7 +116,7 @@ Tensor flip(const Tensor& x, std::span<const int> dims) {
   }
   detail::strided_copy(x, y, plan);
   if (needs_grad(x))  // a flip is its own inverse
-    record("flip", y, [x, flipped, count](const Tensor& dy, const Tensor&) {
+    record("flip", y, saves_nothing, [x, flipped, count](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, flip(dy, std::span<const int>(flipped.data(), static_cast<std::size_t>(count))));
     });
   return y;
@@ -150,7 +151,7 @@ Tensor roll(const Tensor& x, std::span<const std::int64_t> shifts, std::span<con
     if (shift[d] > 0) plan.axes[d].start = x.shape()[d] - shift[d];
   detail::strided_copy(x, y, plan);
   if (needs_grad(x))  // rolled back by the same shifts: dx = roll(dy, -shift, every dimension)
-    record("roll", y, [x, shift](const Tensor& dy, const Tensor&) {
+    record("roll", y, saves_nothing, [x, shift](const Tensor& dy, const Tensor&) {
       std::array<std::int64_t, Shape::kMaxDims> back{};
       std::array<int, Shape::kMaxDims> all{};
       for (int d = 0; d < x.dim(); ++d) {
@@ -223,7 +224,7 @@ Tensor repeat(const Tensor& x, std::span<const std::int64_t> repeats) {
   if (needs_grad(x)) {
     std::array<std::int64_t, Shape::kMaxDims> reps{};
     std::copy(repeats.begin(), repeats.end(), reps.begin());
-    record("repeat", y, [x, reps, n = repeats.size()](const Tensor& dy, const Tensor&) {
+    record("repeat", y, saves_nothing, [x, reps, n = repeats.size()](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, sum_tiles(dy, x.shape(), std::span<const std::int64_t>(reps.data(), n)));
     });
   }
@@ -275,7 +276,7 @@ Tensor pad(const Tensor& x, std::span<const std::int64_t> pads, double value) {
   Tensor y = full(out, value, x.dtype());
   detail::strided_copy(x, y, detail::box_plan(kept, x.shape(), src_at, out, dst_at));
   if (needs_grad(x))  // dx = dy with the padding cropped and the cropping padded with 0: pad(dy, -pads)
-    record("pad", y, [x, befores, pairs](const Tensor& dy, const Tensor&) {
+    record("pad", y, saves_nothing, [x, befores, pairs](const Tensor& dy, const Tensor&) {
       std::array<std::int64_t, 2 * Shape::kMaxDims> back{};
       for (int p = 0; p < pairs; ++p) {
         const int d = x.dim() - 1 - p;  // after = out - size - before, as out = size + before + after

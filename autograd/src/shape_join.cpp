@@ -14,6 +14,7 @@ namespace tg {
 
 using detail::accumulate_grad;
 using detail::record;
+using detail::saves_nothing;
 
 namespace {
 
@@ -57,14 +58,15 @@ Tensor cat(std::span<const Tensor> tensors, int dim) {
     at += t.shape()[d];
   }
   if (is_grad_enabled() && any_requires_grad(tensors))
-    record("cat", y, [inputs = std::vector(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
-      std::int64_t offset = 0;
-      for (const Tensor& t : inputs) {  // each input's gradient is its slice of dy
-        const std::int64_t len = t.shape()[d];
-        if (t.requires_grad()) accumulate_grad(t, slice(dy, d, offset, offset + len));
-        offset += len;
-      }
-    });
+    record("cat", y, saves_nothing,
+           [inputs = std::vector(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
+             std::int64_t offset = 0;
+             for (const Tensor& t : inputs) {  // each input's gradient is its slice of dy
+               const std::int64_t len = t.shape()[d];
+               if (t.requires_grad()) accumulate_grad(t, slice(dy, d, offset, offset + len));
+               offset += len;
+             }
+           });
   return y;
 }
 
@@ -89,11 +91,11 @@ Tensor stack(std::span<const Tensor> tensors, int dim) {
   Tensor y = empty(detail::insert_dim(first.shape(), d, count, "stack"), first.dtype());
   for (std::int64_t i = 0; i < count; ++i) place(tensors[static_cast<std::size_t>(i)], box, y, d, i);
   if (is_grad_enabled() && any_requires_grad(tensors))
-    record("stack", y, [inputs = std::vector(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
-      for (std::size_t i = 0; i < inputs.size(); ++i)  // input i's gradient is dy's slot i along d
-        if (inputs[i].requires_grad())
-          accumulate_grad(inputs[i], select(dy, d, static_cast<std::int64_t>(i)));
-    });
+    record("stack", y, saves_nothing,
+           [inputs = std::vector(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
+             for (std::size_t i = 0; i < inputs.size(); ++i)  // input i's gradient is dy's slot i along d
+               if (inputs[i].requires_grad()) accumulate_grad(inputs[i], select(dy, d, static_cast<std::int64_t>(i)));
+           });
   return y;
 }
 

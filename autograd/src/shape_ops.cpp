@@ -25,6 +25,7 @@ using detail::CopyPlan;
 using detail::list_str;
 using detail::needs_grad;
 using detail::record;
+using detail::saves_nothing;
 using detail::strided_copy;
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
@@ -51,7 +52,8 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   if (target == x.shape()) return x;
   Tensor y(detail::impl_alloc_shared(target, x.dtype(), x.impl()->storage));
   if (needs_grad(x))
-    record("reshape", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, reshape(dy, x.shape())); });
+    record("reshape", y, saves_nothing,
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, reshape(dy, x.shape())); });
   return y;
 }
 
@@ -81,7 +83,8 @@ Tensor transpose(const Tensor& x, int dim0, int dim1) {
   std::swap(perm[d0], perm[d1]);
   Tensor y = permuted(x, perm);
   if (needs_grad(x))  // a swap is its own inverse
-    record("transpose", y, [x, d0, d1](const Tensor& dy, const Tensor&) { accumulate_grad(x, transpose(dy, d0, d1)); });
+    record("transpose", y, saves_nothing,
+           [x, d0, d1](const Tensor& dy, const Tensor&) { accumulate_grad(x, transpose(dy, d0, d1)); });
   return y;
 }
 
@@ -109,7 +112,7 @@ Tensor permute(const Tensor& x, std::span<const int> dims) {
   if (needs_grad(x)) {  // y's dimension d is x's perm[d]: dx = dy permuted by the inverse, inverse[perm[d]] = d
     std::array<int, Shape::kMaxDims> inverse{};
     for (int d = 0; d < nd; ++d) inverse[perm[d]] = d;
-    record("permute", y, [x, inverse, nd](const Tensor& dy, const Tensor&) {
+    record("permute", y, saves_nothing, [x, inverse, nd](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, permute(dy, std::span<const int>(inverse.data(), static_cast<std::size_t>(nd))));
     });
   }
@@ -132,7 +135,8 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   for (int d = 0; d < shape.size(); ++d) plan.axes[d].src_stride = strides[d];
   strided_copy(x, y, plan);
   if (needs_grad(x))
-    record("broadcast_to", y, [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, sum_to(dy, x.shape())); });
+    record("broadcast_to", y, saves_nothing,
+           [x](const Tensor& dy, const Tensor&) { accumulate_grad(x, sum_to(dy, x.shape())); });
   return y;
 }
 
@@ -176,9 +180,8 @@ Tensor slice(const Tensor& x, int dim, std::int64_t start, std::int64_t end) {
   Tensor y = empty(out, x.dtype());
   strided_copy(x, y, along_plan(out, x.shape(), s, out, 0, d));
   if (needs_grad(x))
-    record("slice", y, [x, d, s](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, slice_backward(dy, x.shape(), d, s));
-    });
+    record("slice", y, saves_nothing,
+           [x, d, s](const Tensor& dy, const Tensor&) { accumulate_grad(x, slice_backward(dy, x.shape(), d, s)); });
   return y;
 }
 
@@ -189,7 +192,7 @@ Tensor slice_backward(const Tensor& dy, const Shape& shape, int d, std::int64_t 
   strided_copy(dy, dx, along_plan(dy.shape(), dy.shape(), 0, shape, start, d));
   if (needs_grad(dy)) {  // only when the sweep itself is recorded: the inverse is slicing dx back out
     const std::int64_t len = dy.shape()[d];
-    record("slice_backward", dx, [dy, d, start, len](const Tensor& ddx, const Tensor&) {
+    record("slice_backward", dx, saves_nothing, [dy, d, start, len](const Tensor& ddx, const Tensor&) {
       accumulate_grad(dy, slice(ddx, d, start, start + len));
     });
   }
@@ -213,7 +216,7 @@ Tensor select(const Tensor& x, int dim, std::int64_t index) {
   Tensor y = empty(detail::erase_dim(x.shape(), d), x.dtype());
   strided_copy(x, y, along_plan(box, x.shape(), i, box, 0, d));
   if (needs_grad(x))  // y = x[.., i, ..] along d: dx is slice's backward of dy given back its dimension d
-    record("select", y, [x, d, i](const Tensor& dy, const Tensor&) {
+    record("select", y, saves_nothing, [x, d, i](const Tensor& dy, const Tensor&) {
       accumulate_grad(x, slice_backward(unsqueeze(dy, d), x.shape(), d, i));
     });
   return y;

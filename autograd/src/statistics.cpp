@@ -28,6 +28,8 @@ using detail::keep_where;
 using detail::needs_grad;
 using detail::number_str;
 using detail::record;
+using detail::saves;
+using detail::saves_output;
 
 namespace {
 
@@ -57,7 +59,7 @@ Tensor variance(const char* op, const Tensor& x, std::span<const int> dims, doub
     y = sum(square(x - mean(x, dims, true)), dims, keepdim) / dof;
   }
   if (needs_grad(x))
-    record("var", y, [x, kept = r.kept, dof, count = r.count](const Tensor& dy, const Tensor&) {
+    record("var", y, saves(x), [x, kept = r.kept, dof, count = r.count](const Tensor& dy, const Tensor&) {
       const Tensor centred = x - sum_to(x, kept) / static_cast<double>(count);
       accumulate_grad(x, reshape(dy, kept) * centred * (2.0 / dof));
     });
@@ -69,7 +71,8 @@ Tensor variance(const char* op, const Tensor& x, std::span<const int> dims, doub
 Tensor sqrt_flat_at_zero(const Tensor& v) {
   Tensor y = detail::map(v, [](auto u) { return std::sqrt(u); });
   if (needs_grad(v))  // dv = dy / (2 y), 0 where y = 0
-    record("std", y, [v](const Tensor& dy, const Tensor& y) { accumulate_grad(v, keep_where(dy * 0.5 / y, nonzero(y))); });
+    record("std", y, saves_output,
+           [v](const Tensor& dy, const Tensor& y) { accumulate_grad(v, keep_where(dy * 0.5 / y, nonzero(y))); });
   return y;
 }
 
@@ -159,7 +162,7 @@ Tensor norm(const Tensor& x, double p, std::span<const int> dims, bool keepdim) 
                                 x.shape().str() + ")");
   Tensor y = norm_forward(x, p, dims, keepdim);
   if (needs_grad(x))
-    record("norm", y, [x, p, kept = r.kept](const Tensor& dy, const Tensor& y) {
+    record("norm", y, saves(x).and_output(), [x, p, kept = r.kept](const Tensor& dy, const Tensor& y) {
       accumulate_grad(x, norm_backward(reshape(dy, kept), x, reshape(y, kept), p));
     });
   return y;
@@ -199,7 +202,7 @@ Tensor logsumexp(const Tensor& x, std::span<const int> dims, bool keepdim) {
     y = reshape(log(sum(exp(x - m), dims, true)) + m, r.out);
   }
   if (needs_grad(x))  // dx = dy exp(x - y): the softmax of each slice
-    record("logsumexp", y, [x, kept = r.kept](const Tensor& dy, const Tensor& y) {
+    record("logsumexp", y, saves(x).and_output(), [x, kept = r.kept](const Tensor& dy, const Tensor& y) {
       accumulate_grad(x, reshape(dy, kept) * exp(x - reshape(y, kept)));
     });
   return y;

@@ -141,6 +141,7 @@ Storage* storage_alloc(std::size_t bytes) {
   if (lists.storages[cls] != nullptr) {
     Storage* s = pop(cls);
     s->refs.store(1, std::memory_order_relaxed);
+    s->version.store(0, std::memory_order_relaxed);
     return s;
   }
   count_miss();

@@ -304,6 +304,17 @@ void Tape::throw_not_recorded_here(const TensorImpl* x) const {
       "pass retain_graph=true to the first backward(), as in backward({}, true), to go through it twice");
 }
 
+// PyTorch's saved-tensor check, naming the op and the tensor; the hint is what PyTorch users are told.
+void Tape::throw_modified(const Record& r, int i) {
+  const TensorImpl* t = r.saved[i];
+  const std::string which = std::string(t == r.out ? "the output" : "an input") + " of '" + r.op + "'";
+  throw std::logic_error("backward: one of the variables needed for gradient computation has been modified by an "
+                         "inplace operation: [" + std::string(dtype_name(t->dtype)) + " " + t->shape.str() + "], " +
+                         which + ", is at version " + std::to_string(version_of(t)) + "; expected version " +
+                         std::to_string(r.saved_version[i]) +
+                         " instead. Use .clone() before the in-place write, or do it after backward()");
+}
+
 // Runs the backward of every pending record, highest index first. A record's inputs were recorded
 // before it, so each gradient it sends lands below the records already swept: when a record is taken,
 // every gradient it will get has arrived. The cost is the records reached (times the log of how many
@@ -316,6 +327,9 @@ void Tape::sweep(bool retain_graph) {
     ++visits_;
     Tensor dy = std::move(r.grad);
     r.grad = Tensor();
+    for (int i = 0; i < r.saved_count; ++i)
+      if (version_of(r.saved[i]) != r.saved_version[i]) [[unlikely]]
+        throw_modified(r, i);
     if (r.out->retains_grad) accumulate_into_grad(r.out, dy);  // a copy of dy's handle: stored as a clone
     const Borrowed y(r.out);  // the record keeps it alive
     sweeping_ = r.op;

@@ -93,16 +93,27 @@ void Tensor::put_(std::initializer_list<std::int64_t> index, double value) {
   const TensorImpl& b = body("put_");
   const std::int64_t i = flat_index(b.shape, index, "put_");
   visit_all_dtypes(b.dtype, [&]<class T>() { static_cast<T*>(b.storage->data)[i] = to_element<T>(value, "put_"); });
+  detail::bump_version(&b);
 }
 
-Tensor& Tensor::fill_(double value) {
-  const TensorImpl& b = body("fill_");
+namespace {
+// Without the version bump: full() fills a tensor nobody else has seen, which stays at version 0.
+void fill_elements(const TensorImpl& b, double value) {
   visit_all_dtypes(b.dtype, [&]<class T>() {
     T* p = static_cast<T*>(b.storage->data);
     std::fill(p, p + b.numel, to_element<T>(value, "fill_"));
   });
+}
+}  // namespace
+
+Tensor& Tensor::fill_(double value) {
+  const TensorImpl& b = body("fill_");
+  fill_elements(b, value);
+  detail::bump_version(&b);
   return *this;
 }
+
+std::int64_t Tensor::version() const { return detail::version_of(&body("version")); }
 
 std::vector<double> Tensor::to_vector() const {
   const TensorImpl& b = body("to_vector");
@@ -186,7 +197,8 @@ Tensor Tensor::clone() const {
   std::memcpy(y.impl_->storage->data, b.storage->data, static_cast<std::size_t>(b.numel) * dtype_size(b.dtype));
   if (detail::needs_grad(*this)) {
     const Tensor x = *this;
-    detail::record("clone", y, [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy); });
+    detail::record("clone", y, detail::saves_nothing,
+                   [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy); });
   }
   return y;
 }
@@ -200,7 +212,8 @@ Tensor Tensor::to(Dtype dtype) const {
   });
   if (is_floating_point(dtype) && detail::needs_grad(*this)) {
     const Tensor x = *this;
-    detail::record("to", y, [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy.to(x.dtype())); });
+    detail::record("to", y, detail::saves_nothing,
+                   [x](const Tensor& dy, const Tensor&) { detail::accumulate_grad(x, dy.to(x.dtype())); });
   }
   return y;
 }
@@ -314,7 +327,7 @@ Tensor zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); 
 Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
 Tensor full(const Shape& shape, double value, Dtype dtype) {
   Tensor t = empty(shape, dtype);
-  t.fill_(value);
+  fill_elements(*t.impl(), value);
   return t;
 }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }

@@ -1,5 +1,6 @@
 // Initialisers. Each draws into the tensor's storage directly: a raw write is not an op, so nothing is
-// recorded and the parameter stays the same leaf (optimizers holding it see the new values).
+// recorded and the parameter stays the same leaf (optimizers holding it see the new values). The write
+// bumps its version, so that a backward recorded before it and reading it refuses to run.
 
 #include "tapegrad/nn/init.hpp"
 
@@ -8,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+
+#include "tapegrad/detail/impl.hpp"
 
 namespace tg::nn::init {
 
@@ -28,13 +31,14 @@ void check_non_negative(double value, const char* what, const char* op) {
     throw std::invalid_argument(std::string(op) + ": " + what + " must be non-negative, got " + number(value));
 }
 
-// t[i] = draw() for every element, in t's dtype.
+// t[i] = draw() for every element, in t's dtype; an in-place write, so t's version goes up.
 template <class F>
 void fill_with(Tensor& t, F draw) {
   visit_dtype(t.dtype(), [&]<class T>() {
     T* p = t.data<T>();
     for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(draw());
   });
+  tg::detail::bump_version(t.impl());
 }
 
 // The same formulas as tg::rand and tg::randn, so that a seed gives the same numbers.

@@ -23,6 +23,8 @@ namespace tg::nn {
 using detail::accumulate_grad;
 using detail::needs_grad;
 using detail::record;
+using detail::saves;
+using detail::saves_nothing;
 
 namespace {
 
@@ -157,7 +159,7 @@ Tensor clamped_log(const Tensor& x) {
     for (std::int64_t i = 0; i < x.numel(); ++i) py[i] = std::max(std::log(px[i]), static_cast<T>(kLogFloor));
   });
   if (needs_grad(x))
-    record("clamped_log", y, [x](const Tensor& dy, const Tensor& y) {
+    record("clamped_log", y, saves(x).and_output(), [x](const Tensor& dy, const Tensor& y) {
       // dx = dy / x where y > -100, 0 where the floor holds; `above` is 1 or 0 (y >= -100), and the
       // denominator is x + 1 where it is 0, so that x = 0 never divides.
       const Tensor above = sign(y - kLogFloor);
@@ -253,7 +255,9 @@ Tensor class_index_loss(const char* op, const char* input_name, const Tensor& in
     if (!per_sample) y.data<T>()[0] = reduction == Reduction::Mean ? total / static_cast<T>(kept) : total;
   });
   if (needs_grad(input))
-    record(op, y, [input, classes = std::move(classes), probs, reduction, kept](const Tensor& dy, const Tensor&) {
+    // reads only probs and the copied classes, which no caller can reach: nothing to version-check
+    record(op, y, saves_nothing,
+           [input, classes = std::move(classes), probs, reduction, kept](const Tensor& dy, const Tensor&) {
       Tensor dx = empty(input.shape(), input.dtype());
       visit_dtype(input.dtype(), [&]<class T>() {
         class_index_backward<T>(probs.defined() ? probs.data<T>() : nullptr, classes.data(), dy.data<T>(), reduction,
@@ -280,7 +284,7 @@ Tensor mse_reduced(const Tensor& input, const Tensor& target, Reduction reductio
   });
   Tensor loss = scalar_tensor(total / count, input.dtype());
   if (needs_grad(input, target))
-    record("mse_loss", loss, [input, target, count](const Tensor& dy, const Tensor&) {
+    record("mse_loss", loss, saves(input, target), [input, target, count](const Tensor& dy, const Tensor&) {
       // d/dx = 2 (x - t) * dy / count, d/dt = its negative
       const Tensor dx = (input - target) * (2.0 / count) * dy;
       if (input.requires_grad()) accumulate_grad(input, dx);

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "tapegrad/grad_mode.hpp"
+#include "tapegrad/detail/impl.hpp"
 
 namespace tg::nn {
 
@@ -70,6 +71,7 @@ void Module::load_parameter(const std::string& name, const Tensor& value) {
     Tensor* target = p;  // Clang 14 cannot capture a structured binding in a lambda (C++20 allows it)
     visit_dtype(target->dtype(),
                 [&]<class T>() { std::copy(value.data<T>(), value.data<T>() + value.numel(), target->data<T>()); });
+    tg::detail::bump_version(target->impl());  // an in-place write: records that read the old values refuse to run
     return;
   }
   throw std::invalid_argument(this->name() + ": no parameter named '" + name + "'");

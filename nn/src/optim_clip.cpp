@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "tapegrad/detail/impl.hpp"
+
 #include "tapegrad/optim/optimizer.hpp"
 
 namespace tg::optim {
@@ -46,6 +48,7 @@ void scale_(Tensor& g, double factor) {
     const T f = static_cast<T>(factor);
     for (std::int64_t i = 0, n = g.numel(); i < n; ++i) x[i] = x[i] * f;
   });
+  tg::detail::bump_version(g.impl());  // an in-place write, as PyTorch's mul_
 }
 
 void clamp_(Tensor& g, double bound) {
@@ -56,6 +59,7 @@ void clamp_(Tensor& g, double bound) {
     T* x = g.data<T>();
     for (std::int64_t i = 0, n = g.numel(); i < n; ++i) x[i] = x[i] < -hi ? -hi : x[i] > hi ? hi : x[i];  // NaN stays
   });
+  tg::detail::bump_version(g.impl());  // an in-place write, as PyTorch's clamp_
 }
 
 }  // namespace

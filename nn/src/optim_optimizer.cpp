@@ -8,6 +8,7 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "tapegrad/detail/impl.hpp"
 #include "tapegrad/grad_mode.hpp"
 
 namespace tg::detail {
@@ -65,13 +66,30 @@ void Optimizer::step() {
   NoGradGuard no_grad;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor g = grad_for_step(i);
-    if (!g.defined()) continue;  // PyTorch skips parameters whose grad is None
+    if (!g.defined()) {  // PyTorch skips parameters whose grad is None
+      check_not_orphaned(i);
+      continue;
+    }
     State& s = state_[i];
     const bool first = !s.initialized;
     if (first) create_state(i);  // lazily, on the first step that sees a gradient
     if (has_step_) ++s.step;
     update(params_[i], g, s, first);
+    detail::bump_version(params_[i].impl());  // an in-place write: a record still reading p refuses to run
   }
+}
+
+// A parameter without a gradient that nothing but this list holds (its tensor and its storage) can never
+// get one: its model let it go, most often by Module::to(dtype), which replaces every parameter, after
+// the optimizer was built. PyTorch updates such tensors silently; training would then change nothing.
+void Optimizer::check_not_orphaned(std::size_t i) const {
+  const detail::TensorImpl* p = params_[i].impl();
+  if (p->refs.load(std::memory_order_acquire) != 1 || p->storage->refs.load(std::memory_order_acquire) != 1) return;
+  throw std::logic_error(name_ + ": parameter " + std::to_string(i) + " (" + p->shape.str() + " " +
+                         std::string(dtype_name(p->dtype)) +
+                         ") is held by nothing but this optimizer, so no forward pass can give it a gradient: "
+                         "its model was converted with Module::to() or destroyed after the optimizer was built. "
+                         "Build the optimizer from model.parameters() after Module::to()");
 }
 
 void Optimizer::zero_grad() {

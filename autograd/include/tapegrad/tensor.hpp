@@ -93,15 +93,52 @@ class Tensor {
   }
   /// Element at a full index (negative indices count from the back), as double.
   [[nodiscard]] double at(std::initializer_list<std::int64_t> index) const;
-  /// Sets the element at a full index; not recorded on the tape.
+  /// Sets the element at a full index; a raw write, not recorded on the tape and allowed on any tensor
+  /// (PyTorch's fill_ refuses a leaf that requires grad; these are how initialisers set one).
   void put_(std::initializer_list<std::int64_t> index, double value);
-  /// Sets every element to value; not recorded on the tape.
+  /// Sets every element to value; a raw write like put_.
   Tensor& fill_(double value);
-  /// Fills a float tensor with draws from N(mean, std^2) / U[from, to) / Bernoulli(p) (0 or 1); not
-  /// recorded on the tape. Without a generator they draw from this thread's default_generator().
+  /// Fills a float tensor with draws from N(mean, std^2) / U[from, to) / Bernoulli(p) (0 or 1); raw
+  /// writes like put_. Without a generator they draw from this thread's default_generator().
   Tensor& normal_(double mean = 0.0, double std = 1.0, Generator& gen = default_generator());
   Tensor& uniform_(double from = 0.0, double to = 1.0, Generator& gen = default_generator());
   Tensor& bernoulli_(double p = 0.5, Generator& gen = default_generator());
+  /// How many in-place writes the storage has had (PyTorch's _version): every write above and below,
+  /// an optimizer's step and a checkpoint load bump it, for every tensor sharing the storage.
+  [[nodiscard]] std::int64_t version() const;
+
+  // ---- in-place arithmetic (inplace.cpp) ----
+  // other broadcasts to this tensor's shape, which the result must keep, and has this tensor's dtype
+  // (PyTorch would promote it; a double scalar takes the dtype, and for int64 must be a whole number). float32, float64 and int64, whose sums
+  // and products wrap modulo 2^64 as PyTorch's; bool takes only zero_ and copy_ (and fill_). They bump
+  // version() and are not recorded: with grad mode on, a tensor that requires grad, or an operand that
+  // does, is refused with std::logic_error (PyTorch refuses a leaf that requires grad, and records the
+  // op on a non-leaf; write x = x + y for that here). Under NoGradGuard they are allowed, as optimizers need.
+  /// self += alpha * other.
+  Tensor& add_(const Tensor& other, double alpha = 1.0);
+  Tensor& add_(double other, double alpha = 1.0);
+  /// self -= alpha * other.
+  Tensor& sub_(const Tensor& other, double alpha = 1.0);
+  Tensor& sub_(double other, double alpha = 1.0);
+  Tensor& mul_(const Tensor& other);
+  Tensor& mul_(double other);
+  /// True division; float tensors only (PyTorch's int64 / int64 is a float).
+  Tensor& div_(const Tensor& other);
+  Tensor& div_(double other);
+  /// Every element set to 0 (bool: false); the autograd rules of add_.
+  Tensor& zero_();
+  /// Clamps into [min, max] (min <= max); float or int64 (whole-number bounds).
+  Tensor& clamp_(double min, double max);
+  /// Copies src, broadcast to this shape and converted to this dtype as to() converts; any dtypes.
+  Tensor& copy_(const Tensor& src);
+  Tensor& operator+=(const Tensor& other) { return add_(other); }
+  Tensor& operator+=(double other) { return add_(other); }
+  Tensor& operator-=(const Tensor& other) { return sub_(other); }
+  Tensor& operator-=(double other) { return sub_(other); }
+  Tensor& operator*=(const Tensor& other) { return mul_(other); }
+  Tensor& operator*=(double other) { return mul_(other); }
+  Tensor& operator/=(const Tensor& other) { return div_(other); }
+  Tensor& operator/=(double other) { return div_(other); }
   /// All elements in row-major order, as doubles.
   [[nodiscard]] std::vector<double> to_vector() const;
 

@@ -21,6 +21,9 @@ inline constexpr std::size_t kCacheBudgetBytes = std::size_t{64} << 20;
 
 struct Storage {
   std::atomic<std::int32_t> refs{1};
+  // Bumped by every in-place write to the elements (PyTorch's version counter, shared as there by every
+  // tensor on this storage); a record checks the versions of what its backward reads. 0 when allocated.
+  std::atomic<std::uint32_t> version{0};
   std::size_t bytes = 0;
   void* data = nullptr;  // 64-byte aligned
   Storage* next = nullptr;  // link while in the cache's free list
@@ -55,6 +58,12 @@ inline void impl_retain(TensorImpl* impl) { impl->refs.fetch_add(1, std::memory_
 void impl_destroy(TensorImpl* impl);
 inline void impl_release(TensorImpl* impl) {
   if (impl->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) impl_destroy(impl);
+}
+
+/// Marks an in-place write to t's elements (put_, fill_, add_, an optimizer's step...): one relaxed increment.
+inline void bump_version(const TensorImpl* t) { t->storage->version.fetch_add(1, std::memory_order_relaxed); }
+[[nodiscard]] inline std::uint32_t version_of(const TensorImpl* t) {
+  return t->storage->version.load(std::memory_order_relaxed);
 }
 
 /// Heap allocations made by tapegrad's caches on this thread so far (for the benchmarks).

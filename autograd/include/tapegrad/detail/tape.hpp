@@ -5,7 +5,7 @@
 //   Tensor mul(const Tensor& a, const Tensor& b) {
 //     Tensor y = ...compute...;
 //     if (detail::needs_grad(a, b))
-//       detail::record("mul", y, [a, b](const Tensor& dy, const Tensor&) {
+//       detail::record("mul", y, detail::saves(a, b), [a, b](const Tensor& dy, const Tensor&) {
 //         detail::accumulate_grad(a, dy * b);
 //         detail::accumulate_grad(b, dy * a);
 //       });
@@ -16,14 +16,23 @@
 // keep its own record alive). It must capture (by value) every input it sends a gradient to: the
 // captures keep the inputs, and the records that made them, alive. Closures up to kInline bytes live
 // inside the record.
+//
+// The third argument says which values the backward reads: saves(a, b) for inputs (each one a tensor the
+// closure captures; an undefined one, such as an absent bias, is skipped), saves_output for y,
+// saves(x).and_output() for both, saves_nothing when it reads only dy and shapes (add, sum, reshape). The record keeps their versions (see Storage::version), and
+// the sweep refuses to run a backward whose saved values an in-place write has changed since, as
+// PyTorch does. When unsure, declare it: a needless error is safe, a wrong gradient is not.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "tapegrad/detail/impl.hpp"
 #include "tapegrad/grad_mode.hpp"
 #include "tapegrad/tensor.hpp"
 
@@ -89,13 +98,58 @@ class BackwardFn {
   void (*manage_)(void*, void*) = nullptr;  // move into dst (if any), then destroy src
 };
 
+/// Tensors a record keeps versions of: the inputs its backward reads, and its output.
+inline constexpr std::size_t kMaxSaved = 4;
+
+/// What a backward reads besides dy (see the top of this file): N inputs (a null entry is an undefined
+/// tensor, e.g. an absent bias) and, if `output`, the op's output y. N is known at compile time, so
+/// that recording one stays a few stores.
+template <std::size_t N>
+struct Saves {
+  static_assert(N < kMaxSaved, "saves: at most kMaxSaved - 1 inputs, one entry is kept for the output");
+  std::array<const TensorImpl*, N> inputs;
+  bool output = false;
+  /// The same, and the op's output y as well.
+  [[nodiscard]] constexpr Saves and_output() const { return {inputs, true}; }
+};
+
+inline constexpr Saves<0> saves_nothing{};
+inline constexpr Saves<0> saves_output{{}, true};
+/// The backward reads these inputs.
+template <class... Ts>
+[[nodiscard]] Saves<sizeof...(Ts)> saves(const Ts&... inputs) {
+  return {{inputs.impl()...}, false};
+}
+
 struct Record {
+  // Not `= default`, with which emplace_back() would zero all of a record, the closure's 96-byte buffer
+  // included, before push() sets it; the members that need a value have one below.
+  Record() noexcept {}  // NOLINT(modernize-use-equals-default)
+
   const char* op = nullptr;
   TensorImpl* out = nullptr;  // holds one reference; nullptr once released
   std::uint64_t serial = 0;
   std::size_t bytes = 0;  // out's storage size towards the byte limit; 0 for a view of another's storage
   Tensor grad;  // gradient of `out` gathered during a sweep
   BackwardFn backward;
+  // What the backward reads (`out` itself, or inputs its closure keeps alive), and their versions then.
+  const TensorImpl* saved[kMaxSaved] = {};
+  std::uint32_t saved_version[kMaxSaved] = {};
+  std::uint8_t saved_count = 0;
+
+  /// Notes what the backward reads, at the versions it has now.
+  template <std::size_t N>
+  void save(const Saves<N>& s) {
+    std::uint8_t n = 0;
+    const auto keep = [&](const TensorImpl* t) {
+      if (t == nullptr) return;
+      saved[n] = t;
+      saved_version[n++] = version_of(t);
+    };
+    std::apply([&](auto... t) { (keep(t), ...); }, s.inputs);  // unrolled: GCC keeps a loop over the array
+    if (s.output) keep(out);
+    saved_count = n;
+  }
 };
 
 class Tape {
@@ -105,8 +159,8 @@ class Tape {
   Tape& operator=(const Tape&) = delete;
   ~Tape();
 
-  /// Appends a record producing `out` (which becomes a non-leaf requiring grad); the caller stores the
-  /// backward closure in the returned record.
+  /// Appends a record producing `out` (which becomes a non-leaf requiring grad); the caller stores what
+  /// its backward reads and the backward closure in the returned record.
   Record& push(const char* op, const Tensor& out);
   /// Reverse sweep from `root`; see Tensor::backward.
   void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
@@ -130,6 +184,7 @@ class Tape {
   void make_room(const char* op);
   [[noreturn]] static void throw_misfit(const Tensor& dx, const TensorImpl* x);
   [[noreturn]] void throw_not_recorded_here(const TensorImpl* x) const;
+  [[noreturn]] static void throw_modified(const Record& r, int i);
   void sweep(bool retain_graph);
 
   std::vector<Record> records_;  // capacity is kept from one step to the next
@@ -153,9 +208,12 @@ template <class... Ts>
   return is_grad_enabled() && (inputs.requires_grad() || ...);
 }
 
-template <class F>
-void record(const char* op, const Tensor& out, F&& backward) {
-  current_tape().push(op, out).backward.emplace(std::forward<F>(backward));
+/// Records op's backward for out; `saves` declares what the backward reads (see the top of this file).
+template <std::size_t N, class F>
+void record(const char* op, const Tensor& out, const Saves<N>& saves, F&& backward) {
+  Record& r = current_tape().push(op, out);
+  r.save(saves);
+  r.backward.emplace(std::forward<F>(backward));
 }
 
 /// Sends dx to x if x requires grad; called from backward closures.

@@ -85,6 +85,8 @@ class Optimizer {
 
  private:
   void check_params() const;
+  /// Throws std::logic_error when parameter i (which has no gradient) is held by this optimizer only.
+  void check_not_orphaned(std::size_t i) const;
   [[nodiscard]] Tensor grad_for_step(std::size_t i) const;
   [[nodiscard]] std::pair<std::size_t, std::size_t> parse_name(const std::string& name) const;
   void read_step(const std::string& name, const Tensor& value, State& state) const;
