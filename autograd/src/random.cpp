@@ -77,11 +77,15 @@ void manual_seed(std::uint64_t seed) { default_generator() = Generator(seed); }
 
 namespace {
 
-void check_float(const Tensor& t, const char* op) {
-  if (!t.defined()) throw std::invalid_argument(std::string(op) + ": the tensor is undefined (default-constructed)");
-  if (!is_floating_point(t.dtype()))
+void check_float_dtype(Dtype dtype, const char* op) {
+  if (!is_floating_point(dtype))
     throw std::invalid_argument(std::string(op) + ": needs a float32 or float64 tensor, got " +
-                                std::string(dtype_name(t.dtype())));
+                                std::string(dtype_name(dtype)));
+}
+
+void check_float(const Tensor& t, const char* op) {
+  detail::check_defined(t, op);
+  check_float_dtype(t.dtype(), op);
 }
 
 // t[i] = draw() for every element of a float tensor.
@@ -129,8 +133,8 @@ Tensor& Tensor::bernoulli_(double p, Generator& gen) {
 
 Tensor rand(const Shape& shape, Generator& gen, Dtype dtype, double low, double high) {
   if (!(low < high)) throw std::invalid_argument("rand: low must be below high");
+  check_float_dtype(dtype, "rand");  // before allocating: a bad dtype is the error to report
   Tensor t = empty(shape, dtype);
-  check_float(t, "rand");
   fill_with(t, [&] { return low + (high - low) * gen.uniform(); });
   return t;
 }
@@ -138,8 +142,8 @@ Tensor rand(const Shape& shape, Dtype dtype) { return rand(shape, default_genera
 
 Tensor randn(const Shape& shape, Generator& gen, Dtype dtype, double mean, double stddev) {
   if (!(stddev >= 0)) throw std::invalid_argument("randn: stddev must be non-negative");
+  check_float_dtype(dtype, "randn");  // before allocating: a bad dtype is the error to report
   Tensor t = empty(shape, dtype);
-  check_float(t, "randn");
   fill_with(t, [&] { return mean + stddev * gen.normal(); });
   return t;
 }

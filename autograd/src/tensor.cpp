@@ -333,18 +333,25 @@ Tensor full(const Shape& shape, double value, Dtype dtype) {
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 
+namespace {
+
+/// Throws unless `count` values fill `shape` exactly, as both tensor() factories require.
+void check_fills(std::size_t count, const Shape& shape) {
+  if (static_cast<std::int64_t>(count) != shape.numel())
+    throw std::invalid_argument("tensor: " + std::to_string(count) + " values do not fill shape " + shape.str() +
+                                " (" + std::to_string(shape.numel()) + " elements)");
+}
+
+}  // namespace
+
 Tensor tensor(std::span<const double> values, const Shape& shape, Dtype dtype) {
-  if (static_cast<std::int64_t>(values.size()) != shape.numel())
-    throw std::invalid_argument("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
-                                shape.str() + " (" + std::to_string(shape.numel()) + " elements)");
+  check_fills(values.size(), shape);
   Tensor t = empty(shape, dtype);
   visit_all_dtypes(dtype, [&]<class T>() { convert(values.data(), t.data<T>(), t.numel(), "tensor"); });
   return t;
 }
 Tensor tensor(std::span<const std::int64_t> values, const Shape& shape) {
-  if (static_cast<std::int64_t>(values.size()) != shape.numel())
-    throw std::invalid_argument("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
-                                shape.str() + " (" + std::to_string(shape.numel()) + " elements)");
+  check_fills(values.size(), shape);
   Tensor t = empty(shape, kInt64);
   std::copy(values.begin(), values.end(), t.data<std::int64_t>());
   return t;
