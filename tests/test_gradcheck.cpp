@@ -77,7 +77,8 @@ TEST(Gradcheck, AFailureNamesTheInputTheMultiIndexBothValuesAndNoKink) {
   EXPECT_THAT(result.str(), ::testing::ContainsRegex(
                                 "^gradcheck FAILED: worst \\|analytic - numeric\\| = (2|1\\.99999|2\\.00000)[0-9]* "
                                 "at input 1, element 2 \\(index \\[1, 0\\] of shape \\[2, 2\\]\\), output element 2 "
-                                "\\(index \\[1, 0\\] of shape \\[2, 2\\]\\): analytic 6, numeric (4|3\\.99999|4\\.00000)[0-9]*; "
+                                "\\(index \\[1, 0\\] of shape \\[2, 2\\]\\): analytic 6, "
+                                "numeric (4|3\\.99999|4\\.00000)[0-9]*; "
                                 "no kink at or near this point \\(one-sided differences left 3\\.999, right 4\\.001; a "
                                 "16 times smaller step gives 4\\), so the backward is wrong here$"));
   // f = x^2 at 2, h = 1e-3: (f(x) - f(x-h)) / h = 2x - h and (f(x+h) - f(x)) / h = 2x + h, up to rounding

@@ -103,7 +103,8 @@ std::vector<Rows> analytic_rows(const Tensor& y, std::vector<Tensor>& leaves) {
     for (std::size_t i = 0; i < leaves.size(); ++i) {
       if (!leaves[i].requires_grad()) continue;
       const Tensor g = leaves[i].grad();
-      rows[i].push_back(g.defined() ? g.to_vector() : std::vector<double>(static_cast<std::size_t>(leaves[i].numel()), 0.0));
+      const auto n = static_cast<std::size_t>(leaves[i].numel());
+      rows[i].push_back(g.defined() ? g.to_vector() : std::vector<double>(n, 0.0));
     }
   }
   return rows;

@@ -63,8 +63,8 @@ void convert(const S* src, D* dst, std::int64_t n, const char* op) {
 /// src's elements converted into dst (same numel), as to() does.
 void convert_elements(const TensorImpl& src, const Tensor& dst) {
   visit_all_dtypes(src.dtype, [&]<class S>() {
-    visit_all_dtypes(dst.dtype(),
-                     [&]<class D>() { convert(static_cast<const S*>(src.storage->data), dst.data<D>(), src.numel, "to"); });
+    const S* from = static_cast<const S*>(src.storage->data);
+    visit_all_dtypes(dst.dtype(), [&]<class D>() { convert(from, dst.data<D>(), src.numel, "to"); });
   });
 }
 
