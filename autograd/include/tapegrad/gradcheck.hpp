@@ -55,10 +55,6 @@ struct GradcheckResult {
                                         const std::vector<Tensor>& inputs,
                                         const GradcheckOptions& options = {});
 
-}  // namespace tg
-
-namespace tg {
-
 /// Checks the second derivatives of fn at `inputs` as PyTorch's gradgradcheck does: gradcheck of
 /// (inputs..., v) -> autograd::grad(fn(inputs), inputs, v, create_graph=true), i.e. of every
 /// vector-Jacobian product, against finite differences. v is `grad_output` when given (float64, fn's
