@@ -6,8 +6,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -260,6 +262,46 @@ TEST(Extrema, GradcheckMinOverEverythingAndOverDims) {
   expect_gradcheck([](const Inputs& in) { return min(in[0], {-1}, true) * in[0]; }, {distinct23()});
   expect_gradcheck([](const Inputs& in) { return min(in[0] * in[0], {0}); }, {distinct23()});
   expect_unary_gradcheck([](const Tensor& x) { return max(x); }, distinct232());
+}
+
+// ---- second derivatives ----
+
+// The index (and the mask of ties) is a constant away from ties: distinct23's elements are more than 0.01
+// apart and the stencil moves them by 2e-3 at most. The broadcast: pick(x, 1, keepdim) * x.
+void expect_pick_gradgradchecks(const std::function<Tensor(const Tensor&, int, bool)>& pick) {
+  for (const int dim : {0, 1, -1})
+    for (const bool keepdim : {false, true}) {
+      SCOPED_TRACE("dim " + std::to_string(dim) + (keepdim ? ", keepdim" : ""));
+      expect_gradgradcheck([&](const Inputs& in) { return pick(in[0], dim, keepdim); }, {distinct23()});
+      expect_gradgradcheck([&](const Inputs& in) { return pick(in[0], dim, keepdim); }, {distinct232()});
+    }
+  SCOPED_TRACE("fan-out: pick(x * x, 1), and pick(x, 1, keepdim) * x broadcast against x");
+  expect_gradgradcheck([&](const Inputs& in) { return pick(in[0] * in[0], 1, false); }, {distinct23()});
+  expect_gradgradcheck([&](const Inputs& in) { return pick(in[0], 1, true) * in[0]; }, {distinct23()});
+}
+
+TEST(Extrema, GradGradMaxAlongDim) {
+  expect_pick_gradgradchecks([](const Tensor& x, int dim, bool keepdim) { return max(x, dim, keepdim).values; });
+}
+
+TEST(Extrema, GradGradMinAlongDim) {
+  expect_pick_gradgradchecks([](const Tensor& x, int dim, bool keepdim) { return min(x, dim, keepdim).values; });
+}
+
+// max(x) and max over dims: Reduction.GradGradMax.
+TEST(Extrema, GradGradMin) {
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0]); }, {distinct23()});
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0]) * in[0]; }, {distinct23()});
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0], {0, 2}); }, {distinct232()});
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0], {-1}, true) * in[0]; }, {distinct23()});
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0] * in[0], {0}); }, {distinct23()});
+}
+
+// f = sum(max(x, 1).values^3): H = 6 max at each row's maximum (1.1 at 2, 0.7 at 3), 0 elsewhere.
+TEST(Extrema, MaxAlongDimCubedSecondDerivative) {
+  const UnaryOp f = [](const Tensor& x) { return sum(max(x, 1).values.pow(3)); };
+  expect_values(hessian_times(f, distinct23(), f64({1, 2, 3, 4, 5, 6}, {2, 3})), {2, 3},
+                {0, 0, 6 * 1.1 * 3, 6 * 0.7 * 4, 0, 0}, 1e-14);
 }
 
 // ---- bad input ----

@@ -147,6 +147,69 @@ TEST(Scan, GradcheckProd) {
   expect_gradcheck([](const Inputs& in) { return prod(in[0] * in[0]); }, {random_leaf({2, 3}, 38)});
 }
 
+// ---- second derivatives ----
+
+// gradgradcheck of op(x, dim) for every dim of x, and fanned out: op(x, 0) * x. The first gradients are
+// multilinear in (x, v) too (cumsum's is linear in v alone), so the stencil stays exact with zeros in x.
+void expect_gradgradcheck_along_every_dim(const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
+  for (int d = -x.dim(); d < x.dim(); ++d) {
+    SCOPED_TRACE("dim " + std::to_string(d));
+    expect_gradgradcheck([&](const Inputs& in) { return op(in[0], d); }, {x});
+  }
+  SCOPED_TRACE("fan-out: op(x, 0) * x");
+  expect_gradgradcheck([&](const Inputs& in) { return op(in[0], 0) * in[0]; }, {x});
+}
+
+// A [2, 3, 4] holding zeros: one in a slice, two in a slice, and slices without, along every dim.
+Tensor zeros_in() {
+  return leaf({0, 2, -1, 3, 0.5, 0, 0, 1.5, -2, 0, 1, 0.5, 2, 1, -1.5, 0, 0.5, 3, 1, 0, 2, -0.5, 1, 0}, {2, 3, 4});
+}
+
+TEST(Scan, GradGradCumsum) {
+  expect_gradgradcheck_along_every_dim([](const Tensor& x, int d) { return cumsum(x, d); }, random_leaf({2, 3, 4}, 41));
+  SCOPED_TRACE("fan-out inside: cumsum(x * x, 1)");
+  expect_gradgradcheck([](const Inputs& in) { return cumsum(in[0] * in[0], 1); }, {random_leaf({2, 3}, 42)});
+}
+
+TEST(Scan, GradGradCumprod) {
+  const auto along = [](const Tensor& x, int d) { return cumprod(x, d); };
+  expect_gradgradcheck_along_every_dim(along, random_leaf({2, 3, 4}, 43));
+  SCOPED_TRACE("zeros: one, two in a slice, and slices without");
+  expect_gradgradcheck_along_every_dim(along, zeros_in());
+  SCOPED_TRACE("0-d zero, and fan-out inside: cumprod(x * x, 1)");
+  expect_gradgradcheck([](const Inputs& in) { return cumprod(in[0], 0) * in[0]; }, {leaf({0.0}, {})});
+  expect_gradgradcheck([](const Inputs& in) { return cumprod(in[0] * in[0], 1); }, {random_leaf({2, 3}, 44)});
+}
+
+// f = sum(cumprod(x)) = a + ab + abc for x = (a, b, c): H = [[0, 1 + c, b], [1 + c, 0, a], [b, a, 0]]; at
+// (2, 0, 3), H (1, 2, 3) = (8, 10, 4). The zero at b is where a masked backward loses d2f/db dc = a.
+TEST(Scan, CumprodSecondDerivativeWithAZero) {
+  const UnaryOp f = [](const Tensor& x) { return sum(cumprod(x, 0)); };
+  expect_values(hessian_times(f, leaf({2, 0, 3}, {3}), f64({1, 2, 3}, {3})), {3}, {8, 10, 4});
+  expect_values(hessian_times(f, leaf({2, 5, 3}, {3}), f64({1, 2, 3}, {3})), {3}, {23, 10, 9});  // 1 + c = 4
+}
+
+TEST(Scan, GradGradProd) {
+  expect_gradgradcheck_along_every_dim([](const Tensor& x, int d) { return prod(x, d); }, random_leaf({2, 3, 4}, 45));
+  SCOPED_TRACE("zeros: one and two in a slice, and slices without");
+  expect_gradgradcheck_along_every_dim([](const Tensor& x, int d) { return prod(x, d, true); }, zeros_in());
+  expect_gradgradcheck([](const Inputs& in) { return prod(in[0]); }, {leaf({1.5, 0, -2, 0}, {2, 2})});
+  SCOPED_TRACE("whole, and fan-out inside: prod(x * x)");
+  expect_gradgradcheck([](const Inputs& in) { return prod(in[0] * in[0]); }, {random_leaf({2, 3}, 46)});
+  // The third derivatives: prod's gradient is built from running products from both ends, whose own
+  // double backward (with the zeros) this reaches.
+  SCOPED_TRACE("third order, with zeros: x -> grad(prod(x, 1), x)");
+  expect_gradgradcheck(
+      [](const Inputs& in) { return autograd::grad({sum(prod(in[0], 1) * in[0].sum())}, {in[0]}, {}, {}, true)[0]; },
+      {leaf({0, 2, -1, 0, 0.5, 3, 1.5, -2, 0}, {3, 3})});
+}
+
+// f = prod(x) = abc: H = [[0, c, b], [c, 0, a], [b, a, 0]]; at (0, 0, 2), H (1, 2, 3) = (4, 2, 0).
+TEST(Scan, ProdSecondDerivativeWithZeros) {
+  const UnaryOp f = [](const Tensor& x) { return prod(x); };
+  expect_values(hessian_times(f, leaf({0, 0, 2}, {3}), f64({1, 2, 3}, {3})), {3}, {4, 2, 0});
+}
+
 TEST(Scan, BadDimsAreRejected) {
   const Tensor x = zeros({2, 3});
   expect_throws<std::invalid_argument>([&] { return cumsum(x, 2); }, "cumsum: dimension 2 is out of range for a 2-d tensor");
