@@ -3,6 +3,7 @@
 // fan-out, and the messages for bad dims. prod and cumprod are multilinear in x (degree 1 in each element),
 // so the five-point stencil is exact for them at any point, zeros included.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -196,18 +197,35 @@ TEST(Scan, GradGradProd) {
   expect_gradgradcheck([](const Inputs& in) { return prod(in[0]); }, {leaf({1.5, 0, -2, 0}, {2, 2})});
   SCOPED_TRACE("whole, and fan-out inside: prod(x * x)");
   expect_gradgradcheck([](const Inputs& in) { return prod(in[0] * in[0]); }, {random_leaf({2, 3}, 46)});
-  // The third derivatives: prod's gradient is built from running products from both ends, whose own
-  // double backward (with the zeros) this reaches.
-  SCOPED_TRACE("third order, with zeros: x -> grad(prod(x, 1), x)");
-  expect_gradgradcheck(
-      [](const Inputs& in) { return autograd::grad({sum(prod(in[0], 1) * in[0].sum())}, {in[0]}, {}, {}, true)[0]; },
-      {leaf({0, 2, -1, 0, 0.5, 3, 1.5, -2, 0}, {3, 3})});
+  // Third derivatives with zeros: gradgradcheck of x -> grad(sum(prod(x, 1) * w), x), whose running products
+  // from both ends are differentiated twice. grad_output is given: without it gradgradcheck learns fn's
+  // shape by calling it under NoGradGuard, where autograd::grad has nothing to differentiate.
+  SCOPED_TRACE("third order, with zeros: x -> grad(sum(prod(x, 1) * w), x)");
+  const Tensor w = f64({0.5, -1, 2}, {3});
+  const Tensor v = f64({0.3, -0.7, 1.1, 0.4, -0.2, 0.9, -1.3, 0.6, 0.8}, {3, 3});
+  const GradcheckResult r = gradgradcheck(
+      [&w](const Inputs& in) { return autograd::grad({sum(prod(in[0], 1) * w)}, {in[0]}, {}, {}, true)[0]; },
+      {leaf({0, 2, -1, 0, 0.5, 3, 1.5, 0, 0}, {3, 3})}, v);
+  EXPECT_TRUE(r.ok) << r.str();
 }
 
 // f = prod(x) = abc: H = [[0, c, b], [c, 0, a], [b, a, 0]]; at (0, 0, 2), H (1, 2, 3) = (4, 2, 0).
 TEST(Scan, ProdSecondDerivativeWithZeros) {
   const UnaryOp f = [](const Tensor& x) { return prod(x); };
   expect_values(hessian_times(f, leaf({0, 0, 2}, {3}), f64({1, 2, 3}, {3})), {3}, {4, 2, 0});
+}
+
+// The third derivatives of f = abc at (0, 0, 2): df/da = bc, d2f/da db = c, d3f/da db dc = 1. prod's
+// gradient with zeros is a product of running products from both ends, so this differentiates their own
+// backward twice, zeros included.
+TEST(Scan, ProdThirdDerivativeWithZeros) {
+  const Tensor x = leaf({0, 0, 2}, {3});
+  const auto at = [](const Tensor& t, std::int64_t i) { return sum(slice(t, 0, i, i + 1)); };
+  const Tensor g1 = autograd::grad({prod(x)}, {x}, {}, {}, true)[0];
+  expect_values(g1, {3}, {0, 0, 0});
+  const Tensor g2 = autograd::grad({at(g1, 0)}, {x}, {}, {}, true)[0];
+  expect_values(g2, {3}, {0, 2, 0});
+  expect_values(autograd::grad({at(g2, 1)}, {x})[0], {3}, {0, 0, 1});
 }
 
 TEST(Scan, BadDimsAreRejected) {
