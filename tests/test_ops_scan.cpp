@@ -21,14 +21,21 @@ Tensor weighted_grad(const UnaryOp& op, std::initializer_list<double> values, co
   return x.grad();
 }
 
-// gradcheck of op(x, dim) for every dim of x (negative ones too), and fanned out: op(x, 0) * x.
-void expect_gradcheck_along_every_dim(const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
+using Check = std::function<void(const Fn&, const Inputs&)>;
+
+// check (expect_gradcheck or expect_gradgradcheck) of op(x, dim) for every dim of x (negative ones too),
+// and fanned out: op(x, 0) * x.
+void expect_along_every_dim(const Check& check, const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
   for (int d = -x.dim(); d < x.dim(); ++d) {
     SCOPED_TRACE("dim " + std::to_string(d));
-    expect_gradcheck([&](const Inputs& in) { return op(in[0], d); }, {x});
+    check([&](const Inputs& in) { return op(in[0], d); }, {x});
   }
   SCOPED_TRACE("fan-out: op(x, 0) * x");
-  expect_gradcheck([&](const Inputs& in) { return op(in[0], 0) * in[0]; }, {x});
+  check([&](const Inputs& in) { return op(in[0], 0) * in[0]; }, {x});
+}
+
+void expect_gradcheck_along_every_dim(const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
+  expect_along_every_dim(expect_gradcheck, op, x);
 }
 
 // ---- cumsum ----
@@ -150,15 +157,10 @@ TEST(Scan, GradcheckProd) {
 
 // ---- second derivatives ----
 
-// gradgradcheck of op(x, dim) for every dim of x, and fanned out: op(x, 0) * x. The first gradients are
-// multilinear in (x, v) too (cumsum's is linear in v alone), so the stencil stays exact with zeros in x.
+// The first gradients are multilinear in (x, v) too (cumsum's is linear in v alone), so the stencil stays
+// exact with zeros in x.
 void expect_gradgradcheck_along_every_dim(const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
-  for (int d = -x.dim(); d < x.dim(); ++d) {
-    SCOPED_TRACE("dim " + std::to_string(d));
-    expect_gradgradcheck([&](const Inputs& in) { return op(in[0], d); }, {x});
-  }
-  SCOPED_TRACE("fan-out: op(x, 0) * x");
-  expect_gradgradcheck([&](const Inputs& in) { return op(in[0], 0) * in[0]; }, {x});
+  expect_along_every_dim(expect_gradgradcheck, op, x);
 }
 
 // A [2, 3, 4] holding zeros: one in a slice, two in a slice, and slices without, along every dim.
