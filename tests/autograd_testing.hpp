@@ -183,6 +183,35 @@ inline void settle_tape() {
   ASSERT_EQ(tape_size(), 0U);
 }
 
+// ---- second derivatives ----
+
+/// Expects gradgradcheck of fn at inputs to pass (with the default options unless given), worst error
+/// below 1e-10.
+inline void expect_gradgradcheck(const Fn& fn, const Inputs& inputs, const GradcheckOptions& options = {}) {
+  const GradcheckResult result = gradgradcheck(fn, inputs, Tensor(), options);
+  EXPECT_TRUE(result.ok) << result.str();
+  EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
+}
+
+/// gradgradcheck of op at x alone, and with x fanned out (`op(x) * x`), as expect_unary_gradcheck.
+inline void expect_unary_gradgradcheck(const UnaryOp& op, const Tensor& x) {
+  {
+    SCOPED_TRACE("gradgrad op(x)");
+    expect_gradgradcheck([&](const Inputs& in) { return op(in[0]); }, {x});
+  }
+  {
+    SCOPED_TRACE("gradgrad fan-out: op(x) * x");
+    expect_gradgradcheck([&](const Inputs& in) { return op(in[0]) * in[0]; }, {x});
+  }
+}
+
+/// The second derivative of an elementwise op at x, element by element: d/dx sum(d/dx sum(op(x))), by
+/// autograd::grad twice (the first sweep recorded).
+inline Tensor elementwise_second_derivative(const UnaryOp& op, const Tensor& x) {
+  const Tensor dx = autograd::grad({sum(op(x))}, {x}, {}, {}, true)[0];
+  return autograd::grad({sum(dx)}, {x})[0];
+}
+
 }  // namespace tg::testing
 
 namespace tg::testing {
