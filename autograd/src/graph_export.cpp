@@ -69,9 +69,10 @@ std::string shape_and_dtype(const TensorImpl* t) { return t->shape.str() + " " +
 
 // One node statement: `n3 [shape=box, label="..."];`, the root with a second outline.
 std::string node(std::size_t id, const TensorImpl* t, const char* op, const Names& names, bool root) {
-  std::string label;
-  if (const auto name = names.find(t); name != names.end()) label = dot_escaped(name->second) + "\\n";
-  label += op != nullptr ? dot_escaped(op) + "\\n" : std::string(names.contains(t) ? "" : "leaf\\n");
+  const auto name = names.find(t);
+  std::string label = name != names.end() ? dot_escaped(name->second) + "\\n" : "";
+  if (op != nullptr) label += dot_escaped(op) + "\\n";  // escaped too: a custom op may name itself anything
+  else if (name == names.end()) label += "leaf\\n";
   label += shape_and_dtype(t);
   return "  n" + std::to_string(id) + " [" + (op == nullptr ? "shape=box, " : "") + (root ? "peripheries=2, " : "") +
          "label=\"" + label + "\"];\n";
