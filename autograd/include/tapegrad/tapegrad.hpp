@@ -4,6 +4,7 @@
 #include "tapegrad/autograd.hpp"
 #include "tapegrad/dtype.hpp"
 #include "tapegrad/gradcheck.hpp"
+#include "tapegrad/graph_export.hpp"
 #include "tapegrad/grad_mode.hpp"
 #include "tapegrad/ops.hpp"
 #include "tapegrad/shape.hpp"
