@@ -2,6 +2,7 @@
 // Everything in tapegrad::autograd.
 
 #include "tapegrad/dtype.hpp"
+#include "tapegrad/function.hpp"
 #include "tapegrad/gradcheck.hpp"
 #include "tapegrad/grad_mode.hpp"
 #include "tapegrad/ops.hpp"
