@@ -70,7 +70,7 @@ bool AutogradContext::needs_input_grad(std::size_t index) const {
 
 namespace detail {
 
-std::string demangle(const char* mangled) {
+std::string FunctionCore::demangle(const char* mangled) {
   int status = 0;
   const std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
                                                          &std::free);

@@ -50,35 +50,14 @@
 #include "tapegrad/grad_mode.hpp"
 #include "tapegrad/tensor.hpp"
 
-namespace tg::autograd {
-/// LibTorch's name for a list of tensors: backward's gradients in and out, save_for_backward's tensors.
-using variable_list = std::vector<Tensor>;
-class AutogradContext;
-}  // namespace tg::autograd
-
 namespace tg::detail {
 class FunctionCore;
-/// The demangled name of a type, for a Function without its own `name`.
-[[nodiscard]] std::string demangle(const char* mangled);
-/// T::name if T declares one, else T's demangled type name; lives as long as the program.
-template <class T>
-[[nodiscard]] const char* function_name() {
-  if constexpr (requires { { T::name } -> std::convertible_to<const char*>; }) {
-    return T::name;
-  } else {
-    static const std::string name = demangle(typeid(T).name());
-    return name.c_str();
-  }
-}
-/// The input slot of one argument of apply: the tensor itself, or undefined for any other argument.
-template <class A>
-[[nodiscard]] Tensor input_slot(const A& arg) {
-  if constexpr (std::is_same_v<A, Tensor>) return arg;
-  else return Tensor();
-}
 }  // namespace tg::detail
 
 namespace tg::autograd {
+
+/// LibTorch's name for a list of tensors: backward's gradients in and out, save_for_backward's tensors.
+using variable_list = std::vector<Tensor>;
 
 /// What forward leaves for backward (LibTorch's torch::autograd::AutogradContext); apply makes one per call.
 class AutogradContext {
@@ -128,6 +107,22 @@ class FunctionCore {
   using AutogradContext = autograd::AutogradContext;
   using Backward = AutogradContext::Backward;
   using variable_list = autograd::variable_list;
+  /// T::name if T declares one, else T's demangled type name; lives as long as the program.
+  template <class T>
+  [[nodiscard]] static const char* name_of() {
+    if constexpr (requires { { T::name } -> std::convertible_to<const char*>; }) {
+      return T::name;
+    } else {
+      static const std::string name = demangle(typeid(T).name());  // thread-safe initialisation
+      return name.c_str();
+    }
+  }
+  /// The input slot of one argument of apply: the tensor itself, or undefined for any other argument.
+  template <class A>
+  [[nodiscard]] static Tensor input_slot(const A& arg) {
+    if constexpr (std::is_same_v<A, Tensor>) return arg;
+    else return Tensor();
+  }
   /// A context for one call: the name, T::backward, and one input slot per argument of forward.
   [[nodiscard]] static std::unique_ptr<AutogradContext> begin(const char* name, Backward backward,
                                                               variable_list inputs);
@@ -140,6 +135,7 @@ class FunctionCore {
  private:
   /// Drops trailing undefined gradients, then checks one per argument, each of its input's shape and dtype.
   static void check_gradients(const AutogradContext& ctx, variable_list& grads);
+  [[nodiscard]] static std::string demangle(const char* mangled);
 };
 }  // namespace tg::detail
 
@@ -151,20 +147,21 @@ template <class T>
 struct Function {
   /// Runs T::forward(ctx, args...) under NoGradGuard and records T::backward for the output.
   template <class... Args>
-  static Tensor apply(Args&&... args) {
+  [[nodiscard]] static Tensor apply(Args&&... args) {
+    using Core = tg::detail::FunctionCore;
     static_assert(std::is_same_v<decltype(T::forward(nullptr, std::forward<Args>(args)...)), Tensor>,
                   "Function: forward must return one tg::Tensor (the tape records one output per op)");
     const auto backward = [](AutogradContext* ctx, variable_list dys) -> variable_list {
       return T::backward(ctx, std::move(dys));
     };
-    std::unique_ptr<AutogradContext> ctx = tg::detail::FunctionCore::begin(
-        tg::detail::function_name<T>(), backward, {tg::detail::input_slot(std::as_const(args))...});
+    std::unique_ptr<AutogradContext> ctx =
+        Core::begin(Core::name_of<T>(), backward, {Core::input_slot(std::as_const(args))...});
     Tensor out;
     {
       const NoGradGuard no_grad;
       out = T::forward(ctx.get(), std::forward<Args>(args)...);
     }
-    return tg::detail::FunctionCore::finish(std::move(ctx), std::move(out));
+    return Core::finish(std::move(ctx), std::move(out));
   }
 };
 
