@@ -24,10 +24,6 @@ void place(const Tensor& t, const Shape& box, Tensor& y, int d, std::int64_t at)
   detail::strided_copy(t, y, detail::along_plan(box, box, 0, y.shape(), at, d));
 }
 
-bool any_requires_grad(std::span<const Tensor> tensors) {
-  return std::any_of(tensors.begin(), tensors.end(), [](const Tensor& t) { return t.requires_grad(); });
-}
-
 }  // namespace
 
 Tensor cat(std::span<const Tensor> tensors, int dim) {
@@ -57,7 +53,7 @@ Tensor cat(std::span<const Tensor> tensors, int dim) {
     place(t, t.shape(), y, d, at);
     at += t.shape()[d];
   }
-  if (is_grad_enabled() && any_requires_grad(tensors))
+  if (detail::needs_grad(tensors))
     record("cat", y, saves_nothing,
            [inputs = std::vector(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
              std::int64_t offset = 0;
@@ -90,7 +86,7 @@ Tensor stack(std::span<const Tensor> tensors, int dim) {
   const Shape box = detail::insert_dim(first.shape(), d, 1, "stack");
   Tensor y = empty(detail::insert_dim(first.shape(), d, count, "stack"), first.dtype());
   for (std::int64_t i = 0; i < count; ++i) place(tensors[static_cast<std::size_t>(i)], box, y, d, i);
-  if (is_grad_enabled() && any_requires_grad(tensors))
+  if (detail::needs_grad(tensors))
     record("stack", y, saves_nothing,
            [inputs = std::vector(tensors.begin(), tensors.end()), d](const Tensor& dy, const Tensor&) {
              for (std::size_t i = 0; i < inputs.size(); ++i)  // input i's gradient is dy's slot i along d

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "tapegrad/detail/hooks.hpp"
 #include "tapegrad/detail/impl.hpp"
 #include "tapegrad/tensor.hpp"
 
@@ -202,6 +203,7 @@ void impl_destroy(TensorImpl* impl) {
   while (impl != nullptr) {
     TensorImpl* next = impl->grad;
     if (impl->storage != nullptr) storage_release(impl->storage);
+    if (impl->hooks != nullptr) destroy_hooks(impl->hooks);
     impl->~TensorImpl();
     if (lists.impl_count < kMaxCachedImpls) {
       impl->grad = lists.impls;

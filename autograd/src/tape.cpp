@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "tapegrad/detail/hooks.hpp"
 #include "tapegrad/detail/impl.hpp"
 #include "tapegrad/elementwise.hpp"
 
@@ -107,14 +108,14 @@ void Tape::release(Record& r) {
   r.grad = Tensor();
   impl_release(r.out);
   r.out = nullptr;
-  --live_;
+  if (--live_ == 0) ++epoch_;  // the tape is empty: what comes next is a new graph (see Hooks)
   bytes_ -= r.bytes;
 }
 
 // Records whose output only the tape still holds can never be reached by a backward sweep: nothing can
 // use their output any more. Dropping them from the end keeps a loop that discards its results bounded.
 void Tape::drop_dead_tail() {
-  while (!records_.empty()) {
+  while (records_.size() > floor_) {  // a recording sweep may not drop what it is sweeping
     Record& r = records_.back();
     if (r.out != nullptr) {
       if (r.out->refs.load(std::memory_order_acquire) != 1) break;
@@ -133,6 +134,7 @@ Tape::Tape()
 // that a release which frees an earlier record's output is seen in the same pass, then closing the gaps.
 // It runs when the tape has doubled since the last time, so its cost per record is constant.
 void Tape::collect() {
+  if (floor_ != 0) return;  // a recording sweep holds indices of the records below floor_
   for (std::size_t i = records_.size(); i-- > 0;) {
     Record& r = records_[i];
     if (r.out != nullptr && r.out->refs.load(std::memory_order_acquire) == 1) release(r);
@@ -221,6 +223,16 @@ bool uniquely_owned(const Tensor& t) {
   }
 }
 
+// The same for a recording sweep (create_graph): the sum is an op of its own, so that the gradient keeps
+// its history, and nothing is ever added in place (a slot may be another record's output).
+void accumulate_recorded(Tensor& slot, Tensor dx) {
+  if (!slot.defined()) {
+    slot = dx.requires_grad() || uniquely_owned(dx) ? std::move(dx) : dx.detach().clone();
+  } else {
+    slot = slot + dx;
+  }
+}
+
 // Sweeps on two threads may reach one leaf (a shared parameter): its .grad is updated under a lock, as
 // PyTorch locks per leaf. One of 64 locks picked by address, each on its own cache line, so that tensor
 // bodies need no mutex. A flag rather than a std::mutex: uncontended it is one atomic exchange and a
@@ -246,11 +258,14 @@ GradLock& grad_lock(const TensorImpl* t) {
 }
 
 // Adds dx to the gradient t keeps in its .grad (a leaf's, or a non-leaf's that retains its gradient).
-void accumulate_into_grad(TensorImpl* t, Tensor dx) {
+void accumulate_into_grad(TensorImpl* t, Tensor dx, bool recorded = false) {
   const std::lock_guard lock(grad_lock(t));
   Tensor slot(t->grad);  // adopt, then hand back below
   t->grad = nullptr;
-  accumulate_into(slot, std::move(dx));
+  if (recorded) [[unlikely]]
+    accumulate_recorded(slot, std::move(dx));
+  else
+    accumulate_into(slot, std::move(dx));
   t->grad = slot.impl();
   impl_retain(t->grad);
 }
@@ -263,17 +278,108 @@ void Tape::accumulate(const Tensor& x, Tensor dx) {
   if (dx.shape() != b->shape || dx.dtype() != b->dtype) [[unlikely]]
     throw_misfit(dx, b);
   if (b->record_serial == 0) {
-    accumulate_into_grad(b, std::move(dx));
+    if (capture_ != nullptr || b->hooks != nullptr) [[unlikely]]
+      accumulate_leaf(b, std::move(dx));
+    else
+      accumulate_into_grad(b, std::move(dx), creating_graph_);
     return;
   }
   if (!holds(b)) [[unlikely]]
     throw_not_recorded_here(b);
+  if (capture_ != nullptr && capture_->trace != nullptr && sweeping_ != nullptr) [[unlikely]]
+    capture_->trace->back().inputs.push_back(b);
   Tensor& slot = records_[b->record_index].grad;
   if (!slot.defined()) {  // first gradient of this record in this sweep: it joins the pending ones
     pending_.push_back(b->record_index);
     if (pending_.size() > 1) std::push_heap(pending_.begin(), pending_.end());  // a chain has one pending
   }
-  accumulate_into(slot, std::move(dx));
+  if (creating_graph_) [[unlikely]]
+    accumulate_recorded(slot, std::move(dx));
+  else
+    accumulate_into(slot, std::move(dx));
+}
+
+// A leaf's gradient when the sweep captures gradients (autograd::grad: only the inputs get theirs) or
+// the leaf has hooks (the gradient is gathered until final).
+void Tape::accumulate_leaf(TensorImpl* leaf, Tensor dx) {
+  if (capture_ != nullptr) {
+    capture_gradient(leaf, std::move(dx));
+  } else {
+    gather_hooked(leaf, std::move(dx));
+  }
+}
+
+void Tape::capture_gradient(const TensorImpl* t, Tensor dx) {
+  if (capture_->trace != nullptr) {  // the edge from t into the record being swept (none for the roots)
+    if (sweeping_ != nullptr) capture_->trace->back().inputs.push_back(t);
+    return;
+  }
+  const std::span<const Tensor> inputs = capture_->inputs;
+  for (std::size_t i = 0; i < inputs.size(); ++i)  // a few inputs, as a rule: a scan beats a map
+    if (inputs[i].impl() == t) {
+      Tensor& slot = (*capture_->captured)[i];
+      if (creating_graph_)
+        accumulate_recorded(slot, std::move(dx));
+      else
+        accumulate_into(slot, std::move(dx));
+      return;  // a tensor listed twice gets its gradient copied at the end (autograd::grad)
+    }
+}
+
+void Tape::gather_hooked(TensorImpl* leaf, Tensor dx) {
+  Hooks& h = *leaf->hooks;
+  if (h.fired)
+    throw std::logic_error("backward: internal error: a gradient reached a leaf of shape " + leaf->shape.str() +
+                           " from '" + (sweeping_ != nullptr ? sweeping_ : "?") +
+                           "' after its hooks ran; an op records without asking needs_grad() about this input");
+  if (!h.listed) {
+    h.listed = true;
+    impl_retain(leaf);  // kept until its hooks have run, whatever the sweep releases meanwhile
+    hooked_.push_back(leaf);
+  }
+  if (creating_graph_)
+    accumulate_recorded(h.gathered, std::move(dx));
+  else
+    accumulate_into(h.gathered, std::move(dx));
+}
+
+// Runs the hooks of the listed leaves whose gradient is final: no record still to be swept can send
+// them more (see Hooks::first_use); `all` at the end of the sweep.
+void Tape::fire_ready_hooks(bool all) {
+  const std::uint64_t next = all || pending_.empty() ? 0 : records_[pending_.front()].serial;
+  for (TensorImpl* leaf : hooked_) {
+    Hooks& h = *leaf->hooks;
+    if (h.fired) continue;
+    const bool known = h.used_on == this && h.epoch == epoch_ && h.first_use != 0;
+    if (next != 0 && !(known && h.first_use > next)) continue;
+    h.fired = true;
+    Tensor g = run_grad_hooks(h, std::move(h.gathered));
+    h.gathered = Tensor();
+    accumulate_into_grad(leaf, std::move(g), creating_graph_);
+    Tensor self(leaf);
+    impl_retain(leaf);
+    for (const Hooks::PostHook& hook : h.post_hooks) hook.fn(self);
+  }
+}
+
+// Puts back what a sweep changed, whether it ended or threw: the pending gradients, the hooked leaves.
+void Tape::end_sweep() {
+  sweeping_ = nullptr;
+  for (const std::uint32_t i : pending_) records_[i].grad = Tensor();
+  pending_.clear();
+  for (TensorImpl* leaf : hooked_) {
+    Hooks& h = *leaf->hooks;
+    h.gathered = Tensor();
+    h.listed = false;
+    h.fired = false;
+    impl_release(leaf);
+  }
+  hooked_.clear();
+  in_sweep_ = false;
+  creating_graph_ = false;
+  capture_ = nullptr;
+  stop_below_ = 0;
+  floor_ = 0;
 }
 
 // Out of line, like the next one, so that accumulate() stays small enough to be compiled as one piece.
@@ -318,56 +424,118 @@ void Tape::throw_modified(const Record& r, int i) {
 // Runs the backward of every pending record, highest index first. A record's inputs were recorded
 // before it, so each gradient it sends lands below the records already swept: when a record is taken,
 // every gradient it will get has arrived. The cost is the records reached (times the log of how many
-// are pending at once), however many unreachable ones lie between them.
+// are pending at once), however many unreachable ones lie between them. Hooks and a recording sweep
+// may push records, which may move records_: the loop holds an index, never a reference, across them.
 void Tape::sweep(bool retain_graph) {
-  while (!pending_.empty()) {
+  while (!pending_.empty() && pending_.front() >= stop_below_) {
     std::pop_heap(pending_.begin(), pending_.end());
-    Record& r = records_[pending_.back()];
+    const std::uint32_t i = pending_.back();
     pending_.pop_back();
     ++visits_;
+    Record& r = records_[i];
     Tensor dy = std::move(r.grad);
     r.grad = Tensor();
-    for (int i = 0; i < r.saved_count; ++i)
-      if (version_of(r.saved[i]) != r.saved_version[i]) [[unlikely]]
-        throw_modified(r, i);
-    if (r.out->retains_grad) accumulate_into_grad(r.out, dy);  // a copy of dy's handle: stored as a clone
-    const Borrowed y(r.out);  // the record keeps it alive
-    sweeping_ = r.op;
-    if (r.backward) r.backward(dy, y.get());  // empty only if storing the closure threw
+    for (int k = 0; k < r.saved_count; ++k)
+      if (version_of(r.saved[k]) != r.saved_version[k]) [[unlikely]]
+        throw_modified(r, k);
+    TensorImpl* out = r.out;
+    if (capture_ != nullptr && capture_->trace != nullptr) [[unlikely]]
+      capture_->trace->push_back({r.op, out, {}});
+    else if (out->hooks != nullptr) [[unlikely]]
+      dy = run_grad_hooks(*out->hooks, std::move(dy));
+    if (capture_ != nullptr) [[unlikely]]
+      capture_gradient(out, dy);
+    else if (out->retains_grad)
+      accumulate_into_grad(out, dy, creating_graph_);  // a copy of dy's handle: stored as a clone
+    const Borrowed y(out);  // the record keeps it alive
+    sweeping_ = records_[i].op;
+    if (creating_graph_) [[unlikely]]
+      run_recorded(i, dy, y.get(), retain_graph);
+    else if (Record& rec = records_[i]; rec.backward)  // empty only if storing the closure threw
+      rec.backward(dy, y.get());
     sweeping_ = nullptr;
-    if (!retain_graph) release(r);
+    if (!retain_graph) release(records_[i]);
+    if (!hooked_.empty()) [[unlikely]]
+      fire_ready_hooks(false);
   }
 }
 
-void Tape::backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
-  TensorImpl* b = root.impl();
-  if (!b->requires_grad)
-    throw std::logic_error("backward: the tensor of shape " + b->shape.str() +
-                           " does not require grad and has no recorded history; call requires_grad_() on the "
-                           "inputs (and do not run the forward pass under NoGradGuard)");
-  Tensor seed = grad_output;
-  if (!seed.defined()) {
-    if (b->numel != 1)
-      throw std::logic_error("backward: called on a tensor of shape " + b->shape.str() +
-                             " without a gradient; only one-element outputs get an implicit gradient of 1. Pass "
-                             "grad_output, or reduce the output first (e.g. sum() or mean())");
-    seed = ones(b->shape, b->dtype);
-  } else if (seed.shape() != b->shape || seed.dtype() != b->dtype) {
-    throw std::invalid_argument("backward: grad_output " + seed.shape().str() + " " +
-                                std::string(dtype_name(seed.dtype())) + " does not match the output " +
-                                b->shape.str() + " " + std::string(dtype_name(b->dtype)));
+// A recording sweep's backward pushes records, so its closure must not run where records_ may move
+// it: it runs from here, and goes back into its record when the graph is retained (even if it throws).
+void Tape::run_recorded(std::uint32_t i, const Tensor& dy, const Tensor& y, bool retain_graph) {
+  struct PutBack {
+    Tape& tape;
+    std::uint32_t i;
+    bool retain;
+    BackwardFn fn;
+    ~PutBack() {
+      if (retain) tape.records_[i].backward = std::move(fn);
+    }
+  } held{*this, i, retain_graph, std::move(records_[i].backward)};
+  if (held.fn) held.fn(dy, y);
+}
+
+void Tape::seed(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs) {
+  if (grad_outputs.size() != roots.size() && !grad_outputs.empty())
+    throw std::invalid_argument("backward: " + std::to_string(grad_outputs.size()) + " grad_outputs for " +
+                                std::to_string(roots.size()) + " outputs; give one for each, or none");
+  std::vector<Tensor> seeds;
+  seeds.reserve(roots.size());
+  for (std::size_t k = 0; k < roots.size(); ++k) {  // all checked before any gradient moves
+    const TensorImpl* b = roots[k].impl();
+    const bool one = roots.size() == 1;
+    const std::string which = one ? "the tensor" : "output " + std::to_string(k);
+    if (b == nullptr) throw std::invalid_argument("backward: " + which + " is undefined");
+    if (!b->requires_grad)
+      throw std::logic_error("backward: " + which + " of shape " + b->shape.str() +
+                             " does not require grad and has no recorded history; call requires_grad_() on the "
+                             "inputs (and do not run the forward pass under NoGradGuard). A gradient has history "
+                             "only when backward() or autograd::grad() ran with create_graph=true");
+    Tensor s = grad_outputs.empty() ? Tensor() : grad_outputs[k];
+    if (!s.defined()) {
+      if (b->numel != 1)
+        throw std::logic_error("backward: called on " + (one ? std::string("a tensor") : which) + " of shape " + b->shape.str() +
+                               " without a gradient; only one-element outputs get an implicit gradient of 1. Pass "
+                               "grad_output, or reduce the output first (e.g. sum() or mean())");
+      s = ones(b->shape, b->dtype);
+    } else if (s.shape() != b->shape || s.dtype() != b->dtype) {
+      throw std::invalid_argument("backward: grad_output " + s.shape().str() + " " +
+                                  std::string(dtype_name(s.dtype())) + " does not match " + (one ? std::string("the output") : which) + " " +
+                                  b->shape.str() + " " + std::string(dtype_name(b->dtype)));
+    }
+    seeds.push_back(std::move(s));
   }
-  const NoGradGuard no_grad;  // the gradients are values, not new history
+  for (std::size_t k = 0; k < roots.size(); ++k)
+    accumulate(roots[k], std::move(seeds[k]));  // checks that root's record is live here; a leaf just gets seed
+}
+
+void Tape::backward(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs, const SweepOptions& options) {
+  if (in_sweep_)
+    throw std::logic_error("backward: called while a backward sweep is running on this thread (from a hook or a "
+                           "custom Function's backward); tapegrad does not run sweeps inside sweeps");
+  in_sweep_ = true;
+  creating_graph_ = options.create_graph;
+  if (options.captured != nullptr || options.trace != nullptr) {
+    capture_ = &options;
+    // When every input is a non-leaf, nothing below the lowest of them leads to one: stop there.
+    std::uint32_t lowest = UINT32_MAX;
+    for (const Tensor& t : options.inputs)
+      lowest = t.impl()->record_serial == 0 ? 0 : std::min(lowest, t.impl()->record_index);
+    stop_below_ = options.inputs.empty() ? 0 : lowest;
+  }
+  if (creating_graph_) floor_ = records_.size();
+  // The gradients are values, not new history, unless the sweep is to record itself.
+  const SwitchGuard grad_mode(grad_enabled, options.create_graph);
   visits_ = 0;
   try {
-    accumulate(root, std::move(seed));  // checks that root's record is live here; a leaf just gets seed
-    sweep(retain_graph);
+    seed(roots, grad_outputs);
+    sweep(options.retain_graph);
+    if (!hooked_.empty()) fire_ready_hooks(true);
   } catch (...) {
-    sweeping_ = nullptr;
-    for (const std::uint32_t i : pending_) records_[i].grad = Tensor();
-    pending_.clear();
+    end_sweep();
     throw;
   }
+  end_sweep();
   drop_dead_tail();
 }
 

@@ -188,11 +188,14 @@ Tensor& Tensor::retain_grad() {
   return *this;
 }
 
-void Tensor::backward() const { backward(Tensor(), false); }
+void Tensor::backward() const { backward(Tensor()); }
 
-void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
+void Tensor::backward(const Tensor& grad_output, std::optional<bool> retain_graph, bool create_graph) const {
   static_cast<void>(body("backward"));
-  detail::current_tape().backward(*this, grad_output, retain_graph);
+  detail::SweepOptions options;
+  options.retain_graph = retain_graph.value_or(create_graph);
+  options.create_graph = create_graph;
+  detail::current_tape().backward({this, 1}, {&grad_output, 1}, options);
 }
 
 Tensor Tensor::detach() const {

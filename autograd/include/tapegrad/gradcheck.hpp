@@ -35,3 +35,15 @@ struct GradcheckResult {
                                         const GradcheckOptions& options = {});
 
 }  // namespace tg
+
+namespace tg {
+
+/// Checks the second derivatives of fn at `inputs` as PyTorch's gradgradcheck does: gradcheck of
+/// (inputs..., v) -> autograd::grad(fn(inputs), inputs, v, create_graph=true), i.e. of every
+/// vector-Jacobian product, against finite differences. v is `grad_output` when given (float64, fn's
+/// output shape), else uniform in [-1, 1) from a fixed seed; its own derivatives are checked too.
+[[nodiscard]] GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                            const std::vector<Tensor>& inputs, const Tensor& grad_output = Tensor(),
+                                            const GradcheckOptions& options = {});
+
+}  // namespace tg

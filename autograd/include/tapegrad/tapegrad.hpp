@@ -1,6 +1,7 @@
 #pragma once
 // Everything in tapegrad::autograd.
 
+#include "tapegrad/autograd.hpp"
 #include "tapegrad/dtype.hpp"
 #include "tapegrad/function.hpp"
 #include "tapegrad/gradcheck.hpp"

@@ -8,13 +8,16 @@
 // their source; every other op allocates a fresh result.
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <new>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tapegrad/detail/impl.hpp"
@@ -35,6 +38,8 @@ class AllocationError : public std::bad_alloc {
  private:
   std::runtime_error message_;  // copying an exception must not throw; runtime_error shares its string
 };
+
+class HookHandle;
 
 class Tensor {
  public:
@@ -158,11 +163,25 @@ class Tensor {
   void zero_grad();
   /// Keeps the gradient of a non-leaf after backward(), readable with grad().
   Tensor& retain_grad();
-  /// Sweeps the tape in reverse from this tensor. Without grad_output the tensor must hold one element.
-  /// retain_graph keeps the records so that backward() can run again over them.
-  /// backward({}, true) keeps the records with an implicit gradient.
+  /// Sweeps the tape in reverse from this tensor, adding the gradients into the leaves' .grad (PyTorch's
+  /// and LibTorch's signature). Without grad_output the tensor must hold one element. retain_graph keeps
+  /// the records so that backward() can run again over them (backward({}, true) with an implicit
+  /// gradient); it defaults to create_graph. create_graph records the sweep itself, so that the
+  /// gradients have history and can be differentiated again (gradients of gradients, to any order).
   void backward() const;
-  void backward(const Tensor& grad_output, bool retain_graph = false) const;
+  void backward(const Tensor& grad_output, std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
+  /// Calls hook(grad) with this tensor's gradient when a sweep has computed it (a leaf's: the whole of
+  /// it for the sweep, before it is added to .grad). A hook may return a replacement gradient of the
+  /// same shape and dtype, or nothing (void, or an undefined Tensor) to keep it. Hooks run in
+  /// registration order; the handle removes one. Not run by autograd::grad for leaves.
+  template <class F>
+  HookHandle register_hook(F&& hook) const;
+  /// Calls hook(tensor) on a leaf once its .grad is final for the sweep, while the sweep goes on through
+  /// the rest of the graph (what data-parallel training uses to start communication early). A leaf's
+  /// gradient is known final when the sweep has passed every record made since the tape last emptied,
+  /// below its first use; otherwise the hook runs at the end of the sweep.
+  HookHandle register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook) const;
   /// Same storage, no gradient history.
   [[nodiscard]] Tensor detach() const;
   /// A copy with its own storage; differentiable.
@@ -235,6 +254,7 @@ class Tensor {
     return *impl_;
   }
   [[noreturn]] static void throw_undefined(const char* what);
+  HookHandle add_grad_hook(std::function<Tensor(const Tensor&)> hook) const;
   [[noreturn]] void throw_dtype_mismatch(Dtype requested) const;
   /// The storage of a one-element tensor; throws naming `what` otherwise.
   [[nodiscard]] const void* single_element(const char* what) const;
@@ -243,6 +263,31 @@ class Tensor {
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+/// Removes the hook it was returned for (PyTorch's RemovableHandle); keeps its tensor alive until then.
+/// Dropping the handle keeps the hook.
+class HookHandle {
+ public:
+  HookHandle() = default;
+  HookHandle(Tensor tensor, std::uint64_t id) : tensor_(std::move(tensor)), id_(id) {}
+  /// Removes the hook (a second call does nothing).
+  void remove();
+
+ private:
+  Tensor tensor_;
+  std::uint64_t id_ = 0;
+};
+
+template <class F>
+HookHandle Tensor::register_hook(F&& hook) const {
+  if constexpr (std::is_void_v<std::invoke_result_t<F&, const Tensor&>>)
+    return add_grad_hook([fn = std::forward<F>(hook)](const Tensor& g) mutable {
+      fn(g);
+      return Tensor();
+    });
+  else
+    return add_grad_hook(std::function<Tensor(const Tensor&)>(std::forward<F>(hook)));
+}
 
 // ---- factories (dtype defaults to float32) ----
 /// Tensor of the given shape from values in row-major order; throws if the counts differ. Values convert

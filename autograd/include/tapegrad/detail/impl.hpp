@@ -14,6 +14,7 @@
 namespace tg::detail {
 
 class Tape;
+struct Hooks;
 
 /// What each thread's storage cache may hold for reuse. The largest benchmark workload (wide,
 /// 1024-2048-2048-10 at batch 256, 25 MiB of parameters) peaks at 42 MiB cached within a step, so it
@@ -49,6 +50,7 @@ struct TensorImpl {
   Tape* tape = nullptr;
   std::uint32_t record_index = 0;
   std::uint64_t record_serial = 0;
+  Hooks* hooks = nullptr;  // registered gradient hooks (see detail/hooks.hpp); nullptr for almost every tensor
 };
 
 /// A new body with one reference and fresh storage for shape and dtype.

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <span>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -152,6 +153,26 @@ struct Record {
   }
 };
 
+/// One record a trace reached: its op, its output, and the tensors its backward sends gradients to
+/// (inputs that require grad: other records' outputs, or leaves).
+struct TracedRecord {
+  const char* op;
+  const TensorImpl* out;
+  std::vector<const TensorImpl*> inputs;
+};
+
+/// What a sweep does beyond the default (each leaf's .grad gets its gradient, records are released).
+struct SweepOptions {
+  bool retain_graph = false;  // keep the records, so that another sweep can go through them
+  bool create_graph = false;  // record the sweep itself: the gradients get history (gradients of gradients)
+  // autograd::grad: the gradients of `inputs` go to `captured` (one slot each), and no .grad changes.
+  std::span<const Tensor> inputs;
+  std::vector<Tensor>* captured = nullptr;
+  // A trace (graph export): every record reached, in sweep order, with its inputs; no gradient is kept
+  // and no hook runs (the backward closures run on zero gradients, under NoGradGuard).
+  std::vector<TracedRecord>* trace = nullptr;
+};
+
 class Tape {
  public:
   Tape();
@@ -162,8 +183,9 @@ class Tape {
   /// Appends a record producing `out` (which becomes a non-leaf requiring grad); the caller stores what
   /// its backward reads and the backward closure in the returned record.
   Record& push(const char* op, const Tensor& out);
-  /// Reverse sweep from `root`; see Tensor::backward.
-  void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
+  /// Reverse sweep from `roots`, seeded with grad_outputs (an undefined one is 1 for a one-element root);
+  /// see Tensor::backward and autograd::grad.
+  void backward(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs, const SweepOptions& options);
   /// Adds dx into the gradient slot of x (its record's slot, or its .grad for a leaf).
   void accumulate(const Tensor& x, Tensor dx);
   /// Whether x was produced by a record that is still on this tape.
@@ -174,6 +196,15 @@ class Tape {
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
   /// Records the last backward() ran the backward of (a count of its work, for tests).
   [[nodiscard]] std::size_t last_sweep_visits() const { return visits_; }
+  /// The serial the next record will get.
+  [[nodiscard]] std::uint64_t next_serial() const { return next_serial_ + 1; }
+  /// The graph epoch, which moves on whenever the tape empties; the dead records at the end are dropped
+  /// first, so that a tape holding only those counts as empty.
+  [[nodiscard]] std::uint64_t current_epoch() {
+    drop_dead_tail();
+    return epoch_;
+  }
+  [[nodiscard]] std::uint64_t epoch() const { return epoch_; }
   std::size_t limit = 1'000'000;
   std::size_t byte_limit;  // a quarter of physical memory unless set
 
@@ -185,7 +216,14 @@ class Tape {
   [[noreturn]] static void throw_misfit(const Tensor& dx, const TensorImpl* x);
   [[noreturn]] void throw_not_recorded_here(const TensorImpl* x) const;
   [[noreturn]] static void throw_modified(const Record& r, int i);
+  void seed(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs);
   void sweep(bool retain_graph);
+  void run_recorded(std::uint32_t i, const Tensor& dy, const Tensor& y, bool retain_graph);
+  void accumulate_leaf(TensorImpl* leaf, Tensor dx);
+  void gather_hooked(TensorImpl* leaf, Tensor dx);
+  void fire_ready_hooks(bool all);
+  void capture_gradient(const TensorImpl* t, Tensor dx);
+  void end_sweep();
 
   std::vector<Record> records_;  // capacity is kept from one step to the next
   // Indices of the records holding a gradient not yet swept, as a max-heap: the sweep takes them from
@@ -197,16 +235,39 @@ class Tape {
   std::size_t collect_at_ = 4096;  // records_.size() at which collect() runs next
   std::uint64_t next_serial_;       // serials of different tapes never meet: see the constructor
   const char* sweeping_ = nullptr;  // the op whose backward is running, for anomaly and misuse messages
+  std::uint64_t epoch_ = 0;
+  // The state of the sweep under way (see SweepOptions): whether it records, the first record it may
+  // not drop or move (those it is sweeping lie below), where the gradients of autograd::grad's inputs
+  // go, the index below which nothing leads to them, and the leaves with hooks that got a gradient.
+  bool in_sweep_ = false;
+  bool creating_graph_ = false;
+  std::size_t floor_ = 0;
+  const SweepOptions* capture_ = nullptr;
+  std::uint32_t stop_below_ = 0;
+  std::vector<TensorImpl*> hooked_;
 };
 
 /// This thread's tape.
 [[nodiscard]] Tape& current_tape();
 
-/// True when recording is on and some input requires grad.
+void note_use(TensorImpl* t);  // detail/hooks.hpp
+
+/// Whether an op on `t` needs recording: t requires grad. A leaf with hooks is told that an op uses it.
+[[nodiscard]] inline bool wants_grad(const Tensor& t) {
+  if (!t.requires_grad()) return false;
+  if (t.impl()->hooks != nullptr) [[unlikely]]
+    note_use(t.impl());
+  return true;
+}
+
+/// True when recording is on and some input requires grad. Every op that records asks this (or the
+/// span form) with all of its differentiable inputs, before recording: hooks rely on it (see Hooks).
 template <class... Ts>
 [[nodiscard]] bool needs_grad(const Ts&... inputs) {
-  return is_grad_enabled() && (inputs.requires_grad() || ...);
+  if (!is_grad_enabled()) return false;
+  return (static_cast<int>(wants_grad(inputs)) | ...) != 0;  // no short cut: every input is noted
 }
+[[nodiscard]] bool needs_grad(std::span<const Tensor> inputs);
 
 /// Records op's backward for out; `saves` declares what the backward reads (see the top of this file).
 template <std::size_t N, class F>
