@@ -1,7 +1,8 @@
 // Custom ops (tg::autograd::Function): values and gradients in closed form, gradcheck with a non-tensor
 // argument and fan-out, saved tensors and their version check, needs_input_grad, non-differentiable
 // outputs, the messages for a backward that returns the wrong gradients, the anomaly guard naming the op,
-// a saved output that does not keep its record alive, and two threads using one op at once.
+// a saved output that does not keep its record alive, two threads using one op at once, and gradients of
+// gradients through a backward written in tapegrad ops (closed forms and gradgradcheck).
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -171,6 +172,78 @@ TEST(Function, ReturningAnInputGivesANewOutput) {
   EXPECT_FALSE(y.is_leaf());
   tg::sum(y * y).backward();
   expect_values(x.grad(), {2}, {2.0, 4.0});
+}
+
+// ---- gradients of gradients ----
+
+// The backwards above are written in tapegrad ops, so a recording sweep (create_graph) records them.
+TEST(Function, SecondAndThirdDerivativesInClosedForm) {
+  const Tensor x = leaf({0.5, -1.0, 2.0}, {3});
+  const std::vector<double> e = {std::exp(0.5), std::exp(-1.0), std::exp(2.0)};
+  const Tensor de = tg::autograd::grad({tg::sum(MyExp::apply(x))}, {x}, {}, {}, true)[0];
+  expect_values(de, {3}, e);
+  expect_values(tg::autograd::grad({tg::sum(de)}, {x})[0], {3}, e);  // d2/dx2 e^x = e^x, via the saved output
+  const Tensor d1 = tg::autograd::grad({tg::sum(Cube::apply(x))}, {x}, {}, {}, true)[0];
+  expect_values(d1, {3}, {0.75, 3.0, 12.0});  // 3 x^2
+  const Tensor d2 = tg::autograd::grad({tg::sum(d1)}, {x}, {}, {}, true)[0];
+  expect_values(d2, {3}, {3.0, -6.0, 12.0});  // 6 x
+  expect_values(tg::autograd::grad({tg::sum(d2)}, {x})[0], {3}, {6.0, 6.0, 6.0});
+}
+
+TEST(Function, BackwardWithCreateGraphAccumulatesTheSecondDerivative) {
+  const Tensor x = leaf({2.0}, {});
+  Cube::apply(x).backward(Tensor(), {}, true);
+  const Tensor g = x.grad();
+  ASSERT_TRUE(g.requires_grad());
+  expect_values(g, {}, {12.0});
+  g.backward();
+  expect_values(x.grad(), {}, {24.0});  // 3 x^2 + 6 x at 2, as PyTorch accumulates
+}
+
+/// Expects gradgradcheck of fn at inputs to pass with the default options, worst error below 1e-10.
+void expect_gradgradcheck(const Fn& fn, const Inputs& inputs) {
+  const tg::GradcheckResult result = tg::gradgradcheck(fn, inputs);
+  EXPECT_TRUE(result.ok) << result.str();
+  EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
+}
+
+TEST(Function, Gradgradcheck) {
+  const Tensor a = random_leaf({2, 3}, 3);
+  const Tensor b = random_leaf({2, 3}, 4);
+  {
+    SCOPED_TRACE("cube(a), my_exp(a)");
+    expect_gradgradcheck([](const Inputs& in) { return Cube::apply(in[0]); }, {a});
+    expect_gradgradcheck([](const Inputs& in) { return MyExp::apply(in[0]); }, {a});
+  }
+  {
+    SCOPED_TRACE("scaled_product(a, 0.7, b)");
+    expect_gradgradcheck([](const Inputs& in) { return ScaledProduct::apply(in[0], 0.7, in[1]); }, {a, b});
+  }
+  {
+    SCOPED_TRACE("fan-out: scaled_product(a, -1.3, a)");
+    expect_gradgradcheck([](const Inputs& in) { return ScaledProduct::apply(in[0], -1.3, in[0]); }, {a});
+  }
+  SCOPED_TRACE("used twice: scaled_product(scaled_product(a, 2, b), -1.5, a) * my_exp(b)");
+  expect_gradgradcheck(
+      [](const Inputs& in) {
+        return ScaledProduct::apply(ScaledProduct::apply(in[0], 2.0, in[1]), -1.5, in[0]) * MyExp::apply(in[1]);
+      },
+      {a, b});
+}
+
+// A leaf's post-accumulate hook runs once its gradient is whole: apply notes each input as used, as the
+// built-in ops do, so a custom op that uses the leaf first still sends its gradient before the hook runs.
+TEST(Function, PostAccumulateHookOfALeafSeesTheCustomOpsGradient) {
+  const Tensor x = leaf({2.0}, {1});
+  int calls = 0;
+  x.register_post_accumulate_grad_hook([&](const Tensor& t) {
+    ++calls;
+    expect_values(t.grad(), {1}, {3.0 * 2.0 * 2.0 + 5.0});  // d/dx (x^3 + 5 x) at 2
+  });
+  const Tensor c = Cube::apply(x);  // first use
+  const Tensor d = x * 5.0;         // a later one
+  tg::sum(c + d).backward();
+  EXPECT_EQ(calls, 1);
 }
 
 // ---- the version check of saved tensors ----

@@ -22,8 +22,10 @@ namespace autograd {
 
 AutogradContext::AutogradContext(const char* name, Backward backward, variable_list inputs)
     : name_(name), backward_(backward), inputs_(std::move(inputs)) {
+  // As detail::needs_grad, input by input: each one is noted as used (which the leaf hooks rely on).
+  const bool enabled = is_grad_enabled();
   needs_grad_.reserve(inputs_.size());
-  for (const Tensor& x : inputs_) needs_grad_.push_back(is_grad_enabled() && x.requires_grad());
+  for (const Tensor& x : inputs_) needs_grad_.push_back(enabled && tg::detail::wants_grad(x));
 }
 
 void AutogradContext::save_for_backward(variable_list to_save) {
