@@ -104,27 +104,33 @@ TEST(Function, NonTensorArgumentIsPassedAndGetsNoGradient) {
   expect_values(b.grad(), {2}, {3.0, -1.0});   // a * b
 }
 
-TEST(Function, Gradcheck) {
+// The cases both checks run: two inputs and a double, fan-out, the ops used twice in one graph.
+struct CheckCase {
+  std::string name;
+  Fn fn;
+  Inputs inputs;
+};
+std::vector<CheckCase> check_cases() {
   const Tensor a = random_leaf({2, 3}, 1);
   const Tensor b = random_leaf({2, 3}, 2);
-  {
-    SCOPED_TRACE("scaled_product(a, 0.7, b)");
-    expect_gradcheck([](const Inputs& in) { return ScaledProduct::apply(in[0], 0.7, in[1]); }, {a, b});
+  return {
+      {"scaled_product(a, 0.7, b)", [](const Inputs& in) { return ScaledProduct::apply(in[0], 0.7, in[1]); }, {a, b}},
+      {"fan-out: scaled_product(a, -1.3, a)", [](const Inputs& in) { return ScaledProduct::apply(in[0], -1.3, in[0]); },
+       {a}},
+      {"used twice: scaled_product(scaled_product(a, 2, b), -1.5, a) * my_exp(b)",
+       [](const Inputs& in) {
+         return ScaledProduct::apply(ScaledProduct::apply(in[0], 2.0, in[1]), -1.5, in[0]) * MyExp::apply(in[1]);
+       },
+       {a, b}},
+      {"cube(my_exp(a)) * a", [](const Inputs& in) { return Cube::apply(MyExp::apply(in[0])) * in[0]; }, {a}},
+  };
+}
+
+TEST(Function, Gradcheck) {
+  for (const CheckCase& c : check_cases()) {
+    SCOPED_TRACE(c.name);
+    expect_gradcheck(c.fn, c.inputs);
   }
-  {
-    SCOPED_TRACE("fan-out: scaled_product(a, -1.3, a)");
-    expect_gradcheck([](const Inputs& in) { return ScaledProduct::apply(in[0], -1.3, in[0]); }, {a});
-  }
-  {
-    SCOPED_TRACE("used twice: scaled_product(scaled_product(a, 2, b), -1.5, a) * my_exp(b)");
-    expect_gradcheck(
-        [](const Inputs& in) {
-          return ScaledProduct::apply(ScaledProduct::apply(in[0], 2.0, in[1]), -1.5, in[0]) * MyExp::apply(in[1]);
-        },
-        {a, b});
-  }
-  SCOPED_TRACE("cube(my_exp(a)) * a");
-  expect_gradcheck([](const Inputs& in) { return Cube::apply(MyExp::apply(in[0])) * in[0]; }, {a});
 }
 
 TEST(Function, RetainedGraphRunsTheBackwardTwice) {
@@ -200,35 +206,13 @@ TEST(Function, BackwardWithCreateGraphAccumulatesTheSecondDerivative) {
   expect_values(x.grad(), {}, {24.0});  // 3 x^2 + 6 x at 2, as PyTorch accumulates
 }
 
-/// Expects gradgradcheck of fn at inputs to pass with the default options, worst error below 1e-10.
-void expect_gradgradcheck(const Fn& fn, const Inputs& inputs) {
-  const tg::GradcheckResult result = tg::gradgradcheck(fn, inputs);
-  EXPECT_TRUE(result.ok) << result.str();
-  EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
-}
-
 TEST(Function, Gradgradcheck) {
-  const Tensor a = random_leaf({2, 3}, 3);
-  const Tensor b = random_leaf({2, 3}, 4);
-  {
-    SCOPED_TRACE("cube(a), my_exp(a)");
-    expect_gradgradcheck([](const Inputs& in) { return Cube::apply(in[0]); }, {a});
-    expect_gradgradcheck([](const Inputs& in) { return MyExp::apply(in[0]); }, {a});
+  for (const CheckCase& c : check_cases()) {
+    SCOPED_TRACE(c.name);
+    const tg::GradcheckResult result = tg::gradgradcheck(c.fn, c.inputs);
+    EXPECT_TRUE(result.ok) << result.str();
+    EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
   }
-  {
-    SCOPED_TRACE("scaled_product(a, 0.7, b)");
-    expect_gradgradcheck([](const Inputs& in) { return ScaledProduct::apply(in[0], 0.7, in[1]); }, {a, b});
-  }
-  {
-    SCOPED_TRACE("fan-out: scaled_product(a, -1.3, a)");
-    expect_gradgradcheck([](const Inputs& in) { return ScaledProduct::apply(in[0], -1.3, in[0]); }, {a});
-  }
-  SCOPED_TRACE("used twice: scaled_product(scaled_product(a, 2, b), -1.5, a) * my_exp(b)");
-  expect_gradgradcheck(
-      [](const Inputs& in) {
-        return ScaledProduct::apply(ScaledProduct::apply(in[0], 2.0, in[1]), -1.5, in[0]) * MyExp::apply(in[1]);
-      },
-      {a, b});
 }
 
 // A leaf's post-accumulate hook runs once its gradient is whole: apply notes each input as used, as the
