@@ -123,6 +123,15 @@ Tensor& Tensor::fill_(double value) {
 
 std::int64_t Tensor::version() const { return detail::version_of(&body("version")); }
 
+// The hint is what PyTorch users are told.
+std::logic_error detail::modified_error(const TensorImpl* t, const std::string& which, std::uint32_t saved_version) {
+  return std::logic_error("backward: one of the variables needed for gradient computation has been modified by an "
+                          "inplace operation: [" + std::string(dtype_name(t->dtype)) + " " + t->shape.str() + "], " +
+                          which + ", is at version " + std::to_string(version_of(t)) + "; expected version " +
+                          std::to_string(saved_version) + " instead. Use .clone() before the in-place write, or do "
+                          "it after backward()");
+}
+
 std::vector<double> Tensor::to_vector() const {
   const TensorImpl& b = body("to_vector");
   return visit_all_dtypes(b.dtype, [&]<class T>() {

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "tapegrad/dtype.hpp"
 #include "tapegrad/shape.hpp"
@@ -67,6 +69,10 @@ inline void bump_version(const TensorImpl* t) { t->storage->version.fetch_add(1,
 [[nodiscard]] inline std::uint32_t version_of(const TensorImpl* t) {
   return t->storage->version.load(std::memory_order_relaxed);
 }
+/// PyTorch's error for a tensor a backward needs that an in-place write changed since it was saved at
+/// saved_version; `which` names it ("an input of 'mul'"). One text for the tape and custom Functions.
+[[nodiscard]] std::logic_error modified_error(const TensorImpl* t, const std::string& which,
+                                              std::uint32_t saved_version);
 
 /// Converts the leaf t's elements to dtype in place: t keeps its body (every handle to it sees the new
 /// dtype) and gets new storage at the old version + 1, so that a record which saved t refuses to run.
