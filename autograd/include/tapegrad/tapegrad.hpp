@@ -3,6 +3,7 @@
 
 #include "tapegrad/autograd.hpp"
 #include "tapegrad/dtype.hpp"
+#include "tapegrad/functional.hpp"
 #include "tapegrad/gradcheck.hpp"
 #include "tapegrad/grad_mode.hpp"
 #include "tapegrad/ops.hpp"
