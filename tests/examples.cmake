@@ -43,6 +43,12 @@ example_case(network_221
 # final loss below 0.01, Emily above 0.9 and female, Frank below 0.1 and male
 example_case(gender
   "Epoch 0 loss: 0\\.[0-9]+\n.*Epoch 999 loss: 0\\.00[0-9]\nEmily: 0\\.9[0-9]+ - F\nFrank: 0\\.0[0-9]+ - M\n")
+# the Hessian agrees with finite differences to better than 1e-8 and with the closed-form block to 1e-12
+example_case(hessian
+  "worst difference from finite differences: (0|[0-9.]+e-(09|[1-9][0-9]))\noutput neuron block \\(w5, w6, b3\\) against its closed form: worst difference (0|[0-9.]+e-(1[2-9]|[2-9][0-9]))\n.*loss after the Newton step: +0\\.[0-9]+\n")
+# the input-gradient penalty trains: validation accuracy above 0.9 after 10 epochs, the penalty printed
+example_case(gradient_penalty
+  "epoch 10  loss 0\\.[0-9]+  penalty [0-9]+\\.[0-9]+  validation accuracy 0\\.9[0-9]+  validation penalty [0-9]+\\.[0-9]+\n")
 example_case(happiness "5 of 5 days round to their label")
 example_case(digits "best validation accuracy ${_at_least_095} at epoch")
 example_case(tanh_bce "final accuracy ${_at_least_095}\n")
