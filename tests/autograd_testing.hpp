@@ -212,26 +212,11 @@ inline Tensor elementwise_second_derivative(const UnaryOp& op, const Tensor& x) 
   return autograd::grad({sum(dx)}, {x})[0];
 }
 
-}  // namespace tg::testing
-
-namespace tg::testing {
-
-/// Expects gradgradcheck of fn at inputs (float64) to pass with the default options (the same tolerances
-/// as gradcheck's): the vector-Jacobian products of fn checked against finite differences.
-inline void expect_gradgradcheck(const Fn& fn, const Inputs& inputs) {
-  const GradcheckResult result = gradgradcheck(fn, inputs);
-  EXPECT_TRUE(result.ok) << result.str();
-}
-
 /// H v at x for the scalar f: the gradient of grad(f(x), x) . v, from two sweeps (the first recorded).
 inline Tensor hessian_times(const UnaryOp& f, const Tensor& x, const Tensor& v) {
   const Tensor g = autograd::grad({f(x)}, {x}, {}, {}, true)[0];
   return autograd::grad({sum(g * v)}, {x})[0];
 }
-
-}  // namespace tg::testing
-
-namespace tg::testing {
 
 /// gradgradcheck of reduce for every case of reduction_cases(), and fanned out with a broadcast: the kept
 /// reduction of x times x itself (as expect_reduction_gradchecks).
