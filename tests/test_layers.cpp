@@ -444,4 +444,20 @@ TEST(Layers, GradGradSequentialMlpWithEveryActivation) {
   }
 }
 
+// Dropout is x * mask / (1 - p): a fresh module with the same seed per call draws the same mask, so fn is a
+// function to check; fan-out through the product with x.
+TEST(Layers, GradGradDropout) {
+  tg::Generator gen(4);
+  const Tensor x = tg::randn({2, 3}, gen, tg::kFloat64).requires_grad_();
+  Dropout same_mask(0.5, 7);
+  EXPECT_THAT(same_mask(tg::ones({2, 3}, tg::kFloat64)).to_vector(), testing::AllOf(testing::Contains(0.0),
+                                                                                    testing::Contains(2.0)));
+  const tg::GradcheckResult result = tg::gradgradcheck([](const std::vector<Tensor>& in) {
+    Dropout dropout(0.5, 7);
+    return dropout(in[0]) * in[0];
+  }, {x});
+  EXPECT_TRUE(result.ok) << result.str();
+  EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
+}
+
 }  // namespace
