@@ -415,4 +415,66 @@ TEST(Layers, NewActivationModulesWorkInsideSequential) {
   EXPECT_EQ(model.name(), "Sequential(GELU(none), Hardswish, SELU)");
 }
 
+// ---- second derivatives ----
+
+// An activation module and the points where it is not twice differentiable (where its second derivative
+// jumps: relu's and hardtanh's corners, elu's, celu's, selu's and softsign's at 0, ...).
+struct Kinked {
+  std::shared_ptr<Layer> layer;
+  std::vector<double> kinks;
+};
+
+std::vector<Kinked> every_activation() {
+  return {{std::make_shared<Sigmoid>(), {}},      {std::make_shared<Tanh>(), {}},
+          {std::make_shared<ReLU>(), {0}},        {std::make_shared<LeakyReLU>(), {0}},
+          {std::make_shared<ELU>(), {0}},         {std::make_shared<GELU>(), {}},
+          {std::make_shared<GELU>("tanh"), {}},   {std::make_shared<SiLU>(), {}},
+          {std::make_shared<Mish>(), {}},         {std::make_shared<Hardtanh>(), {-1, 1}},
+          {std::make_shared<ReLU6>(), {0, 6}},    {std::make_shared<Hardsigmoid>(), {-3, 3}},
+          {std::make_shared<Hardswish>(), {-3, 3}}, {std::make_shared<LogSigmoid>(), {}},
+          {std::make_shared<Softsign>(), {0}},    {std::make_shared<CELU>(), {0}},
+          {std::make_shared<SELU>(), {0}},        {std::make_shared<Softmax>(), {}},
+          {std::make_shared<LogSoftmax>(), {}}};
+}
+
+// Linear(3, 4) -> each activation module -> Linear(4, 2) in float64, at PyTorch's initialisation: the
+// gradients of the output with respect to x, differentiated again (a Hessian-vector product, as a
+// gradient penalty needs), for every activation module. One MLP per module rather than one through all
+// nineteen: at PyTorch's initialisation that deep chain's dy/dx is about 1e-10 (measured), which would
+// pass any second derivative. Dropout is left out (a fresh mask per call is no function to check). The
+// check is sound only where the activation is twice differentiable around its inputs, so it first checks
+// that each is at least 0.02 from a kink: 20 times the stencil's reach (2h = 2e-3 in x, through weights
+// below 1/sqrt(3) in magnitude).
+TEST(Layers, GradGradSequentialMlpWithEveryActivation) {
+  tg::Generator gen(8);
+  const Tensor x = tg::randn({2, 3}, gen, tg::kFloat64).requires_grad_();
+  for (const Kinked& a : every_activation()) {
+    SCOPED_TRACE(a.layer->name());
+    const auto first = std::make_shared<Linear>(3, 4, gen, LinearOptions{.dtype = tg::kFloat64});
+    Sequential mlp(first, a.layer, std::make_shared<Linear>(4, 2, gen, LinearOptions{.dtype = tg::kFloat64}));
+    for (const double v : (*first)(x).to_vector())
+      for (const double kink : a.kinks) EXPECT_GT(std::abs(v - kink), 0.02) << v;
+    const tg::GradcheckResult result =
+        tg::gradgradcheck([&](const std::vector<Tensor>& in) { return mlp(in[0]); }, {x});
+    EXPECT_TRUE(result.ok) << result.str();
+    EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
+  }
+}
+
+// Dropout is x * mask / (1 - p): a fresh module with the same seed per call draws the same mask, so fn is a
+// function to check; fan-out through the product with x.
+TEST(Layers, GradGradDropout) {
+  tg::Generator gen(4);
+  const Tensor x = tg::randn({2, 3}, gen, tg::kFloat64).requires_grad_();
+  Dropout same_mask(0.5, 7);
+  EXPECT_THAT(same_mask(tg::ones({2, 3}, tg::kFloat64)).to_vector(), testing::AllOf(testing::Contains(0.0),
+                                                                                    testing::Contains(2.0)));
+  const tg::GradcheckResult result = tg::gradgradcheck([](const std::vector<Tensor>& in) {
+    Dropout dropout(0.5, 7);
+    return dropout(in[0]) * in[0];
+  }, {x});
+  EXPECT_TRUE(result.ok) << result.str();
+  EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
+}
+
 }  // namespace

@@ -20,8 +20,10 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "tapegrad/autograd.hpp"
 #include "tapegrad/gradcheck.hpp"
 #include "tapegrad/grad_mode.hpp"
 #include "tapegrad/nn/loss.hpp"
@@ -83,6 +85,9 @@ struct LossCase {
   std::vector<double> none;
   bool through_target;  // gradcheck differentiates the target too
   tg::Dtype target_dtype = tg::kFloat64;  // kInt64 for class indices
+  // gradgradcheck's step: the stencil's O(h^4 f^(5)) error on a gradient is one derivative worse than on
+  // the loss, see bce_case.
+  double gradgrad_step = 1e-3;
 
   [[nodiscard]] Tensor x() const { return tg::tensor(input, input_shape, tg::kFloat64); }
   [[nodiscard]] Tensor t() const { return tg::tensor(target, target_shape, target_dtype); }
@@ -94,13 +99,16 @@ LossCase mse_case() {
           true};
 }
 
-// p stays in [0.35, 0.65] so that the stencil's O(h^4 / p^5) error stays below 1e-10.
+// p stays in [0.35, 0.65] so that the stencil's O(h^4 / p^5) error stays below 1e-10. For gradgradcheck,
+// whose stencil differentiates the gradient (-t / p + ...), the error is O(h^4 / p^6): 1.3e-9 at
+// 1 - p = 0.38 with h = 1e-3, so its step is 2.5e-4 (256 times smaller error; the rounding error it
+// raises, eps |dloss/dp| / h, about 1e-11).
 LossCase bce_case() {
   return {"binary_cross_entropy", binary_cross_entropy, {0.4, 0.55, 0.62, 0.38, 0.5, 0.45}, {2, 3},
           {0.9, 0.1, 0.3, 0.2, 0.7, 0.8}, {2, 3}, 0.750395098348836, 4.502370590093016,
           {0.8757442210633385, 0.7784406266715566, 0.8207195586660938, 0.575945446006741, 0.6931471805599453,
            0.7583735571253414},
-          true};
+          true, tg::kFloat64, 2.5e-4};
 }
 
 // p = 0 and 1: each log clamped at -100.
@@ -586,5 +594,166 @@ TEST(KlDivLoss, RejectsBadShapesAndTargets) {
   EXPECT_THAT([] { return kl_div(f64({-1, -1}, {2}), f64({0.5, -0.5}, {2})); },
               message("kl_div: target[1] = -0.5 is outside [0, 1]"));
 }
+
+// ---- second derivatives (create_graph) ----
+
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+void expect_gradgradcheck(const Fn& fn, const std::vector<Tensor>& inputs, double step = 1e-3) {
+  const tg::GradcheckResult result = tg::gradgradcheck(fn, inputs, Tensor(), tg::GradcheckOptions{.step = step});
+  EXPECT_TRUE(result.ok) << result.str();
+  EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
+}
+
+const char* reduction_name(Reduction r) {
+  switch (r) {
+    case Reduction::Mean: return "Mean";
+    case Reduction::Sum: return "Sum";
+    case Reduction::None: break;
+  }
+  return "None";
+}
+
+// The gradient fn(x, target, r) sends to x with output gradient v (random, so that a row mixed up shows),
+// from a create_graph sweep (checked to have history) and from an ordinary one. gradgradcheck alone would
+// pass a composed backward that is wrong the same way at every point; this ties it to the fused one.
+void expect_create_graph_gradient_is_the_ordinary_one(LossFn fn, const Tensor& input, const Tensor& target,
+                                                      Reduction r) {
+  const Tensor x = leaf(input);
+  const Tensor loss = fn(x, target, r);
+  tg::Generator gen(5);
+  const Tensor v = tg::rand(loss.shape(), gen, tg::kFloat64, -1.0, 1.0).requires_grad_();  // so dx has history
+  const Tensor with_graph = tg::autograd::grad({loss}, {x}, {v}, true, true)[0];
+  EXPECT_TRUE(with_graph.requires_grad());
+  // The two routes round differently ((p - onehot) g against p g - g); values below 4: a few ulp.
+  expect_values(with_graph, tg::autograd::grad({loss}, {x}, {v})[0].to_vector(), 1e-15);
+}
+
+// Every loss and reduction (the cases of LossGradients): gradgradcheck of the loss, and with fan-out: the
+// input is also in the target where that is differentiable, else the input feeds two losses multiplied
+// (nll_loss is linear in its input: only so has it a second derivative to check).
+class LossGradGrad : public testing::TestWithParam<std::tuple<LossCase, Reduction>> {};
+
+TEST_P(LossGradGrad, GradGrad) {
+  const auto& [c, r] = GetParam();
+  const Tensor t = c.t();
+  if (c.through_target) {
+    const std::vector<Tensor> inputs = {leaf(c.x()), leaf(t)};
+    expect_gradgradcheck([&](const std::vector<Tensor>& v) { return c.fn(v[0], v[1], r); }, inputs,
+                         c.gradgrad_step);
+    expect_gradgradcheck([&](const std::vector<Tensor>& v) { return c.fn(v[0], v[0] * v[1], r); }, inputs,
+                         c.gradgrad_step);
+  } else {
+    const std::vector<Tensor> inputs = {leaf(c.x())};
+    expect_gradgradcheck([&](const std::vector<Tensor>& v) { return c.fn(v[0], t, r); }, inputs, c.gradgrad_step);
+    expect_gradgradcheck([&](const std::vector<Tensor>& v) { return c.fn(v[0], t, r) * c.fn(v[0] * v[0], t, r); },
+                         inputs, c.gradgrad_step);
+  }
+  expect_create_graph_gradient_is_the_ordinary_one(c.fn, c.x(), t, r);
+}
+
+std::string loss_reduction_name(const testing::TestParamInfo<std::tuple<LossCase, Reduction>>& info) {
+  return std::string(std::get<0>(info.param).name) + "_" + reduction_name(std::get<1>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Gradgradcheck, LossGradGrad,
+                         testing::Combine(testing::Values(mse_case(), bce_case(), bce_logits_case(), class_case(),
+                                                          probability_case(), nll_case()),
+                                          testing::Values(Reduction::Mean, Reduction::Sum, Reduction::None)),
+                         loss_reduction_name);
+
+TEST(ClassIndexTargets, GradGradWithIgnoredSamples) {
+  const Tensor t = tg::tensor({2, kIgnoreIndex, 1, 0}, tg::kInt64);
+  for (const Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+    SCOPED_TRACE(reduction_name(r));
+    expect_gradgradcheck(
+        [&](const std::vector<Tensor>& v) { return cross_entropy(v[0], t, r) * cross_entropy(v[0], t, r); },
+        {leaf(class_case().x())});
+    expect_gradgradcheck([&](const std::vector<Tensor>& v) { return nll_loss(v[0], t, r) * nll_loss(v[0], t, r); },
+                         {leaf(class_case().x())});
+    expect_create_graph_gradient_is_the_ordinary_one(ce, class_case().x(), t, r);
+    expect_create_graph_gradient_is_the_ordinary_one(nll, class_case().x(), t, r);
+  }
+}
+
+// The composed backward recomputes softmax from the logits, so a create_graph sweep refuses logits written
+// in place since the forward; the fused sweep reads only its own copies and still runs, as PyTorch's does.
+TEST(ClassIndexTargets, CreateGraphRefusesLogitsModifiedInPlace) {
+  const Tensor x = leaf(class_case().x());
+  const Tensor logits = x * 2.0;
+  const Tensor loss = cross_entropy(logits, class_case().t(), Reduction::Sum);
+  {
+    const tg::NoGradGuard no_grad;
+    const_cast<Tensor&>(logits).add_(1.0);  // NOLINT: the write the check is for
+  }
+  EXPECT_THAT([&] { return tg::autograd::grad({loss}, {x}, {}, true, true); },
+              ThrowsMessage<std::logic_error>(HasSubstr(
+                  "an input of 'cross_entropy', is at version 1; expected version 0 instead (create_graph recomputes "
+                  "softmax from it)")));
+  Tensor same = leaf(class_case().x());
+  cross_entropy(same * 2.0, class_case().t(), Reduction::Sum).backward();
+  expect_values(tg::autograd::grad({loss}, {x})[0], same.grad().to_vector(), 0.0);
+}
+
+// d2/dx2 of log sum exp(x) - x_t is diag(p) - p p^T with p = softmax(x): the Hessian times u is
+// p * u - p (p . u). One row, Sum; p by hand in float64 (values below 1: 1e-15 is a few roundings).
+TEST(CrossEntropyLoss, SecondDerivativeIsTheSoftmaxJacobian) {
+  const std::vector<double> row = {0.2, -1.3, 0.8};
+  const std::vector<double> u = {1.0, -0.5, 0.25};
+  const double total = std::exp(row[0]) + std::exp(row[1]) + std::exp(row[2]);
+  double pu = 0;
+  std::vector<double> p;
+  for (std::size_t k = 0; k < 3; ++k) {
+    p.push_back(std::exp(row[k]) / total);
+    pu += p[k] * u[k];
+  }
+  const Tensor x = leaf(f64({0.2, -1.3, 0.8}, {1, 3}));
+  const Tensor g = tg::autograd::grad({cross_entropy(x, tg::tensor({2}, tg::kInt64), Reduction::Sum)}, {x}, {}, true,
+                                      true)[0];
+  const Tensor hu = tg::autograd::grad({tg::sum(g * f64({1.0, -0.5, 0.25}, {1, 3}))}, {x})[0];
+  expect_values(hu, {p[0] * u[0] - p[0] * pu, p[1] * u[1] - p[1] * pu, p[2] * u[2] - p[2] * pu}, 1e-15);
+}
+
+// d2/dp2 of -(t log p + (1 - t) log(1 - p)) is t / p^2 + (1 - t) / (1 - p)^2, through clamped_log's backward.
+TEST(BceLoss, SecondDerivativeInTheProbabilities) {
+  const LossCase c = bce_case();
+  const Tensor p = leaf(c.x());
+  const Tensor g = tg::autograd::grad({binary_cross_entropy(p, c.t(), Reduction::Sum)}, {p}, {}, true, true)[0];
+  const Tensor h = tg::autograd::grad({tg::sum(g)}, {p})[0];
+  std::vector<double> expected;
+  for (std::size_t i = 0; i < c.input.size(); ++i) {
+    const double pi = c.input[i];
+    const double ti = c.target[i];
+    expected.push_back(ti / (pi * pi) + (1 - ti) / ((1 - pi) * (1 - pi)));
+  }
+  expect_values(h, expected, 1e-13);  // values up to 6: a few ulp of each
+}
+
+// kl_div for each reduction: in the input with the zero-holding target fixed, and in both with a target
+// near 0.5 (steps stay in [0, 1]); fan-out with the target t * exp(input), in (0, 1) for these values.
+class KlDivGradGrad : public testing::TestWithParam<KLReduction> {};
+
+TEST_P(KlDivGradGrad, GradGrad) {
+  const KLReduction r = GetParam();
+  const Tensor interior = f64({0.5, 0.45, 0.55, 0.6, 0.5, 0.48}, {2, 3});
+  const auto fn = [r](const std::vector<Tensor>& v) { return kl_div(v[0], v[1], r); };
+  expect_gradgradcheck(fn, {leaf(kl_input()), kl_target()});
+  expect_gradgradcheck(fn, {leaf(kl_input()), leaf(interior)});
+  expect_gradgradcheck([r](const std::vector<Tensor>& v) { return kl_div(v[0], v[1] * tg::exp(v[0]), r); },
+                       {leaf(kl_input()), leaf(interior)});
+}
+
+INSTANTIATE_TEST_SUITE_P(Gradgradcheck, KlDivGradGrad,
+                         testing::Values(KLReduction::Mean, KLReduction::BatchMean, KLReduction::Sum,
+                                         KLReduction::None),
+                         [](const testing::TestParamInfo<KLReduction>& info) {
+                           switch (info.param) {
+                             case KLReduction::Mean: return std::string("Mean");
+                             case KLReduction::BatchMean: return std::string("BatchMean");
+                             case KLReduction::Sum: return std::string("Sum");
+                             case KLReduction::None: break;
+                           }
+                           return std::string("None");
+                         });
 
 }  // namespace

@@ -3,6 +3,8 @@
 // (the same record without the log-softmax: an ignored sample must count 0 whatever its row holds), the
 // clamped log inside binary_cross_entropy (so that p = 0 or 1 gives a finite loss and gradient), and
 // mse_loss with mean or sum reduction (one record instead of four: per-op cost on tiny networks).
+// Every loss can be differentiated twice (create_graph): the backwards of clamped_log and mse_loss are
+// tapegrad ops, and the fused class-index backward switches to a composition of them when the sweep records.
 
 #include "tapegrad/nn/loss.hpp"
 
@@ -215,8 +217,8 @@ T class_index_rows(const Tensor& input, const std::int64_t* t, bool log_softmax,
 // The backward of class_index_rows, x:[N,C] t:[N]: dx_i = (softmax(x_i) - onehot(t_i)) * g_i for
 // cross_entropy (probs given), -onehot(t_i) * g_i for nll_loss (probs null), and 0 in an ignored row; g_i
 // is dy_i (None), dy (Sum) or dy / kept (Mean). A direct loop: one pass writing dx, where composing ops
-// would build a one-hot (N, C) tensor and two more temporaries. Nothing is lost by it: tapegrad's
-// backward sweep records nothing.
+// would build a one-hot (N, C) tensor and two more temporaries. An ordinary sweep records nothing, so
+// nothing is lost by it; a create_graph sweep takes class_index_backward_composed instead.
 template <class T>
 void class_index_backward(const T* probs, const std::int64_t* t, const T* dy, Reduction reduction, std::int64_t kept,
                           std::int64_t n, std::int64_t c, T* dx) {
@@ -237,6 +239,45 @@ void class_index_backward(const T* probs, const std::int64_t* t, const T* dy, Re
   }
 }
 
+// The same dx as class_index_backward, from tapegrad ops so that a create_graph sweep records it and it can
+// be differentiated again (in input through softmax, in dy linearly). x:[N,C] t:[N] dy:[N] or []:
+//   dx = (softmax(x, 1) - onehot) * g for cross_entropy, -onehot * g for nll_loss, g = dy * w ([N, 1]),
+// where onehot (N, C) has zero rows where ignored and w_i is 0 ignored, 1 / kept (Mean) or 1 kept. Both are
+// built by a loop from the class indices alone: constants whose derivative is zero. An ignored row of
+// cross_entropy gets softmax(x_i) * 0, so nan or inf logits there give a nan row, as PyTorch's composed
+// log_softmax + nll_loss does (the fused path never reads it).
+Tensor class_index_backward_composed(const Tensor& input, const std::int64_t* t, const Tensor& dy,
+                                     Reduction reduction, std::int64_t kept, bool log_softmax) {
+  const std::int64_t n = input.size(0);
+  const std::int64_t c = input.size(1);
+  Tensor onehot = zeros(input.shape(), input.dtype());
+  Tensor weight = zeros(Shape{n, 1}, input.dtype());
+  visit_dtype(input.dtype(), [&]<class T>() {
+    const T scale = reduction == Reduction::Mean ? T(1) / static_cast<T>(kept) : T(1);  // kept 0: never used
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (t[i] == kIgnored) continue;
+      onehot.data<T>()[i * c + t[i]] = T(1);
+      weight.data<T>()[i] = scale;
+    }
+  });
+  const Tensor g = (reduction == Reduction::None ? dy.reshape({n, 1}) : dy) * weight;
+  return log_softmax ? (softmax(input, 1) - onehot) * g : -(onehot * g);
+}
+
+// The composed backward reads input, which the record does not declare (the fused one reads only its own
+// copies, so an in-place write to the logits after the forward stays allowed there, as in PyTorch): it
+// checks input's version itself, with the sweep's words.
+void check_unmodified(const char* op, const Tensor& input, std::int64_t version) {
+  if (input.version() != version)
+    throw std::logic_error(std::string("backward: one of the variables needed for gradient computation has been "
+                                       "modified by an inplace operation: [") +
+                           std::string(dtype_name(input.dtype())) + " " + input.shape().str() + "], an input of '" +
+                           op + "', is at version " + std::to_string(input.version()) + "; expected version " +
+                           std::to_string(version) +
+                           " instead (create_graph recomputes softmax from it). Use .clone() before the in-place "
+                           "write, or do it after backward()");
+}
+
 // cross_entropy (log_softmax true) or nll_loss of input (N, C) at int64 class indices, as one record.
 // Mean divides by the samples not ignored: 0 / 0 = nan when every sample is, as in PyTorch.
 Tensor class_index_loss(const char* op, const char* input_name, const Tensor& input, const Tensor& target,
@@ -255,9 +296,16 @@ Tensor class_index_loss(const char* op, const char* input_name, const Tensor& in
     if (!per_sample) y.data<T>()[0] = reduction == Reduction::Mean ? total / static_cast<T>(kept) : total;
   });
   if (needs_grad(input))
-    // reads only probs and the copied classes, which no caller can reach: nothing to version-check
+    // the fused path reads only probs and the copied classes, which no caller can reach: nothing to
+    // version-check; the composed one (create_graph) checks input's version itself
     record(op, y, saves_nothing,
-           [input, classes = std::move(classes), probs, reduction, kept](const Tensor& dy, const Tensor&) {
+           [op, input, version = input.version(), classes = std::move(classes), probs, reduction, kept,
+            log_softmax](const Tensor& dy, const Tensor&) {
+      if (is_grad_enabled()) {  // a create_graph sweep: recorded, differentiable again
+        check_unmodified(op, input, version);
+        accumulate_grad(input, class_index_backward_composed(input, classes.data(), dy, reduction, kept, log_softmax));
+        return;
+      }
       Tensor dx = empty(input.shape(), input.dtype());
       visit_dtype(input.dtype(), [&]<class T>() {
         class_index_backward<T>(probs.defined() ? probs.data<T>() : nullptr, classes.data(), dy.data<T>(), reduction,

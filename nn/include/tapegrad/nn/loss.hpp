@@ -15,6 +15,7 @@
 // Every loss throws std::invalid_argument naming itself and what it got: shapes that disagree (both are
 // named), differing dtypes, a class index out of range (its value and position), or a probability
 // outside [0, 1] (the offending element).
+// Every loss can be differentiated twice (backward with create_graph) in its floating-point arguments.
 
 #include <cstdint>
 
