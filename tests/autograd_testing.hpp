@@ -183,4 +183,66 @@ inline void settle_tape() {
   ASSERT_EQ(tape_size(), 0U);
 }
 
+// ---- second derivatives ----
+
+/// Expects gradgradcheck of fn at inputs to pass (with the default options unless given), worst error
+/// below 1e-10.
+inline void expect_gradgradcheck(const Fn& fn, const Inputs& inputs, const GradcheckOptions& options = {}) {
+  const GradcheckResult result = gradgradcheck(fn, inputs, Tensor(), options);
+  EXPECT_TRUE(result.ok) << result.str();
+  EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
+}
+
+/// gradgradcheck of op at x alone, and with x fanned out (`op(x) * x`), as expect_unary_gradcheck.
+inline void expect_unary_gradgradcheck(const UnaryOp& op, const Tensor& x) {
+  {
+    SCOPED_TRACE("gradgrad op(x)");
+    expect_gradgradcheck([&](const Inputs& in) { return op(in[0]); }, {x});
+  }
+  {
+    SCOPED_TRACE("gradgrad fan-out: op(x) * x");
+    expect_gradgradcheck([&](const Inputs& in) { return op(in[0]) * in[0]; }, {x});
+  }
+}
+
+/// The second derivative of an elementwise op at x, element by element: d/dx sum(d/dx sum(op(x))), by
+/// autograd::grad twice (the first sweep recorded).
+inline Tensor elementwise_second_derivative(const UnaryOp& op, const Tensor& x) {
+  const Tensor dx = autograd::grad({sum(op(x))}, {x}, {}, {}, true)[0];
+  return autograd::grad({sum(dx)}, {x})[0];
+}
+
+}  // namespace tg::testing
+
+namespace tg::testing {
+
+/// Expects gradgradcheck of fn at inputs (float64) to pass with the default options (the same tolerances
+/// as gradcheck's): the vector-Jacobian products of fn checked against finite differences.
+inline void expect_gradgradcheck(const Fn& fn, const Inputs& inputs) {
+  const GradcheckResult result = gradgradcheck(fn, inputs);
+  EXPECT_TRUE(result.ok) << result.str();
+}
+
+/// H v at x for the scalar f: the gradient of grad(f(x), x) . v, from two sweeps (the first recorded).
+inline Tensor hessian_times(const UnaryOp& f, const Tensor& x, const Tensor& v) {
+  const Tensor g = autograd::grad({f(x)}, {x}, {}, {}, true)[0];
+  return autograd::grad({sum(g * v)}, {x})[0];
+}
+
+}  // namespace tg::testing
+
+namespace tg::testing {
+
+/// gradgradcheck of reduce for every case of reduction_cases(), and fanned out with a broadcast: the kept
+/// reduction of x times x itself (as expect_reduction_gradchecks).
+inline void expect_reduction_gradgradchecks(const Reduce& reduce, const Tensor& x23, const Tensor& x232) {
+  for (const ReductionCase& c : reduction_cases()) {
+    SCOPED_TRACE(c.name);
+    const Tensor& x = c.shape.size() == 2 ? x23 : x232;
+    expect_gradgradcheck([&](const Inputs& in) { return reduce(in[0], c.dims, c.keepdim); }, {x});
+  }
+  SCOPED_TRACE("fan-out and broadcast: reduce(x, {1}, keepdim) * x");
+  expect_gradgradcheck([&](const Inputs& in) { return reduce(in[0], std::vector<int>{1}, true) * in[0]; }, {x23});
+}
+
 }  // namespace tg::testing

@@ -43,6 +43,12 @@ example_case(network_221
 # final loss below 0.01, Emily above 0.9 and female, Frank below 0.1 and male
 example_case(gender
   "Epoch 0 loss: 0\\.[0-9]+\n.*Epoch 999 loss: 0\\.00[0-9]\nEmily: 0\\.9[0-9]+ - F\nFrank: 0\\.0[0-9]+ - M\n")
+# the Hessian agrees with finite differences to better than 1e-8 and with the closed-form block to 1e-12
+example_case(hessian
+  "worst difference from finite differences: (0|[0-9.]+e-(09|[1-9][0-9]))\noutput neuron block \\(w5, w6, b3\\) against its closed form: worst difference (0|[0-9.]+e-(1[2-9]|[2-9][0-9]))\n.*loss after the Newton step: +0\\.[0-9]+\n")
+# the input-gradient penalty trains: validation accuracy above 0.9 after 10 epochs, the penalty printed
+example_case(gradient_penalty
+  "epoch 10  loss 0\\.[0-9]+  penalty [0-9]+\\.[0-9]+  validation accuracy 0\\.9[0-9]+  validation penalty [0-9]+\\.[0-9]+\n")
 example_case(happiness "5 of 5 days round to their label")
 example_case(digits "best validation accuracy ${_at_least_095} at epoch")
 example_case(tanh_bce "final accuracy ${_at_least_095}\n")
@@ -66,3 +72,30 @@ example_bad_args(gender bad_epochs "--epochs must be at least 1, got -3" "--epoc
 example_bad_args(tanh_bce bad_steps "--steps expects a whole number, got '10x'" "--steps|10x")
 example_bad_args(network_221 any_argument "unknown argument '--seed'" "--seed|1")
 example_bad_args(happiness any_argument "unknown argument 'extra'" "extra")
+
+# network_221 --dot: the loss's graph as DOT, drawn as .svg by Graphviz when it is installed (setup.sh
+# installs it); without dot on PATH the run still succeeds and says how to get the picture.
+if(TARGET network_221)
+  set(_graph ${CMAKE_BINARY_DIR}/network_221-graph/network_221)
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/network_221-graph)
+  find_program(TAPEGRAD_GRAPHVIZ_DOT dot)
+  if(TAPEGRAD_GRAPHVIZ_DOT)
+    set(_drawn_regex "drawn as [^\n]*/network_221\\.svg\n")
+    set(_drawn_files "-DFILES=${_graph}.dot|${_graph}.svg")
+  else()
+    set(_drawn_regex "dot is not on PATH, so there is no [^\n]*/network_221\\.svg")
+    set(_drawn_files "-DFILES=${_graph}.dot")
+  endif()
+  add_test(NAME example.network_221.dot
+           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:network_221>|--dot|${_graph}.dot" -DEXPECT_EXIT=0
+                   "-DEXPECT=mse_loss[^\n]* = 0\\.5\ngraph of the loss written to [^\n]*/network_221\\.dot\n${_drawn_regex}"
+                   "${_drawn_files}" -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+  add_test(NAME example.network_221.dot_without_graphviz
+           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:network_221>|--dot|${_graph}-no-dot.dot" -DEXPECT_EXIT=0
+                   "-DEXPECT=written to [^\n]*no-dot\\.dot\ndot is not on PATH, so there is no [^\n]*no-dot\\.svg \\(scripts/setup\\.sh installs Debian's graphviz\\)"
+                   "-DFILES=${_graph}-no-dot.dot" -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+  set_tests_properties(example.network_221.dot_without_graphviz PROPERTIES ENVIRONMENT "PATH=/nonexistent")
+endif()
+example_bad_args(network_221 dot_to_missing_folder
+  "network_221: error: write_dot: [^\n]*/no-such-folder/graph\\.dot: the folder [^\n]*/no-such-folder does not exist"
+  "--dot|${CMAKE_BINARY_DIR}/no-such-folder/graph.dot" 1)

@@ -1,6 +1,8 @@
 // gradcheck itself: it passes a correct custom op, and finds backwards that are wrong by a factor, by a
-// hair, by a missing or misplaced gradient, or by a NaN, naming the worst element; it rejects float32
-// inputs and leaves the caller's tensors untouched.
+// hair, by a missing or misplaced gradient, or by a NaN, naming the worst element (input, flat and
+// multi-index, output, both values); at a kink (relu at 0) or near one it says so, and a large curvature
+// is neither;
+// it rejects float32 inputs and leaves the caller's tensors untouched.
 
 #include <cmath>
 #include <cstdint>
@@ -46,7 +48,9 @@ TEST(Gradcheck, PassesACorrectCustomOp) {
   const GradcheckResult result = check_square(2.0, leaf({0.5, -1, 2}, {3}));
   EXPECT_TRUE(result.ok) << result.str();
   EXPECT_LT(result.max_abs_error, 1e-10);
+  EXPECT_FALSE(result.kink);
   EXPECT_THAT(result.str(), ::testing::StartsWith("gradcheck passed: worst |analytic - numeric| = "));
+  EXPECT_THAT(result.str(), ::testing::Not(::testing::HasSubstr("one-sided")));  // diagnoses failures only
 }
 
 TEST(Gradcheck, FindsAWrongBackwardAndNamesTheWorstElement) {
@@ -60,7 +64,83 @@ TEST(Gradcheck, FindsAWrongBackwardAndNamesTheWorstElement) {
   EXPECT_NEAR(result.analytic, 6.0, 1e-12);
   EXPECT_NEAR(result.numeric, 4.0, 1e-9);
   EXPECT_THAT(result.str(), ::testing::HasSubstr("gradcheck FAILED: worst |analytic - numeric| = "));
-  EXPECT_THAT(result.str(), ::testing::HasSubstr("at input 0 element 2 (output 2): analytic 6, numeric "));
+  EXPECT_THAT(result.str(), ::testing::HasSubstr(" at input 0, element 2 (index [2] of shape [3]), output element 2 "
+                                                 "(index [2] of shape [3]): analytic 6, numeric "));
+}
+
+TEST(Gradcheck, AFailureNamesTheInputTheMultiIndexBothValuesAndNoKink) {
+  // in[0] + square(in[1]) with a backward of 3x for 2x: only input 1 is wrong, by |x|, worst at x = 2,
+  // element 2 of the [2, 2] input (row 1, column 0), and output element 2 (y has the same shape).
+  const Fn fn = [](const Inputs& in) { return in[0] + square(in[1], 3.0); };
+  const GradcheckResult result = gradcheck(fn, {leaf({1, 2, 3, 4}, {2, 2}), leaf({0.5, -1, 2, 0.25}, {2, 2})});
+  EXPECT_FALSE(result.ok);
+  EXPECT_THAT(result.str(), ::testing::ContainsRegex(
+                                "^gradcheck FAILED: worst \\|analytic - numeric\\| = (2|1\\.99999|2\\.00000)[0-9]* "
+                                "at input 1, element 2 \\(index \\[1, 0\\] of shape \\[2, 2\\]\\), output element 2 "
+                                "\\(index \\[1, 0\\] of shape \\[2, 2\\]\\): analytic 6, "
+                                "numeric (4|3\\.99999|4\\.00000)[0-9]*; "
+                                "no kink at or near this point \\(one-sided differences left 3\\.999, right 4\\.001; a "
+                                "16 times smaller step gives 4\\), so the backward is wrong here$"));
+  // f = x^2 at 2, h = 1e-3: (f(x) - f(x-h)) / h = 2x - h and (f(x+h) - f(x)) / h = 2x + h, up to rounding
+  // of about eps |f| / h = 1e-12.
+  EXPECT_NEAR(result.left_difference, 3.999, 1e-11);
+  EXPECT_NEAR(result.right_difference, 4.001, 1e-11);
+  EXPECT_NEAR(result.fine_numeric, 4.0, 1e-10);  // the stencil is exact for a quadratic: rounding only
+  EXPECT_FALSE(result.kink);
+  EXPECT_FALSE(result.kink_nearby);
+}
+
+TEST(Gradcheck, ReluAtExactlyZeroIsReportedAsAKink) {
+  // relu's backward takes the slope 0 at 0, the stencil averages the two sides: 0.5. Neither is wrong;
+  // the one-sided differences are exactly 0 and h / h = 1.
+  const GradcheckResult result = gradcheck([](const Inputs& in) { return relu(in[0]); }, {leaf({0.0, 0.5}, {2})});
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.element, 0);
+  EXPECT_EQ(result.analytic, 0.0);
+  EXPECT_NEAR(result.numeric, 0.5, 1e-12);
+  EXPECT_EQ(result.left_difference, 0.0);
+  EXPECT_EQ(result.right_difference, 1.0);
+  EXPECT_TRUE(result.kink);
+  EXPECT_FALSE(result.kink_nearby);
+  EXPECT_THAT(result.str(), ::testing::EndsWith("; the one-sided differences disagree (left 0, right 1): the function "
+                                                "has a kink here (relu, abs, max...); move the input off it"));
+  const GradcheckResult moved = gradcheck([](const Inputs& in) { return relu(in[0]); }, {leaf({0.01, 0.5}, {2})});
+  EXPECT_TRUE(moved.ok) << moved.str();
+}
+
+TEST(Gradcheck, AKinkWithinTwoStepsIsReportedAsNearby) {
+  // relu at x = 1.5e-3, between h and 2h: x +- h lie on the linear side (both one-sided differences are
+  // 1), but x - 2h reaches the flat side, and the stencil gives 1 + 0.5e-3 / 12h = 1.041666...; at h/16
+  // all points are on the linear side and it gives 1 again.
+  const GradcheckResult result = gradcheck([](const Inputs& in) { return relu(in[0]); }, {leaf({1.5e-3, 0.5}, {2})});
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.element, 0);
+  EXPECT_NEAR(result.numeric, 1.0 + 0.5e-3 / 12e-3, 1e-12);
+  EXPECT_NEAR(result.left_difference, 1.0, 1e-12);
+  EXPECT_NEAR(result.right_difference, 1.0, 1e-12);
+  EXPECT_NEAR(result.fine_numeric, 1.0, 1e-11);  // rounding of about eps / (h/16) = 4e-12
+  EXPECT_FALSE(result.kink);
+  EXPECT_TRUE(result.kink_nearby);
+  EXPECT_THAT(result.str(), ::testing::EndsWith(
+                                "; the stencil at a 16 times smaller step gives 1: the function is not smooth within 2 "
+                                "steps of this point (a kink nearby, or it varies faster than the step resolves); move "
+                                "the input away or pass a smaller step"));
+}
+
+TEST(Gradcheck, ALargeCurvatureIsNotAKink) {
+  // exp(5x) at x = 1 with a backward 10% too large: right - left = h f'' = 1e-3 * 25 e^5 = 3.7, larger
+  // than the slopes differ at many kinks, but it shrinks with the step, so it is curvature.
+  const auto wrong_exp = [](const Inputs& in) {
+    return custom_op(
+        in[0], [](const Tensor& v) { return exp(v * 5.0); },
+        [](const Tensor& dy, const Tensor& v) { return dy * exp(v * 5.0) * 5.5; });
+  };
+  const GradcheckResult result = gradcheck(wrong_exp, {leaf({1.0}, {1})});
+  EXPECT_FALSE(result.ok);
+  EXPECT_NEAR(result.right_difference - result.left_difference, 1e-3 * 25 * std::exp(5.0), 1e-3);  // + O(h^3)
+  EXPECT_FALSE(result.kink) << result.str();
+  EXPECT_FALSE(result.kink_nearby) << result.str();
+  EXPECT_THAT(result.str(), ::testing::HasSubstr("no kink at or near this point"));
 }
 
 TEST(Gradcheck, FindsAnErrorOfOnePartInTenMillion) {

@@ -2,7 +2,8 @@
 // closed form, int64 and bool, broadcasting and the messages of what they refuse, the autograd rules),
 // the version every in-place writer bumps (shared by reshape and detach views), the backward that refuses
 // to run on a saved tensor written since (PyTorch's error), the ops whose backward reads nothing and so
-// do not mind, and the optimizer that notices its parameters were replaced by Module::to().
+// do not mind, Module::to's in-place conversion (a new version), and the optimizer that notices its model
+// let go of its parameters.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,11 +13,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "autograd_testing.hpp"
 #include "testing.hpp"
+#include "tapegrad/detail/impl.hpp"
 #include "tapegrad/nn.hpp"
 #include "tapegrad/nn/checkpoint.hpp"
 #include "tapegrad/optim/optim.hpp"
@@ -378,22 +381,52 @@ TEST(SavedTensors, WritesBeforeTheOpOrAfterBackwardAreFine) {
   expect_values(a.grad(), {2}, {6, 4});
 }
 
-// ---- optimizers and Module::to ----
+// ---- Module::to, and optimizers whose model let go ----
 
-TEST(Optimizer, NoticesParametersThatModuleToReplaced) {
+TEST(SavedTensors, ABackwardRecordedBeforeModuleToRefusesToRun) {
   tg::Generator gen(4);
   tg::nn::Linear layer(2, 1, gen);
-  tg::optim::SGD stale(layer.parameters(), tg::optim::SGDOptions{.lr = 0.1});
-  layer.to(tg::kFloat64);  // new parameters: `stale` holds the float32 ones nobody uses any more
-  tg::sum(layer(tg::ones({1, 2}, tg::kFloat64))).backward();
-  EXPECT_EQ(message_of<std::logic_error>([&] { stale.step(); }),
+  const auto version = static_cast<std::uint32_t>(layer.weight.version());
+  const Tensor loss = tg::sum(tg::matmul(tg::ones({1, 2}), layer.weight));  // matmul saves the weight
+  layer.to(tg::kFloat64);  // the weight's storage is replaced: the record would read float64 as float32
+  EXPECT_EQ(message_of<std::logic_error>([&] { loss.backward(); }),
+            modified("float64 [2, 1]", "an input of 'matmul'", version + 1, version));
+}
+
+TEST(ConvertLeaf, RefusesANonLeafAndANonFloatDtypeForATensorThatRequiresGrad) {
+  const Tensor x = leaf({1, 2}, {2});
+  const Tensor y = x * 2.0;
+  EXPECT_EQ(message_of<std::logic_error>([&] { tg::detail::convert_leaf_(y.impl(), tg::kFloat32); }),
+            "to: this tensor of shape [2] was produced by a recorded op, so it cannot be converted in place (only "
+            "a leaf can); convert a copy with .to(dtype)");
+  EXPECT_EQ(message_of<std::invalid_argument>([&] { tg::detail::convert_leaf_(x.impl(), tg::kInt64); }),
+            "to: a tensor that requires grad must stay float32 or float64, got int64");
+  expect_values(x, {2}, {1, 2}, 0);
+  const Tensor i = tg::tensor({1.5, -2.5}, tg::kFloat64);  // a plain tensor may become int64: truncated
+  tg::detail::convert_leaf_(i.impl(), tg::kInt64);
+  EXPECT_EQ(i.dtype(), tg::kInt64);
+  EXPECT_EQ(i.to_vector(), (std::vector<double>{1, -2}));
+}
+
+TEST(Optimizer, NoticesParametersThatItsModelNoLongerHolds) {
+  tg::Generator gen(4);
+  std::unique_ptr<tg::optim::SGD> orphaned;
+  {
+    tg::nn::Linear layer(2, 1, gen);
+    orphaned = std::make_unique<tg::optim::SGD>(layer.parameters(), tg::optim::SGDOptions{.lr = 0.1});
+  }  // the model is gone: nothing can give its parameters a gradient any more
+  const std::string message = message_of<std::logic_error>([&] { orphaned->step(); });
+  EXPECT_EQ(message,
             "SGD: parameter 0 ([2, 1] float32) is held by nothing but this optimizer, so no forward pass can give "
-            "it a gradient: its model was converted with Module::to() or destroyed after the optimizer was built. "
-            "Build the optimizer from model.parameters() after Module::to()");
-  tg::optim::SGD fresh(layer.parameters(), tg::optim::SGDOptions{.lr = 0.1});
-  const std::vector<double> before = layer.weight.to_vector();
-  fresh.step();
-  EXPECT_NE(layer.weight.to_vector(), before);
+            "it a gradient: its model was destroyed, or the tensor was replaced in the model, after the optimizer "
+            "was built. Keep the model alive, and change parameters in place (load_parameter, Module::to) or "
+            "build the optimizer afterwards");
+
+  tg::nn::Linear layer(2, 1, gen);
+  tg::optim::SGD stale(layer.parameters(), tg::optim::SGDOptions{.lr = 0.1});
+  layer.weight = tg::zeros({2, 1}).requires_grad_();  // the model's member now holds another tensor
+  tg::sum(layer(tg::ones({1, 2}))).backward();
+  EXPECT_EQ(message_of<std::logic_error>([&] { stale.step(); }), message);
 }
 
 }  // namespace

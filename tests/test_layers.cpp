@@ -236,22 +236,39 @@ TEST(Layers, TrainAndEvalReachEverySubmodule) {
   EXPECT_TRUE(dynamic_cast<Encoder&>(model[0]).layers->operator[](0).is_training());
 }
 
-TEST(Layers, ToConvertsEveryParameterAndBack) {
+TEST(Layers, ToConvertsEveryParameterAndItsGradientInPlaceAndBack) {
   tg::Generator gen(9);
   const auto model = mlp(gen);
-  const std::vector<double> original = model->parameters()[2].to_vector();
+  const std::vector<Tensor> held = model->parameters();  // as an optimizer holds them
+  const std::vector<double> original = held[2].to_vector();
   tg::sum(model->forward(tg::ones({1, 2}))).backward();
+  const std::vector<double> grad = held[2].grad().to_vector();
+  const std::int64_t version = held[2].version();
   model->to(tg::kFloat64);
-  for (const Tensor& p : model->parameters()) {
-    EXPECT_EQ(p.dtype(), tg::kFloat64);
-    EXPECT_TRUE(p.is_leaf() && p.requires_grad());
-    EXPECT_FALSE(p.grad().defined());
+  const std::vector<Tensor> params = model->parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    EXPECT_EQ(params[i].impl(), held[i].impl());  // the same tensors, converted
+    EXPECT_EQ(params[i].dtype(), tg::kFloat64);
+    EXPECT_TRUE(params[i].is_leaf() && params[i].requires_grad());
+    EXPECT_EQ(params[i].grad().dtype(), tg::kFloat64);  // as PyTorch's Module._apply converts param.grad
   }
-  EXPECT_EQ(model->parameters()[2].to_vector(), original);  // float32 values are exact in float64
+  EXPECT_EQ(held[2].to_vector(), original);  // float32 values are exact in float64
+  EXPECT_EQ(held[2].grad().to_vector(), grad);
+  EXPECT_EQ(held[2].version(), version + 1);  // new storage: a record that saved the old values refuses
   EXPECT_EQ(model->forward(tg::ones({1, 2}, tg::kFloat64)).dtype(), tg::kFloat64);
   model->to(tg::kFloat32);
   for (const Tensor& p : model->parameters()) EXPECT_EQ(p.dtype(), tg::kFloat32);
-  EXPECT_EQ(model->parameters()[2].to_vector(), original);
+  EXPECT_EQ(held[2].to_vector(), original);
+  EXPECT_EQ(held[2].grad().dtype(), tg::kFloat32);
+}
+
+TEST(Layers, ToRefusesANonFloatDtypeAndChangesNothing) {
+  tg::Generator gen(9);
+  const auto model = mlp(gen);
+  EXPECT_THAT([&] { model->to(tg::kInt64); },
+              message("Sequential(Linear(2, 3, bias=true), ReLU, Linear(3, 4, bias=true), Tanh, "
+                      "Linear(4, 1, bias=false)): to: parameters must be float32 or float64, got int64"));
+  for (const Tensor& p : model->parameters()) EXPECT_EQ(p.dtype(), tg::kFloat32);
 }
 
 TEST(Layers, LoadParameterKeepsIdentityAndChecksShapeDtypeAndName) {

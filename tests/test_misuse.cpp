@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,17 +146,19 @@ TEST(Misuse, InPlaceOpOnARecordedResult) {
             "in-place operations; write x = x * y instead");
 }
 
-TEST(Misuse, OptimizerBuiltBeforeModuleTo) {
+TEST(Misuse, OptimizerOutlivingItsModel) {
   EXPECT_EQ(message_of<std::logic_error>([] {
-              tg::nn::Linear layer(2, 1);
-              tg::optim::SGD opt(layer.parameters(), tg::optim::SGDOptions{.lr = 0.1});
-              layer.to(tg::kFloat64);
-              tg::sum(layer(tg::ones({1, 2}, tg::kFloat64))).backward();
-              opt.step();
+              std::unique_ptr<tg::optim::SGD> opt;
+              {
+                tg::nn::Linear layer(2, 1);
+                opt = std::make_unique<tg::optim::SGD>(layer.parameters(), tg::optim::SGDOptions{.lr = 0.1});
+              }
+              opt->step();
             }),
             "SGD: parameter 0 ([2, 1] float32) is held by nothing but this optimizer, so no forward pass can give "
-            "it a gradient: its model was converted with Module::to() or destroyed after the optimizer was built. "
-            "Build the optimizer from model.parameters() after Module::to()");
+            "it a gradient: its model was destroyed, or the tensor was replaced in the model, after the optimizer "
+            "was built. Keep the model alive, and change parameters in place (load_parameter, Module::to) or "
+            "build the optimizer afterwards");
 }
 
 }  // namespace

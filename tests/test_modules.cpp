@@ -1,12 +1,15 @@
 // tg::nn modules beyond Linear and the activations: Flatten, Unflatten and Identity (PyTorch's shape rules,
 // shared storage, gradients, error messages), and modules whose forward takes and returns two tensors: a
 // toy Elman cell, the child of a Layer that runs it over a sequence, inside a Sequential: its parameters,
-// names, train/eval, to(), a checkpoint round trip and one SGD step.
+// names, train/eval, to(), a checkpoint round trip and one SGD step. Then Module::to(dtype) between two
+// training steps: the optimizers built before it keep training the model's own parameters, with their
+// state converted.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -20,6 +23,8 @@
 #include "tapegrad/nn/layers.hpp"
 #include "tapegrad/nn/loss.hpp"
 #include "tapegrad/ops.hpp"
+#include "tapegrad/optim/adagrad.hpp"
+#include "tapegrad/optim/adam.hpp"
 #include "tapegrad/optim/sgd.hpp"
 
 namespace {
@@ -386,6 +391,96 @@ TEST(MultiTensorModules, ACheckpointSavesAndRestoresTheCellsParameters) {
     EXPECT_EQ(actual[k].first, expected[k].first);
     EXPECT_EQ(actual[k].second.to_vector(), expected[k].second.to_vector()) << actual[k].first;
   }
+}
+
+// ---- Module::to between training steps ----
+
+// 3 -> 4 -> 2 with tanh, initialised the same way for either dtype.
+std::shared_ptr<Sequential> small_mlp(tg::Dtype dtype) {
+  tg::Generator gen(21);
+  const LinearOptions options{.dtype = dtype};
+  return std::make_shared<Sequential>(std::make_shared<Linear>(3, 4, gen, options), std::make_shared<Tanh>(),
+                                      std::make_shared<Linear>(4, 2, gen, options));
+}
+
+// One step of MSE on a fixed batch of N = 4.
+void train_step(Sequential& model, tg::optim::Optimizer& optimizer, tg::Dtype dtype) {
+  const Tensor x = tg::reshape(tg::arange(-3.0, 3.0, 0.5, dtype), {4, 3});
+  const Tensor target = tg::reshape(tg::arange(0.0, 0.8, 0.1, dtype), {4, 2});
+  optimizer.zero_grad();
+  mse_loss(model(x), target).backward();
+  optimizer.step();
+}
+
+using MakeOptimizer = std::function<std::unique_ptr<tg::optim::Optimizer>(std::vector<Tensor>)>;
+
+// One float32 step, model.to(kFloat64), three float64 steps with the same optimizer. The reference is a
+// float64 model given the converted parameters (load_parameter) and an optimizer given the state
+// converted by hand after the first step (load_state_dict): what to() and the lazy conversion must equal.
+void expect_training_continues_after_to(const MakeOptimizer& make) {
+  const auto model = small_mlp(tg::kFloat32);
+  const std::unique_ptr<tg::optim::Optimizer> optimizer = make(model->parameters());
+  train_step(*model, *optimizer, tg::kFloat32);
+
+  const auto reference = small_mlp(tg::kFloat64);
+  for (const auto& [name, p] : model->named_parameters()) reference->load_parameter(name, p.detach().to(tg::kFloat64));
+  const std::unique_ptr<tg::optim::Optimizer> reference_optimizer = make(reference->parameters());
+  tg::optim::StateDict state = optimizer->state_dict();
+  ASSERT_FALSE(state.empty());
+  for (auto& entry : state) entry.second = entry.second.to(tg::kFloat64);  // "i.step" is float64 already
+  reference_optimizer->load_state_dict(state);
+
+  model->to(tg::kFloat64);
+  const std::vector<Tensor> params = model->parameters();
+  ASSERT_EQ(optimizer->params().size(), params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    EXPECT_EQ(optimizer->params()[i].impl(), params[i].impl()) << "parameter " << i;  // the model's own tensors
+    EXPECT_EQ(params[i].dtype(), tg::kFloat64);
+  }
+  for (int step = 0; step < 3; ++step) {
+    const std::vector<double> before = params[0].to_vector();
+    train_step(*model, *optimizer, tg::kFloat64);
+    train_step(*reference, *reference_optimizer, tg::kFloat64);
+    EXPECT_NE(params[0].to_vector(), before) << "step " << step << " did not move the model's weight";
+  }
+  // Both runs do the same float64 operations on the same values; 1e-12 is far below what one step
+  // changes (lr times gradients of order 0.1), so a state left behind or reset would show.
+  const std::vector<Tensor> expected = reference->parameters();
+  for (std::size_t i = 0; i < params.size(); ++i)
+    tg::testing::expect_values(params[i], expected[i].shape(), expected[i].to_vector(), 1e-12);
+  const tg::optim::StateDict got = optimizer->state_dict();
+  const tg::optim::StateDict want = reference_optimizer->state_dict();
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    EXPECT_EQ(got[k].first, want[k].first);
+    EXPECT_EQ(got[k].second.dtype(), tg::kFloat64) << got[k].first;
+    tg::testing::expect_values(got[k].second, want[k].second.shape(), want[k].second.to_vector(), 1e-12);
+  }
+}
+
+TEST(ModuleTo, SgdWithMomentumKeepsTrainingTheConvertedParameters) {
+  expect_training_continues_after_to([](std::vector<Tensor> params) {
+    return std::make_unique<tg::optim::SGD>(std::move(params), tg::optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
+  });
+}
+
+TEST(ModuleTo, AdamKeepsTrainingTheConvertedParameters) {
+  expect_training_continues_after_to([](std::vector<Tensor> params) {
+    return std::make_unique<tg::optim::Adam>(std::move(params), tg::optim::AdamOptions{.lr = 0.01});
+  });
+}
+
+TEST(ModuleTo, AdagradsStateFromItsConstructorIsConvertedToo) {
+  // Adagrad creates its state when built, so to() before the first step already leaves it behind.
+  const auto model = small_mlp(tg::kFloat32);
+  tg::optim::Adagrad optimizer(model->parameters(), {.lr = 0.1, .initial_accumulator_value = 0.5});
+  model->to(tg::kFloat64);
+  const std::vector<double> before = model->parameters()[0].to_vector();
+  train_step(*model, optimizer, tg::kFloat64);
+  EXPECT_NE(model->parameters()[0].to_vector(), before);
+  const tg::optim::StateDict state = optimizer.state_dict();
+  ASSERT_EQ(state[1].first, "0.sum");
+  EXPECT_EQ(state[1].second.dtype(), tg::kFloat64);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Activations (sigmoid, tanh, relu, leaky_relu, elu, softplus, softmax, log_softmax): closed-form
-// values, numerical stability at +-1000 (values and gradients finite and correct), gradcheck in float64
-// (with fan-out; non-smooth ones away from their kink) and the messages for bad arguments.
+// values, numerical stability at +-1000 (values and gradients finite and correct), gradcheck and
+// gradgradcheck in float64 (with fan-out; non-smooth ones away from their kink), closed-form second
+// derivatives, and the messages for bad arguments.
 
 #include <cmath>
 #include <cstdint>
@@ -187,6 +188,75 @@ TEST(Activation, GradcheckLogSoftmax) {
   expect_unary_gradcheck([](const Tensor& x) { return log_softmax(x, 0); }, random_leaf({2, 3}, 8, -2.0, 2.0));
   SCOPED_TRACE("dim 1 of [2, 3, 2]");
   expect_gradcheck([](const Inputs& in) { return log_softmax(in[0], 1); }, {random_leaf({2, 3, 2}, 9, -2.0, 2.0)});
+}
+
+// ---- second derivatives ----
+
+// gradgradcheck on the inputs of the gradcheck cases above, alone and fanned out.
+TEST(Activation, GradGradSigmoid) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return sigmoid(x); }, random_leaf({2, 3}, 1, -2.0, 2.0));
+}
+
+TEST(Activation, GradGradTanh) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return tanh(x); }, random_leaf({2, 3}, 2, -2.0, 2.0));
+}
+
+TEST(Activation, GradGradRelu) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return relu(x); }, away_from_zero());
+}
+
+TEST(Activation, GradGradLeakyRelu) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return leaky_relu(x); }, away_from_zero());
+  expect_unary_gradgradcheck([](const Tensor& x) { return leaky_relu(x, 0.2); }, away_from_zero());
+}
+
+TEST(Activation, GradGradElu) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return elu(x); }, away_from_zero());
+  expect_unary_gradgradcheck([](const Tensor& x) { return elu(x, 0.5); }, away_from_zero());
+}
+
+TEST(Activation, GradGradSoftplus) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return softplus(x); }, random_leaf({2, 3}, 3, -2.0, 2.0));
+}
+
+TEST(Activation, GradGradSoftmax) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return softmax(x); }, random_leaf({2, 3}, 4, -2.0, 2.0));
+  expect_unary_gradgradcheck([](const Tensor& x) { return softmax(x, 0); }, random_leaf({2, 3}, 5, -2.0, 2.0));
+  SCOPED_TRACE("dim 1 of [2, 3, 2]");
+  expect_gradgradcheck([](const Inputs& in) { return softmax(in[0], 1); }, {random_leaf({2, 3, 2}, 6, -2.0, 2.0)});
+}
+
+TEST(Activation, GradGradLogSoftmax) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return log_softmax(x); }, random_leaf({2, 3}, 7, -2.0, 2.0));
+  expect_unary_gradgradcheck([](const Tensor& x) { return log_softmax(x, 0); }, random_leaf({2, 3}, 8, -2.0, 2.0));
+  SCOPED_TRACE("dim 1 of [2, 3, 2]");
+  expect_gradgradcheck([](const Inputs& in) { return log_softmax(in[0], 1); }, {random_leaf({2, 3, 2}, 9, -2.0, 2.0)});
+}
+
+// sigmoid'' = s (1 - s) (1 - 2s); tanh'' = -2t (1 - t^2).
+TEST(Activation, SecondDerivativesClosedForm) {
+  const Tensor x = leaf({-1, 0.5, 2}, {3});
+  std::vector<double> sigmoid2;
+  std::vector<double> tanh2;
+  for (const double u : x.to_vector()) {
+    const double s = 1 / (1 + std::exp(-u));
+    const double t = std::tanh(u);
+    sigmoid2.push_back(s * (1 - s) * (1 - 2 * s));
+    tanh2.push_back(-2 * t * (1 - t * t));
+  }
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return sigmoid(t); }, x), {3}, sigmoid2);
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return tanh(t); }, x), {3}, tanh2);
+}
+
+// softmax([a, b])[0] = sigmoid(a - b) = s: its Hessian row for a is s (1 - s) (1 - 2s) times (1, -1).
+TEST(Activation, SoftmaxSecondDerivativeClosedForm) {
+  const Tensor x = leaf({0.7, -0.4}, {2});
+  const Tensor first = f64({1, 0}, {2});
+  const Tensor da = autograd::grad({sum(softmax(x) * first)}, {x}, {}, {}, true)[0];
+  const Tensor hessian_row = autograd::grad({sum(da * first)}, {x})[0];
+  const double s = 1 / (1 + std::exp(-1.1));
+  const double d2 = s * (1 - s) * (1 - 2 * s);
+  expect_values(hessian_row, {2}, {d2, -d2});
 }
 
 // ---- bad arguments ----

@@ -1,8 +1,10 @@
 // Binary elementwise ops (add, sub, mul, div, maximum, minimum), their scalar forms (add, mul, div,
-// rsub, rdiv) and the arithmetic operators: closed-form values, broadcasting, gradcheck in float64
-// (broadcast and fan-out cases) and the messages for mismatched shapes and dtypes.
+// rsub, rdiv) and the arithmetic operators: closed-form values, broadcasting, gradcheck and gradgradcheck
+// in float64 (broadcast and fan-out cases), closed-form second derivatives, and the messages for
+// mismatched shapes and dtypes.
 // Unary elementwise ops are in test_ops_unary.cpp.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,10 +17,14 @@ using namespace tg::testing;  // NOLINT: the helpers of autograd_testing.hpp
 
 // ---- shared cases ----
 
-// Checks op's gradients for every broadcast pattern and for the same tensor used twice. The values keep
+// A check of fn at inputs: expect_gradcheck or expect_gradgradcheck.
+using Check = std::function<void(const Fn&, const Inputs&)>;
+
+// Runs `check` on op for every broadcast pattern and for the same tensor used twice. The values keep
 // every pair (a, b) more than 0.01 apart (maximum and minimum have a kink at a == b) and b at or above
-// 0.8 (div's fifth derivative, which bounds the stencil's error, grows as 1 / b^6).
-void expect_broadcast_gradchecks(const BinaryOp& op) {
+// 0.8 (div's fifth derivative, which bounds the stencil's error, grows as 1 / b^6; its sixth, which
+// bounds it for the second derivatives, as 1 / b^7).
+void expect_broadcast_checks(const BinaryOp& op, const Check& check) {
   struct Case {
     const char* name;
     Tensor a;
@@ -35,10 +41,20 @@ void expect_broadcast_gradchecks(const BinaryOp& op) {
       {"a 0-d scalar with [2, 3]", leaf({-0.3}, {}), b23}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    expect_binary_gradcheck(op, c.a, c.b);
+    check([&](const Inputs& in) { return op(in[0], in[1]); }, {c.a, c.b});
   }
-  SCOPED_TRACE("fan-out: op(x, x)");
-  expect_gradcheck([&](const Inputs& in) { return op(in[0], in[0]); }, {b23});
+  {
+    SCOPED_TRACE("fan-out: op(x, x)");
+    check([&](const Inputs& in) { return op(in[0], in[0]); }, {b23});
+  }
+  SCOPED_TRACE("fan-out: op(a, a * b)");  // a reaches op by both operands, once through mul
+  const Tensor factor = leaf({1.1, 0.95, 1.2, 0.9, 1.3, 1.15}, {2, 3});  // a * factor: >= 0.85, >= 0.04 from a
+  check([&](const Inputs& in) { return op(in[0], in[0] * in[1]); }, {b23, factor});
+}
+
+void expect_broadcast_gradchecks(const BinaryOp& op) { expect_broadcast_checks(op, expect_gradcheck); }
+void expect_broadcast_gradgradchecks(const BinaryOp& op) {
+  expect_broadcast_checks(op, [](const Fn& fn, const Inputs& in) { expect_gradgradcheck(fn, in); });
 }
 
 struct NamedBinaryOp {
@@ -148,6 +164,34 @@ TEST(Elementwise, GradcheckDiv) { expect_broadcast_gradchecks(binary_op("div"));
 TEST(Elementwise, GradcheckMaximum) { expect_broadcast_gradchecks(binary_op("maximum")); }
 TEST(Elementwise, GradcheckMinimum) { expect_broadcast_gradchecks(binary_op("minimum")); }
 
+// ---- binary ops: second derivatives ----
+
+TEST(Elementwise, GradGradAdd) { expect_broadcast_gradgradchecks(binary_op("add")); }
+TEST(Elementwise, GradGradSub) { expect_broadcast_gradgradchecks(binary_op("sub")); }
+TEST(Elementwise, GradGradMul) { expect_broadcast_gradgradchecks(binary_op("mul")); }
+TEST(Elementwise, GradGradDiv) {
+  // div's sixth derivative in b, 720 a / b^7, is 3e3 at b = 0.8, where the default step's O(h^4) stencil error
+  // reaches 1.2e-10 on a [2, 1] b (each of its elements summed over 3 columns). Half the step cuts that 16-fold,
+  // while the rounding error, about 1.5 eps |f| / h with |f| < 5, stays near 3e-12.
+  expect_broadcast_checks(binary_op("div"),
+                          [](const Fn& fn, const Inputs& in) { expect_gradgradcheck(fn, in, {.step = 5e-4}); });
+}
+TEST(Elementwise, GradGradMaximum) { expect_broadcast_gradgradchecks(binary_op("maximum")); }
+TEST(Elementwise, GradGradMinimum) { expect_broadcast_gradgradchecks(binary_op("minimum")); }
+
+// y = a / b: d2y/db2 = 2a / b^3, d2y/da db = -1 / b^2 (and d2y/da2 = 0), by autograd::grad twice.
+TEST(Elementwise, DivSecondDerivativesClosedForm) {
+  const Tensor a = leaf({1, -3}, {2});
+  const Tensor b = leaf({2, 0.5}, {2});
+  const std::vector<Tensor> g = autograd::grad({sum(div(a, b))}, {a, b}, {}, {}, true);
+  const std::vector<Tensor> from_db = autograd::grad({sum(g[1])}, {a, b}, {}, true);
+  expect_values(from_db[0], {2}, {-0.25, -4});  // d/da (-a / b^2)
+  expect_values(from_db[1], {2}, {0.25, -48});  // d/db (-a / b^2)
+  const std::vector<Tensor> from_da = autograd::grad({sum(g[0])}, {a, b}, {}, {}, false, true);
+  EXPECT_FALSE(from_da[0].defined());           // 1 / b does not depend on a
+  expect_values(from_da[1], {2}, {-0.25, -4});  // d/db (1 / b)
+}
+
 // ---- binary ops: errors ----
 
 TEST(Elementwise, ShapesThatCannotBroadcastAreRejected) {
@@ -213,6 +257,28 @@ TEST(Elementwise, GradcheckRsub) {
 }
 TEST(Elementwise, GradcheckRdiv) {
   expect_unary_gradcheck([](const Tensor& x) { return rdiv(x, 2.0); }, positive_leaf());
+}
+
+TEST(Elementwise, GradGradScalarAdd) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return add(x, 0.5); }, positive_leaf());
+}
+TEST(Elementwise, GradGradScalarMul) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return mul(x, -3.0); }, positive_leaf());
+}
+TEST(Elementwise, GradGradScalarDiv) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return div(x, 4.0); }, positive_leaf());
+}
+TEST(Elementwise, GradGradRsub) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return rsub(x, 1.0); }, positive_leaf());
+}
+TEST(Elementwise, GradGradRdiv) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return rdiv(x, 2.0); }, positive_leaf());
+}
+
+// y = 2 / x: d2y/dx2 = 4 / x^3.
+TEST(Elementwise, RdivSecondDerivativeClosedForm) {
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return rdiv(t, 2.0); }, leaf({1, 2, -0.5}, {3})),
+                {3}, {4, 0.5, -32});
 }
 
 TEST(Elementwise, ScalarOpsRejectUndefinedInput) {

@@ -6,8 +6,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -236,21 +238,29 @@ TEST(Extrema, IndicesCarryNoGradient) {
   EXPECT_FALSE(min(distinct23(), 0).values.requires_grad());
 }
 
+using Pick = std::function<Tensor(const Tensor&, int, bool)>;
+Tensor max_values(const Tensor& x, int dim, bool keepdim) { return max(x, dim, keepdim).values; }
+Tensor min_values(const Tensor& x, int dim, bool keepdim) { return min(x, dim, keepdim).values; }
+
+// check (expect_gradcheck or expect_gradgradcheck) of pick(x, dim, keepdim) for each dim and keepdim, and
+// fanned out. Away from ties the index is a constant: distinct23's elements are more than 0.01 apart and
+// the stencil moves them by 2e-3 at most.
+void expect_pick_checks(const std::function<void(const Fn&, const Inputs&)>& check, const Pick& pick) {
+  for (const int dim : {0, 1, -1})
+    for (const bool keepdim : {false, true}) {
+      SCOPED_TRACE("dim " + std::to_string(dim) + (keepdim ? ", keepdim" : ""));
+      check([&](const Inputs& in) { return pick(in[0], dim, keepdim); }, {distinct23()});
+      check([&](const Inputs& in) { return pick(in[0], dim, keepdim); }, {distinct232()});
+    }
+  SCOPED_TRACE("fan-out: pick(x * x, 1), and pick(x, 1, keepdim) * x broadcast against x");
+  check([&](const Inputs& in) { return pick(in[0] * in[0], 1, false); }, {distinct23()});
+  check([&](const Inputs& in) { return pick(in[0], 1, true) * in[0]; }, {distinct23()});
+}
+
 TEST(Extrema, GradcheckAlongDim) {
   for (const bool largest : {true, false}) {
     SCOPED_TRACE(largest ? "max" : "min");
-    const auto pick = [largest](const Tensor& x, int dim, bool keepdim) {
-      return largest ? max(x, dim, keepdim).values : min(x, dim, keepdim).values;
-    };
-    for (const int dim : {0, 1, -1})
-      for (const bool keepdim : {false, true}) {
-        SCOPED_TRACE("dim " + std::to_string(dim) + (keepdim ? ", keepdim" : ""));
-        expect_gradcheck([&](const Inputs& in) { return pick(in[0], dim, keepdim); }, {distinct23()});
-        expect_gradcheck([&](const Inputs& in) { return pick(in[0], dim, keepdim); }, {distinct232()});
-      }
-    SCOPED_TRACE("fan-out: pick(x * x, 1), and pick(x, 1, keepdim) * x broadcast against x");
-    expect_gradcheck([&](const Inputs& in) { return pick(in[0] * in[0], 1, false); }, {distinct23()});
-    expect_gradcheck([&](const Inputs& in) { return pick(in[0], 1, true) * in[0]; }, {distinct23()});
+    expect_pick_checks(expect_gradcheck, largest ? max_values : min_values);
   }
 }
 
@@ -260,6 +270,28 @@ TEST(Extrema, GradcheckMinOverEverythingAndOverDims) {
   expect_gradcheck([](const Inputs& in) { return min(in[0], {-1}, true) * in[0]; }, {distinct23()});
   expect_gradcheck([](const Inputs& in) { return min(in[0] * in[0], {0}); }, {distinct23()});
   expect_unary_gradcheck([](const Tensor& x) { return max(x); }, distinct232());
+}
+
+// ---- second derivatives ----
+
+TEST(Extrema, GradGradMaxAlongDim) { expect_pick_checks(expect_gradgradcheck, max_values); }
+
+TEST(Extrema, GradGradMinAlongDim) { expect_pick_checks(expect_gradgradcheck, min_values); }
+
+// max(x) and max over dims: Reduction.GradGradMax.
+TEST(Extrema, GradGradMin) {
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0]); }, {distinct23()});
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0]) * in[0]; }, {distinct23()});
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0], {0, 2}); }, {distinct232()});
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0], {-1}, true) * in[0]; }, {distinct23()});
+  expect_gradgradcheck([](const Inputs& in) { return min(in[0] * in[0], {0}); }, {distinct23()});
+}
+
+// f = sum(max(x, 1).values^3): H = 6 max at each row's maximum (1.1 at 2, 0.7 at 3), 0 elsewhere.
+TEST(Extrema, MaxAlongDimCubedSecondDerivative) {
+  const UnaryOp f = [](const Tensor& x) { return sum(max(x, 1).values.pow(3)); };
+  expect_values(hessian_times(f, distinct23(), f64({1, 2, 3, 4, 5, 6}, {2, 3})), {2, 3},
+                {0, 0, 6 * 1.1 * 3, 6 * 0.7 * 4, 0, 0}, 1e-14);
 }
 
 // ---- bad input ----

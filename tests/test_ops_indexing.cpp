@@ -476,6 +476,116 @@ TEST(Indexing, ShapeRulesAreChecked) {
   expect_throws<E>([&] { return one_hot(ints({})); }, "one_hot: cannot infer num_classes from an empty index; pass it");
 }
 
+// ---- second derivatives: gradgradcheck of every op ----
+// Each backward is another op of this family (index_select <-> index_add, gather <-> scatter_add), recorded
+// in a create_graph sweep; the indices and scatter's kept-writes mask are constants. The ops are linear in
+// their float inputs, so the fan-out cases multiply by a second path into x for a non-zero second derivative.
+
+TEST(Indexing, GradGradIndexSelect) {
+  const Tensor repeated = ints({2, 0, 2});
+  const GradcheckResult plain =
+      gradgradcheck([&](const Inputs& in) { return index_select(in[0], 1, repeated); }, {random_leaf({3, 3}, 2)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out = gradgradcheck(
+      [&](const Inputs& in) { return index_select(in[0], 0, repeated) * index_select(in[0], 0, ints({1, 2, 0})); },
+      {random_leaf({3, 2}, 3)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(Indexing, GradGradIndexAdd) {
+  const Tensor repeated = ints({2, 0, 2});
+  const GradcheckResult plain = gradgradcheck([&](const Inputs& in) { return index_add(in[0], 0, repeated, in[1]); },
+                                              {random_leaf({3, 2}, 4), random_leaf({3, 2}, 5)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out = gradgradcheck(
+      [&](const Inputs& in) { return index_add(in[0], 1, repeated, in[0]) * in[0]; }, {random_leaf({2, 3}, 6)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(Indexing, GradGradGather) {
+  const Tensor index = ints({0, 0, 2, 1, 2, 1, 2, 2, 2}, {3, 3});
+  const GradcheckResult fan_out =
+      gradgradcheck([&](const Inputs& in) { return gather(in[0], 0, index) * in[0]; }, {random_leaf({3, 3}, 7)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+  SCOPED_TRACE("index smaller than x, fanned out with sum(x, 1) broadcast");
+  const GradcheckResult smaller = gradgradcheck(
+      [](const Inputs& in) { return gather(in[0], 1, ints({2, 0, 1}, {3, 1})) * sum(in[0], {1}, true); },
+      {random_leaf({3, 4}, 27)});
+  EXPECT_TRUE(smaller.ok) << smaller.str();
+}
+
+TEST(Indexing, GradGradScatterAdd) {
+  const Tensor index = ints({0, 1, 0, 0, 2, 0}, {2, 3});  // repeated targets along both dims
+  SCOPED_TRACE("src larger than index, dim 1");
+  const GradcheckResult larger = gradgradcheck([&](const Inputs& in) { return scatter_add(in[0], 1, index, in[1]); },
+                                               {random_leaf({2, 3}, 12), random_leaf({3, 4}, 13)});
+  EXPECT_TRUE(larger.ok) << larger.str();
+  const GradcheckResult fan_out = gradgradcheck(
+      [&](const Inputs& in) { return scatter_add(in[0], 1, index, in[0]) * in[0]; }, {random_leaf({2, 3}, 14)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(Indexing, GradGradScatter) {
+  const Tensor index = ints({0, 1, 0, 0, 2, 0}, {2, 3});
+  const GradcheckResult plain = gradgradcheck([&](const Inputs& in) { return scatter(in[0], 0, index, in[1]); },
+                                              {random_leaf({3, 3}, 15), random_leaf({2, 4}, 16)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out = gradgradcheck(
+      [&](const Inputs& in) { return scatter(in[0], 1, index, in[0]) * in[0]; }, {random_leaf({2, 3}, 17)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+  SCOPED_TRACE("the scalar form, fanned out");
+  const GradcheckResult value = gradgradcheck(
+      [&](const Inputs& in) { return scatter(in[0], 1, index, 0.5) * in[0]; }, {random_leaf({2, 3}, 18)});
+  EXPECT_TRUE(value.ok) << value.str();
+}
+
+TEST(Indexing, GradGradTakeAlongDim) {
+  SCOPED_TRACE("x broadcast: [1, 3] against indices [2, 2], fanned out with x");
+  const GradcheckResult broadcast = gradgradcheck(
+      [](const Inputs& in) { return take_along_dim(in[0], ints({0, 2, 2, 2}, {2, 2}), 1) * in[0].sum(); },
+      {random_leaf({1, 3}, 19)});
+  EXPECT_TRUE(broadcast.ok) << broadcast.str();
+  SCOPED_TRACE("no dim: the flattened x");
+  const GradcheckResult flat = gradgradcheck(
+      [](const Inputs& in) { return take_along_dim(in[0], ints({5, 0, 5})) * in[0].sum(); }, {random_leaf({2, 3}, 20)});
+  EXPECT_TRUE(flat.ok) << flat.str();
+}
+
+TEST(Indexing, GradGradEmbedding) {
+  const Tensor index = ints({0, 2, 0, 3}, {2, 2});
+  const GradcheckResult plain =
+      gradgradcheck([&](const Inputs& in) { return embedding(index, in[0]); }, {random_leaf({4, 3}, 21)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  // padding_idx's row is a constant, as in GradcheckEmbedding: its gradient is 0 by design, not the derivative.
+  SCOPED_TRACE("padding_idx 3, fanned out: embedding(index, w) * w[1]");
+  const GradcheckResult padded = gradgradcheck(
+      [&](const Inputs& in) { return embedding(index, cat({in[0], f64({5, 6, 7}, {1, 3})}), 3) * in[0][1]; },
+      {random_leaf({3, 3}, 22)});
+  EXPECT_TRUE(padded.ok) << padded.str();
+}
+
+TEST(Indexing, GradGradMaskedSelect) {
+  const Tensor m = mask({1, 0, 1, 1, 1, 0}, {2, 3});
+  SCOPED_TRACE("broadcast x [3] against the mask [2, 3]");
+  const GradcheckResult broadcast =
+      gradgradcheck([&](const Inputs& in) { return masked_select(in[0], m); }, {random_leaf({3}, 25)});
+  EXPECT_TRUE(broadcast.ok) << broadcast.str();
+  SCOPED_TRACE("fan-out: two selections of x with four elements each");
+  const GradcheckResult fan_out = gradgradcheck(
+      [&](const Inputs& in) { return masked_select(in[0], m) * masked_select(in[0], mask({0, 1, 1, 1, 1, 0}, {2, 3})); },
+      {random_leaf({2, 3}, 26)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+// f = sum(gather(x, 0, [0, 0, 2])^3): x_0 is read twice and x_2 once, so df/dx = (6 x_0^2, 0, 3 x_2^2) and
+// the derivative of sum(df/dx) is (12 x_0, 0, 6 x_2); the second sweep goes through scatter_add's backward.
+TEST(Indexing, SecondDerivativeThroughRepeatedGather) {
+  const Tensor x = leaf({2, 5, -1}, {3});
+  const Tensor g = autograd::grad({sum(gather(x, 0, ints({0, 0, 2})).pow(3))}, {x}, {}, {}, true)[0];
+  expect_values(g, {3}, {24, 0, 3});
+  expect_values(autograd::grad({sum(g)}, {x})[0], {3}, {24, 0, -6});
+}
+
 TEST(Indexing, UndefinedInputsAreRejected) {
   const Tensor index = ints({0}, {1, 1});
   const Tensor x = zeros({1, 1});

@@ -211,6 +211,52 @@ TEST(Linalg, GradcheckLinearOnLeadingDimsAndOnAVector) {
                    {random_leaf({2, 2, 3}, 20), random_leaf({3, 3}, 21), random_leaf({3}, 22)});
 }
 
+// ---- second derivatives ----
+
+// matmul is bilinear: its second derivatives are the cross terms d2y/da db, which a backward computed
+// out of the recorded sweep's sight would leave at 0.
+TEST(Linalg, GradGradMatmul) {
+  const Tensor a = random_leaf({2, 3}, 40);
+  const Tensor b = random_leaf({3, 4}, 41);
+  for_each_flag_pair([&](bool ta, bool tb) {
+    expect_gradgradcheck([ta, tb](const Inputs& in) { return matmul(in[0], in[1], ta, tb); },
+                         {stored(a, ta).detach().requires_grad_(), stored(b, tb).detach().requires_grad_()});
+    SCOPED_TRACE("fan-out: matmul(x, x)");
+    expect_gradgradcheck([ta, tb](const Inputs& in) { return matmul(in[0], in[0], ta, tb); },
+                         {random_leaf({3, 3}, 42)});
+  });
+  SCOPED_TRACE("on OpenBLAS: 5 x 6 x 5");  // above kTinyGemm in every product, forward and backward
+  expect_gradgradcheck([](const Inputs& in) { return matmul(in[0], in[1]); },
+                       {random_leaf({5, 6}, 43), random_leaf({6, 5}, 44)});
+}
+
+// f = sum(X @ X): df/dX_pq = rowsum_q(X) + colsum_p(X), so (H V)_pq = colsum_p(V) + rowsum_q(V); for
+// V = [[1, 2], [3, 4]] (column sums 4, 6; row sums 3, 7) that is [[7, 11], [9, 13]], whatever X is.
+TEST(Linalg, MatmulSecondDerivative) {
+  const UnaryOp f = [](const Tensor& x) { return sum(matmul(x, x)); };
+  expect_values(hessian_times(f, random_leaf({2, 2}, 45), f64({1, 2, 3, 4}, {2, 2})), {2, 2}, {7, 11, 9, 13});
+}
+
+// The bias broadcast over the rows is linear's broadcast; fan-out as x and weight at once.
+TEST(Linalg, GradGradLinear) {
+  const Tensor x = random_leaf({4, 3}, 46);
+  const Tensor w = random_leaf({3, 2}, 47);
+  const Tensor bias = random_leaf({2}, 48);
+  expect_gradgradcheck([](const Inputs& in) { return linear(in[0], in[1], in[2]); }, {x, w, bias});
+  expect_gradgradcheck([](const Inputs& in) { return linear(in[0], in[1], Tensor()); }, {x, w});
+  SCOPED_TRACE("leading dims and a vector");
+  for (const Shape& shape : {Shape{3}, Shape{2, 2, 3}})
+    expect_gradgradcheck([](const Inputs& in) { return linear(in[0], in[1], in[2]); }, {random_leaf(shape, 49), w, bias});
+  SCOPED_TRACE("fan-out: linear(x, x, b), linear(x * b, x, b)");
+  expect_gradgradcheck([](const Inputs& in) { return linear(in[0], in[0], in[1]); },
+                       {random_leaf({3, 3}, 50), random_leaf({3}, 51)});
+  expect_gradgradcheck([](const Inputs& in) { return linear(in[0] * in[1], in[0], in[1]); },
+                       {random_leaf({3, 3}, 50), random_leaf({3}, 51)});
+  SCOPED_TRACE("on OpenBLAS: 5 x 6 x 5");
+  expect_gradgradcheck([](const Inputs& in) { return linear(in[0], in[1], in[2]); },
+                       {random_leaf({5, 6}, 52), random_leaf({6, 5}, 53), random_leaf({5}, 54)});
+}
+
 TEST(Linalg, LinearOnLeadingDimsRejectsMismatchedShapesNamingTheGivenOnes) {
   expect_throws<std::invalid_argument>([] { return linear(zeros({2, 3, 4}), zeros({5, 6}), Tensor()); },
                                        "linear: inner dimensions differ: [2, 3, 4] x [5, 6]");

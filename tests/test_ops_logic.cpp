@@ -238,6 +238,27 @@ TEST(Where, Gradcheck) {
   }
 }
 
+// The backward is where() of dy summed to each branch's shape, recorded in a create_graph sweep.
+TEST(Where, GradGradWhere) {
+  const Tensor c21 = bools({0, 1}, {2, 1});
+  SCOPED_TRACE("broadcast: cond [2, 1], a [3], b 0-d; fan-out: where(c, a * b, a)");
+  const GradcheckResult r = gradgradcheck([&](const Inputs& in) { return where(c21, in[0] * in[1], in[0]); },
+                                          {random_leaf({3}, 13), random_leaf({}, 14)});
+  EXPECT_TRUE(r.ok) << r.str();
+  SCOPED_TRACE("scalar branches, fanned out");
+  const GradcheckResult scalars = gradgradcheck(
+      [&](const Inputs& in) { return where(c21, in[0], 0.5) * where(c21, -2.0, in[0]); }, {random_leaf({2, 3}, 11)});
+  EXPECT_TRUE(scalars.ok) << scalars.str();
+}
+
+// f = sum(where(c, x^3, x^2)): d2f/dx2 = 6 x where c, 2 elsewhere.
+TEST(Where, SecondDerivativeOfEachBranch) {
+  const Tensor x = leaf({1.5, -2, 0.5}, {3});
+  const Tensor g = autograd::grad({sum(where(bools({1, 0, 1}, {3}), x.pow(3), x.pow(2)))}, {x}, {}, {}, true)[0];
+  expect_values(g, {3}, {6.75, -4, 0.75});
+  expect_values(autograd::grad({sum(g)}, {x})[0], {3}, {9, 2, 3});
+}
+
 TEST(Where, OnlyFloatInputsRequiringGradAreRecorded) {
   settle_tape();
   const Tensor c = bools({1, 0}, {2});
@@ -289,6 +310,13 @@ TEST(MaskedFill, Gradcheck) {
     SCOPED_TRACE("fan-out: masked_fill(x, m, 2) * x");
     expect_gradcheck([&](const Inputs& in) { return masked_fill(in[0], m, 2.0) * in[0]; }, {x});
   }
+}
+
+TEST(MaskedFill, GradGradMaskedFill) {
+  SCOPED_TRACE("broadcast mask [3] over x [2, 3]; fan-out: masked_fill(x, m, 2) * x");
+  const GradcheckResult r = gradgradcheck([](const Inputs& in) { return masked_fill(in[0], bools({0, 1, 1}, {3}), 2.0) * in[0]; },
+                                          {random_leaf({2, 3}, 21)});
+  EXPECT_TRUE(r.ok) << r.str();
 }
 
 TEST(MaskedFill, BadInputsAreRejected) {
@@ -378,6 +406,27 @@ TEST(ClampTensor, Gradcheck) {
     const Tensor xf = leaf({-1.3, -0.4, 0.3, 0.6, 1.2, 2.0}, {6});
     expect_gradcheck([](const Inputs& in) { return clamp(in[0], in[0] * 0.5, full({1}, 0.8, kFloat64)); }, {xf});
   }
+}
+
+// The backward is where() of dy on masks of the inputs (constants away from the kinks), summed to each
+// input's shape. Every point at least 0.05 from a kink, as in Gradcheck: no mask flips within the stencil.
+TEST(ClampTensor, GradGradClamp) {
+  const Tensor x = leaf({-1.2, -0.3, 0.2, 0.9, 1.7, 0.4}, {2, 3});
+  const Tensor lo = leaf({-0.5, -0.5, -0.5, 0.1, 0.1, 0.6}, {2, 3});
+  const Tensor hi = leaf({0.5, 0.5, 0.5, 1.2, 1.2, 0.3}, {2, 3});  // the last has min > max
+  SCOPED_TRACE("both bounds; fan-out: clamp(x, min, max) * x * min * max");
+  const GradcheckResult both =
+      gradgradcheck([](const Inputs& in) { return clamp(in[0], in[1], in[2]) * in[0] * in[1] * in[2]; }, {x, lo, hi});
+  EXPECT_TRUE(both.ok) << both.str();
+  SCOPED_TRACE("broadcast bounds: min [3], max 0-d, fanned out");
+  const GradcheckResult broadcast = gradgradcheck(
+      [](const Inputs& in) { return clamp(in[0], in[1], in[2]) * in[1] * in[2]; },
+      {x, leaf({-0.5, 0.0, 0.5}, {3}), leaf({1.0}, {})});
+  EXPECT_TRUE(broadcast.ok) << broadcast.str();
+  SCOPED_TRACE("x broadcast up by a [2, 1] min, max absent");
+  const GradcheckResult min_only = gradgradcheck([](const Inputs& in) { return clamp(in[0], in[1], Tensor()) * in[0]; },
+                                                 {leaf({-0.7, 0.3, 1.4}, {3}), leaf({0.0, 0.8}, {2, 1})});
+  EXPECT_TRUE(min_only.ok) << min_only.str();
 }
 
 TEST(ClampTensor, BadInputsAreRejected) {

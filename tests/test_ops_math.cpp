@@ -1,11 +1,13 @@
 // Math ops (math.hpp) and the activations added beside them (gelu, silu, mish, hardtanh, relu6,
 // hardsigmoid, hardswish, logsigmoid, softsign, celu, selu): closed-form values and PyTorch's values at the
-// domain edges and kinks, float64 gradcheck (fan-out, and broadcast for the binary ops), float32 within a
-// few ulp of float64, and the messages for bad arguments. Reference values are PyTorch 1.13's in float64.
+// domain edges and kinks, float64 gradcheck and gradgradcheck (fan-out, and broadcast for the binary ops),
+// closed-form second derivatives, float32 within a few ulp of float64, and the messages for bad arguments.
+// Reference values are PyTorch 1.13's in float64.
 
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -199,28 +201,46 @@ TEST(Math, GradcheckUnary) {
   }
 }
 
-void expect_binary_gradchecks(const BinaryOp& op, double low, double high) {
+// A check of fn at inputs: expect_gradcheck or expect_gradgradcheck.
+using Check = std::function<void(const Fn&, const Inputs&)>;
+
+// Runs `check` on op with operands uniform in [low, high): same shapes, broadcast, fanned out, and with a
+// constant second operand.
+void expect_binary_checks(const BinaryOp& op, double low, double high, const Check& check) {
+  const auto both = [&](const Inputs& in) { return op(in[0], in[1]); };
   {
     SCOPED_TRACE("same shape");
-    expect_binary_gradcheck(op, random_leaf({2, 3}, 1, low, high), random_leaf({2, 3}, 2, low, high));
+    check(both, {random_leaf({2, 3}, 1, low, high), random_leaf({2, 3}, 2, low, high)});
   }
   {
     SCOPED_TRACE("broadcast [2, 3] with [3]");
-    expect_binary_gradcheck(op, random_leaf({2, 3}, 3, low, high), random_leaf({3}, 4, low, high));
+    check(both, {random_leaf({2, 3}, 3, low, high), random_leaf({3}, 4, low, high)});
   }
   {
     SCOPED_TRACE("broadcast [2, 1] with [1, 3]");
-    expect_binary_gradcheck(op, random_leaf({2, 1}, 5, low, high), random_leaf({1, 3}, 6, low, high));
+    check(both, {random_leaf({2, 1}, 5, low, high), random_leaf({1, 3}, 6, low, high)});
   }
   {
-    SCOPED_TRACE("fan-out: op(x, x), times x");
-    expect_unary_gradcheck([&](const Tensor& x) { return op(x, x); }, random_leaf({2, 3}, 7, low, high));
+    SCOPED_TRACE("fan-out: op(x, x)");
+    check([&](const Inputs& in) { return op(in[0], in[0]); }, {random_leaf({2, 3}, 7, low, high)});
+  }
+  {
+    SCOPED_TRACE("fan-out: op(x, x) * x");
+    check([&](const Inputs& in) { return op(in[0], in[0]) * in[0]; }, {random_leaf({2, 3}, 7, low, high)});
   }
   {
     SCOPED_TRACE("second operand constant");
     Tensor constant = random_leaf({3}, 8, low, high).detach();
-    expect_gradcheck([&](const Inputs& in) { return op(in[0], constant); }, {random_leaf({2, 3}, 9, low, high)});
+    check([&](const Inputs& in) { return op(in[0], constant); }, {random_leaf({2, 3}, 9, low, high)});
   }
+}
+
+void expect_binary_gradchecks(const BinaryOp& op, double low, double high) {
+  expect_binary_checks(op, low, high, expect_gradcheck);
+}
+
+void expect_binary_gradgradchecks(const BinaryOp& op, double low, double high) {
+  expect_binary_checks(op, low, high, [](const Fn& fn, const Inputs& in) { expect_gradgradcheck(fn, in); });
 }
 
 TEST(Math, GradcheckAtan2) {
@@ -238,6 +258,73 @@ TEST(Math, GradcheckPow) {
   SCOPED_TRACE("negative exponents");
   expect_binary_gradcheck([](const Tensor& a, const Tensor& b) { return pow(a, b); }, random_leaf({2, 3}, 10, 1, 2),
                           random_leaf({2, 3}, 11, -2.5, -0.5));
+}
+
+// ---- second derivatives ----
+
+// gradgradcheck of the math op `name` on its gradcheck domain, alone and fanned out.
+void expect_math_gradgradcheck(const std::string& name) {
+  for (const MathOp& m : math_ops())
+    if (m.name == name)
+      return expect_unary_gradgradcheck(m.op, random_leaf({2, 3}, 200, m.gradcheck.first, m.gradcheck.second));
+  FAIL() << "no math op " << name;
+}
+
+TEST(Math, GradGradSin) { expect_math_gradgradcheck("sin"); }
+TEST(Math, GradGradCos) { expect_math_gradgradcheck("cos"); }
+TEST(Math, GradGradTan) { expect_math_gradgradcheck("tan"); }
+TEST(Math, GradGradAsin) { expect_math_gradgradcheck("asin"); }
+TEST(Math, GradGradAcos) { expect_math_gradgradcheck("acos"); }
+TEST(Math, GradGradAtan) { expect_math_gradgradcheck("atan"); }
+TEST(Math, GradGradSinh) { expect_math_gradgradcheck("sinh"); }
+TEST(Math, GradGradCosh) { expect_math_gradgradcheck("cosh"); }
+TEST(Math, GradGradAsinh) { expect_math_gradgradcheck("asinh"); }
+TEST(Math, GradGradAcosh) { expect_math_gradgradcheck("acosh"); }
+TEST(Math, GradGradAtanh) { expect_math_gradgradcheck("atanh"); }
+TEST(Math, GradGradExpm1) { expect_math_gradgradcheck("expm1"); }
+TEST(Math, GradGradLog2) { expect_math_gradgradcheck("log2"); }
+TEST(Math, GradGradLog10) { expect_math_gradgradcheck("log10"); }
+TEST(Math, GradGradRsqrt) { expect_math_gradgradcheck("rsqrt"); }
+TEST(Math, GradGradReciprocal) { expect_math_gradgradcheck("reciprocal"); }
+TEST(Math, GradGradSquare) { expect_math_gradgradcheck("square"); }
+TEST(Math, GradGradErf) { expect_math_gradgradcheck("erf"); }
+TEST(Math, GradGradErfc) { expect_math_gradgradcheck("erfc"); }
+
+TEST(Math, GradGradAtan2) {
+  const BinaryOp op = [](const Tensor& a, const Tensor& b) { return atan2(a, b); };
+  expect_binary_gradgradchecks(op, 0.5, 2);
+  SCOPED_TRACE("the second quadrant");
+  expect_gradgradcheck([&](const Inputs& in) { return op(in[0], in[1]); },
+                       {random_leaf({3}, 12, 0.5, 2), random_leaf({3}, 13, -2, -0.5)});
+}
+
+TEST(Math, GradGradPow) {
+  const BinaryOp op = [](const Tensor& a, const Tensor& b) { return pow(a, b); };
+  expect_binary_gradgradchecks(op, 0.5, 2);
+  SCOPED_TRACE("negative exponents");
+  expect_gradgradcheck([&](const Inputs& in) { return op(in[0], in[1]); },
+                       {random_leaf({2, 3}, 10, 1, 2), random_leaf({2, 3}, 11, -2.5, -0.5)});
+}
+
+// The step functions' zero gradient is a constant: its own gradient is zero, and the fan-out op(x) * x
+// has the second derivative 0 and the first op(x). Inputs at least 0.05 from every jump.
+void expect_step_gradgradcheck(const UnaryOp& op) {
+  expect_unary_gradgradcheck(op, leaf({-1.3, -0.4, 0.2, 0.75, 1.6, -0.05}, {2, 3}));
+}
+
+TEST(Math, GradGradSign) { expect_step_gradgradcheck([](const Tensor& x) { return sign(x); }); }
+TEST(Math, GradGradFloor) { expect_step_gradgradcheck([](const Tensor& x) { return floor(x); }); }
+TEST(Math, GradGradCeil) { expect_step_gradgradcheck([](const Tensor& x) { return ceil(x); }); }
+TEST(Math, GradGradRound) { expect_step_gradgradcheck([](const Tensor& x) { return round(x); }); }
+TEST(Math, GradGradTrunc) { expect_step_gradgradcheck([](const Tensor& x) { return trunc(x); }); }
+
+// sin'' = -sin; atan'' = -2x / (1 + x^2)^2; square'' = 2.
+TEST(Math, SecondDerivativesClosedForm) {
+  const Tensor x = leaf({-1, 0.5, 2}, {3});
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return sin(t); }, x), {3},
+                {0.8414709848078965, -0.479425538604203, -0.9092974268256817});
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return atan(t); }, x), {3}, {0.5, -0.64, -0.16});
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return square(t); }, x), {3}, {2, 2, 2});
 }
 
 // ---- float32 ----
@@ -343,6 +430,58 @@ TEST(MathActivation, Gradcheck) {
     SCOPED_TRACE(name);
     expect_unary_gradcheck(op, away);
   }
+}
+
+// gradgradcheck on the inputs of MathActivation.Gradcheck: random ones for the smooth activations, ones
+// at least 0.05 from every kink for the others.
+void expect_smooth_gradgradcheck(const UnaryOp& op) {
+  expect_unary_gradgradcheck(op, random_leaf({2, 3}, 20, -3, 3));
+}
+void expect_kinked_gradgradcheck(const UnaryOp& op) {
+  expect_unary_gradgradcheck(op, leaf({-1.3, -0.4, 0.2, 0.75, 1.6, -0.05}, {2, 3}));
+}
+
+TEST(MathActivation, GradGradGelu) {
+  {
+    SCOPED_TRACE("none");
+    expect_smooth_gradgradcheck([](const Tensor& x) { return gelu(x); });
+  }
+  SCOPED_TRACE("tanh");
+  expect_smooth_gradgradcheck([](const Tensor& x) { return gelu(x, "tanh"); });
+}
+TEST(MathActivation, GradGradSilu) { expect_smooth_gradgradcheck([](const Tensor& x) { return silu(x); }); }
+TEST(MathActivation, GradGradMish) { expect_smooth_gradgradcheck([](const Tensor& x) { return mish(x); }); }
+TEST(MathActivation, GradGradLogsigmoid) {
+  expect_smooth_gradgradcheck([](const Tensor& x) { return logsigmoid(x); });
+}
+TEST(MathActivation, GradGradSoftsign) { expect_kinked_gradgradcheck([](const Tensor& x) { return softsign(x); }); }
+TEST(MathActivation, GradGradCelu) { expect_kinked_gradgradcheck([](const Tensor& x) { return celu(x, 0.5); }); }
+TEST(MathActivation, GradGradSelu) { expect_kinked_gradgradcheck([](const Tensor& x) { return selu(x); }); }
+TEST(MathActivation, GradGradHardtanh) { expect_kinked_gradgradcheck([](const Tensor& x) { return hardtanh(x); }); }
+TEST(MathActivation, GradGradRelu6) {
+  expect_kinked_gradgradcheck([](const Tensor& x) { return relu6(x * 4.0 + 1.0); });
+}
+TEST(MathActivation, GradGradHardsigmoid) {
+  expect_kinked_gradgradcheck([](const Tensor& x) { return hardsigmoid(x * 2.0); });
+}
+TEST(MathActivation, GradGradHardswish) {
+  expect_kinked_gradgradcheck([](const Tensor& x) { return hardswish(x * 3.0); });
+}
+
+// softsign'' = -2 sign(x) / (1 + |x|)^3; silu'' = s (1 - s) (2 + x (1 - 2s)) with s = sigmoid(x);
+// hardswish'' = 1/3 on (-3, 3), 0 outside.
+TEST(MathActivation, SecondDerivativesClosedForm) {
+  const Tensor x = leaf({-1, 0.5, 4}, {3});
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return softsign(t); }, x), {3},
+                {0.25, -2 / 3.375, -2 / 125.0});
+  std::vector<double> silu2;
+  for (const double u : x.to_vector()) {
+    const double s = 1 / (1 + std::exp(-u));
+    silu2.push_back(s * (1 - s) * (2 + u * (1 - 2 * s)));
+  }
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return silu(t); }, x), {3}, silu2);
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return hardswish(t); }, x), {3},
+                {1 / 3.0, 1 / 3.0, 0});
 }
 
 TEST(MathActivation, Float32IsWithinAFewUlpOfFloat64) {

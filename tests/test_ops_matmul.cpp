@@ -208,6 +208,34 @@ TEST(Matmul, GradcheckBmm) {
                    {random_leaf({2, 4, 5}, 35), random_leaf({2, 5, 4}, 36)});
 }
 
+// ---- second derivatives ----
+
+// The cross terms d2y/da db for every pair of ranks, broadcast batches included: the gradient of a
+// broadcast operand is summed over the batch in the composed form too.
+TEST(Matmul, GradGradMatmul) {
+  std::uint64_t seed = 60;
+  for (auto [sa, sb] : gradcheck_shapes()) {
+    SCOPED_TRACE(sa.str() + " x " + sb.str());
+    expect_gradgradcheck([](const Inputs& in) { return matmul(in[0], in[1]); },
+                         {random_leaf(sa, seed), random_leaf(sb, seed + 1)});
+    seed += 2;
+  }
+  SCOPED_TRACE("fan-out");
+  for (const Shape& shape : {Shape{3}, Shape{2, 3, 3}, Shape{2, 1, 3, 3}})
+    expect_gradgradcheck([](const Inputs& in) { return matmul(in[0], in[0]); }, {random_leaf(shape, 90)});
+  const auto first = [](const Tensor& x) { return reshape(slice(x, 0, 0, 1), {3, 3}); };
+  expect_gradgradcheck([&](const Inputs& in) { return matmul(first(in[0]), in[0]); }, {random_leaf({2, 3, 3}, 91)});
+}
+
+TEST(Matmul, GradGradBmm) {
+  expect_gradgradcheck([](const Inputs& in) { return bmm(in[0], in[1]); },
+                       {random_leaf({3, 2, 4}, 92), random_leaf({3, 4, 2}, 93)});
+  SCOPED_TRACE("on OpenBLAS, and fan-out: bmm(x, x)");  // 4 x 5 x 4 per matrix
+  expect_gradgradcheck([](const Inputs& in) { return bmm(in[0], in[1]); },
+                       {random_leaf({2, 4, 5}, 94), random_leaf({2, 5, 4}, 95)});
+  expect_gradgradcheck([](const Inputs& in) { return bmm(in[0], in[0]); }, {random_leaf({2, 3, 3}, 96)});
+}
+
 TEST(Matmul, BmmValues) {
   expect_values(bmm(a223(), b232()), {2, 2, 2}, {58, 64, 139, 154, 1, 0, 0, 1});
   expect_values(bmm(a223().to(kFloat32), b232().to(kFloat32)), {2, 2, 2}, {58, 64, 139, 154, 1, 0, 0, 1});

@@ -247,6 +247,54 @@ TEST(Reduction, GradcheckSumTo) {
   expect_gradcheck([](const Inputs& in) { return sum_to(in[0], {3}) * in[0]; }, {random_leaf({2, 3}, 6)});
 }
 
+// ---- second derivatives ----
+
+TEST(Reduction, GradGradSum) {
+  const Reduce reduce = [](const Tensor& x, std::span<const int> dims, bool keepdim) { return sum(x, dims, keepdim); };
+  expect_reduction_gradgradchecks(reduce, random_leaf({2, 3}, 51), random_leaf({2, 3, 2}, 52));
+  SCOPED_TRACE("fan-out inside: sum(x * x, {0})");
+  expect_gradgradcheck([](const Inputs& in) { return sum(in[0] * in[0], {0}); }, {random_leaf({2, 3}, 53)});
+}
+
+TEST(Reduction, GradGradMean) {
+  const Reduce reduce = [](const Tensor& x, std::span<const int> dims, bool keepdim) { return mean(x, dims, keepdim); };
+  expect_reduction_gradgradchecks(reduce, random_leaf({2, 3}, 54), random_leaf({2, 3, 2}, 55));
+}
+
+// Away from ties (distinct23's elements are more than 0.01 apart, the stencil moves them by 2e-3 at most)
+// the shared-among-ties mask is a constant, and so is its count.
+TEST(Reduction, GradGradMax) {
+  const Reduce reduce = [](const Tensor& x, std::span<const int> dims, bool keepdim) { return max(x, dims, keepdim); };
+  expect_reduction_gradgradchecks(reduce, distinct23(), distinct232());
+}
+
+TEST(Reduction, GradGradAmax) {
+  expect_reduction_gradgradchecks([](const Tensor& x, std::span<const int> dims, bool k) { return amax(x, dims, k); },
+                                  distinct23(), distinct232());
+}
+
+TEST(Reduction, GradGradAmin) {
+  expect_reduction_gradgradchecks([](const Tensor& x, std::span<const int> dims, bool k) { return amin(x, dims, k); },
+                                  distinct23(), distinct232());
+}
+
+// f = max(x)^2: df/dx = 2 max(x) at the maximum, so H = 2 there and 0 elsewhere; H v = (0, 0, 2 v_2, 0, ...).
+TEST(Reduction, MaxSquaredSecondDerivative) {
+  const UnaryOp f = [](const Tensor& x) { return square(max(x)); };
+  expect_values(hessian_times(f, distinct23(), f64({1, 2, 3, 4, 5, 6}, {2, 3})), {2, 3}, {0, 0, 6, 0, 0, 0});
+}
+
+TEST(Reduction, GradGradSumTo) {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{2, 3}, {3}}, {{2, 3}, {1, 3}}, {{2, 3}, {2, 1}}, {{2, 3}, {}}, {{2, 3, 4}, {3, 1}}};
+  for (const auto& [from, to] : cases) {
+    SCOPED_TRACE(from.str() + " to " + to.str());
+    expect_gradgradcheck([to = to](const Inputs& in) { return sum_to(in[0], to); }, {random_leaf(from, 56)});
+  }
+  SCOPED_TRACE("fan-out and broadcast: sum_to(x, [3]) * x");
+  expect_gradgradcheck([](const Inputs& in) { return sum_to(in[0], {3}) * in[0]; }, {random_leaf({2, 3}, 57)});
+}
+
 TEST(Reduction, SumToRejectsShapesThatDoNotBroadcastToX) {
   const Tensor x = zeros({2, 3});
   expect_throws<std::invalid_argument>([&] { return sum_to(x, {2, 3, 1}); },

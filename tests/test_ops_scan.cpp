@@ -3,6 +3,7 @@
 // fan-out, and the messages for bad dims. prod and cumprod are multilinear in x (degree 1 in each element),
 // so the five-point stencil is exact for them at any point, zeros included.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,14 +21,21 @@ Tensor weighted_grad(const UnaryOp& op, std::initializer_list<double> values, co
   return x.grad();
 }
 
-// gradcheck of op(x, dim) for every dim of x (negative ones too), and fanned out: op(x, 0) * x.
-void expect_gradcheck_along_every_dim(const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
+using Check = std::function<void(const Fn&, const Inputs&)>;
+
+// check (expect_gradcheck or expect_gradgradcheck) of op(x, dim) for every dim of x (negative ones too),
+// and fanned out: op(x, 0) * x.
+void expect_along_every_dim(const Check& check, const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
   for (int d = -x.dim(); d < x.dim(); ++d) {
     SCOPED_TRACE("dim " + std::to_string(d));
-    expect_gradcheck([&](const Inputs& in) { return op(in[0], d); }, {x});
+    check([&](const Inputs& in) { return op(in[0], d); }, {x});
   }
   SCOPED_TRACE("fan-out: op(x, 0) * x");
-  expect_gradcheck([&](const Inputs& in) { return op(in[0], 0) * in[0]; }, {x});
+  check([&](const Inputs& in) { return op(in[0], 0) * in[0]; }, {x});
+}
+
+void expect_gradcheck_along_every_dim(const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
+  expect_along_every_dim(expect_gradcheck, op, x);
 }
 
 // ---- cumsum ----
@@ -145,6 +153,81 @@ TEST(Scan, GradcheckProd) {
   SCOPED_TRACE("whole, and fan-out inside: prod(x), prod(x * x)");
   expect_gradcheck([](const Inputs& in) { return prod(in[0]); }, {random_leaf({2, 3}, 37)});
   expect_gradcheck([](const Inputs& in) { return prod(in[0] * in[0]); }, {random_leaf({2, 3}, 38)});
+}
+
+// ---- second derivatives ----
+
+// The first gradients are multilinear in (x, v) too (cumsum's is linear in v alone), so the stencil stays
+// exact with zeros in x.
+void expect_gradgradcheck_along_every_dim(const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
+  expect_along_every_dim(expect_gradgradcheck, op, x);
+}
+
+// A [2, 3, 4] holding zeros: one in a slice, two in a slice, and slices without, along every dim.
+Tensor zeros_in() {
+  return leaf({0, 2, -1, 3, 0.5, 0, 0, 1.5, -2, 0, 1, 0.5, 2, 1, -1.5, 0, 0.5, 3, 1, 0, 2, -0.5, 1, 0}, {2, 3, 4});
+}
+
+TEST(Scan, GradGradCumsum) {
+  expect_gradgradcheck_along_every_dim([](const Tensor& x, int d) { return cumsum(x, d); }, random_leaf({2, 3, 4}, 41));
+  SCOPED_TRACE("fan-out inside: cumsum(x * x, 1)");
+  expect_gradgradcheck([](const Inputs& in) { return cumsum(in[0] * in[0], 1); }, {random_leaf({2, 3}, 42)});
+}
+
+TEST(Scan, GradGradCumprod) {
+  const auto along = [](const Tensor& x, int d) { return cumprod(x, d); };
+  expect_gradgradcheck_along_every_dim(along, random_leaf({2, 3, 4}, 43));
+  SCOPED_TRACE("zeros: one, two in a slice, and slices without");
+  expect_gradgradcheck_along_every_dim(along, zeros_in());
+  SCOPED_TRACE("0-d zero, and fan-out inside: cumprod(x * x, 1)");
+  expect_gradgradcheck([](const Inputs& in) { return cumprod(in[0], 0) * in[0]; }, {leaf({0.0}, {})});
+  expect_gradgradcheck([](const Inputs& in) { return cumprod(in[0] * in[0], 1); }, {random_leaf({2, 3}, 44)});
+}
+
+// f = sum(cumprod(x)) = a + ab + abc for x = (a, b, c): H = [[0, 1 + c, b], [1 + c, 0, a], [b, a, 0]]; at
+// (2, 0, 3), H (1, 2, 3) = (8, 10, 4). The zero at b is where a masked backward loses d2f/db dc = a.
+TEST(Scan, CumprodSecondDerivativeWithAZero) {
+  const UnaryOp f = [](const Tensor& x) { return sum(cumprod(x, 0)); };
+  expect_values(hessian_times(f, leaf({2, 0, 3}, {3}), f64({1, 2, 3}, {3})), {3}, {8, 10, 4});
+  expect_values(hessian_times(f, leaf({2, 5, 3}, {3}), f64({1, 2, 3}, {3})), {3}, {23, 10, 9});  // 1 + c = 4
+}
+
+TEST(Scan, GradGradProd) {
+  expect_gradgradcheck_along_every_dim([](const Tensor& x, int d) { return prod(x, d); }, random_leaf({2, 3, 4}, 45));
+  SCOPED_TRACE("zeros: one and two in a slice, and slices without");
+  expect_gradgradcheck_along_every_dim([](const Tensor& x, int d) { return prod(x, d, true); }, zeros_in());
+  expect_gradgradcheck([](const Inputs& in) { return prod(in[0]); }, {leaf({1.5, 0, -2, 0}, {2, 2})});
+  SCOPED_TRACE("whole, and fan-out inside: prod(x * x)");
+  expect_gradgradcheck([](const Inputs& in) { return prod(in[0] * in[0]); }, {random_leaf({2, 3}, 46)});
+  // Third derivatives with zeros: gradgradcheck of x -> grad(sum(prod(x, 1) * w), x), whose running products
+  // from both ends are differentiated twice. grad_output is given: without it gradgradcheck learns fn's
+  // shape by calling it under NoGradGuard, where autograd::grad has nothing to differentiate.
+  SCOPED_TRACE("third order, with zeros: x -> grad(sum(prod(x, 1) * w), x)");
+  const Tensor w = f64({0.5, -1, 2}, {3});
+  const Tensor v = f64({0.3, -0.7, 1.1, 0.4, -0.2, 0.9, -1.3, 0.6, 0.8}, {3, 3});
+  const GradcheckResult r = gradgradcheck(
+      [&w](const Inputs& in) { return autograd::grad({sum(prod(in[0], 1) * w)}, {in[0]}, {}, {}, true)[0]; },
+      {leaf({0, 2, -1, 0, 0.5, 3, 1.5, 0, 0}, {3, 3})}, v);
+  EXPECT_TRUE(r.ok) << r.str();
+}
+
+// f = prod(x) = abc: H = [[0, c, b], [c, 0, a], [b, a, 0]]; at (0, 0, 2), H (1, 2, 3) = (4, 2, 0).
+TEST(Scan, ProdSecondDerivativeWithZeros) {
+  const UnaryOp f = [](const Tensor& x) { return prod(x); };
+  expect_values(hessian_times(f, leaf({0, 0, 2}, {3}), f64({1, 2, 3}, {3})), {3}, {4, 2, 0});
+}
+
+// The third derivatives of f = abc at (0, 0, 2): df/da = bc, d2f/da db = c, d3f/da db dc = 1. prod's
+// gradient with zeros is a product of running products from both ends, so this differentiates their own
+// backward twice, zeros included.
+TEST(Scan, ProdThirdDerivativeWithZeros) {
+  const Tensor x = leaf({0, 0, 2}, {3});
+  const auto at = [](const Tensor& t, std::int64_t i) { return sum(slice(t, 0, i, i + 1)); };
+  const Tensor g1 = autograd::grad({prod(x)}, {x}, {}, {}, true)[0];
+  expect_values(g1, {3}, {0, 0, 0});
+  const Tensor g2 = autograd::grad({at(g1, 0)}, {x}, {}, {}, true)[0];
+  expect_values(g2, {3}, {0, 2, 0});
+  expect_values(autograd::grad({at(g2, 1)}, {x})[0], {3}, {0, 0, 1});
 }
 
 TEST(Scan, BadDimsAreRejected) {

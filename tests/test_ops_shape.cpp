@@ -187,6 +187,66 @@ TEST(ShapeOps, CatRejectsMismatchedInputs) {
   expect_throws<std::invalid_argument>([] { return cat(std::vector<Tensor>{}); }, "cat: needs at least one tensor");
 }
 
+// ---- second derivatives: gradgradcheck of every op, plain and fanned out ----
+// The ops are linear, so v -> vjp is the op's transpose (checked by the derivative in v) and the second
+// derivative in x is 0 unless x also reaches the output another way: the fan-out cases multiply by x.
+
+TEST(ShapeOps, GradGradTranspose) {
+  const GradcheckResult plain =
+      gradgradcheck([](const Inputs& in) { return transpose(in[0], 0, 2); }, {random_leaf({2, 3, 2}, 2)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out =
+      gradgradcheck([](const Inputs& in) { return transpose(in[0]) * in[0]; }, {random_leaf({3, 3}, 1)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(ShapeOps, GradGradReshape) {
+  const GradcheckResult plain =
+      gradgradcheck([](const Inputs& in) { return reshape(in[0], {3, 2}); }, {random_leaf({2, 3}, 3)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out = gradgradcheck(
+      [](const Inputs& in) { return reshape(in[0], {1, 2, -1}) * in[0]; }, {random_leaf({2, 3}, 4)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(ShapeOps, GradGradBroadcastTo) {
+  const std::vector<std::pair<Shape, Shape>> cases = {{{3}, {2, 3}}, {{}, {2, 2}}, {{2, 1}, {3, 2, 2}}};
+  for (const auto& [from, to] : cases) {
+    SCOPED_TRACE(from.str() + " to " + to.str() + ", fanned out: broadcast_to(x) * x");
+    const GradcheckResult r =
+        gradgradcheck([to = to](const Inputs& in) { return broadcast_to(in[0], to) * in[0]; }, {random_leaf(from, 5)});
+    EXPECT_TRUE(r.ok) << r.str();
+  }
+}
+
+TEST(ShapeOps, GradGradSlice) {
+  const GradcheckResult plain =
+      gradgradcheck([](const Inputs& in) { return slice(in[0], 0, -2, -1); }, {random_leaf({3, 4}, 6)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out = gradgradcheck(
+      [](const Inputs& in) { return slice(in[0], 1, 0, 3) * slice(in[0], 1, -3, 4); }, {random_leaf({3, 4}, 6)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(ShapeOps, GradGradCat) {
+  const GradcheckResult plain = gradgradcheck([](const Inputs& in) { return cat({in[0], in[1], in[0]}, 0); },
+                                              {random_leaf({1, 3}, 7), random_leaf({2, 3}, 8)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out =
+      gradgradcheck([](const Inputs& in) { return cat({in[0], in[0] * in[1]}, -1); },
+                    {random_leaf({2, 3}, 8), random_leaf({2, 3}, 9)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+// f = sum(slice(x, 1, 1, 3)^3): df/dx = 3 x^2 inside the slice and 0 outside, and the derivative of
+// sum(df/dx) is 6 x inside, 0 outside; the second sweep goes through slice's backward (a padded copy).
+TEST(ShapeOps, SecondDerivativeThroughSlice) {
+  const Tensor x = leaf({1, 2, 3, 4, -1, -2, -3, -4}, {2, 4});
+  const Tensor g = autograd::grad({sum(slice(x, 1, 1, 3).pow(3))}, {x}, {}, {}, true)[0];
+  expect_values(g, {2, 4}, {0, 12, 27, 0, 0, 12, 27, 0});
+  expect_values(autograd::grad({sum(g)}, {x})[0], {2, 4}, {0, 12, 18, 0, 0, -12, -18, 0});
+}
+
 TEST(ShapeOps, UndefinedInputsAreRejected) {
   const NamedUnaryOps ops = {
       {"transpose", [](const Tensor& x) { return transpose(x); }},

@@ -339,6 +339,110 @@ TEST(ShapeDims, PadRejectsBadPads) {
                                        "pad: pads (-3, 4) crop more than the size 2 of dimension 0");
 }
 
+// ---- second derivatives: gradgradcheck of every op ----
+// The ops are linear: the derivative in v checks that the backward is recorded, and x * (a second path
+// into x) makes the second derivative in x non-zero. op(x) * x broadcasts where the shapes differ.
+
+TEST(ShapeDims, GradGradUnsqueeze) {
+  const GradcheckResult r =
+      gradgradcheck([](const Inputs& in) { return unsqueeze(in[0], 1) * in[0]; }, {random_leaf({2, 3}, 1)});
+  EXPECT_TRUE(r.ok) << r.str();
+}
+
+TEST(ShapeDims, GradGradSqueeze) {
+  const GradcheckResult all =
+      gradgradcheck([](const Inputs& in) { return squeeze(in[0]) * in[0]; }, {random_leaf({2, 1, 3}, 2)});
+  EXPECT_TRUE(all.ok) << all.str();
+  const GradcheckResult one =
+      gradgradcheck([](const Inputs& in) { return squeeze(in[0], 0) * in[0]; }, {random_leaf({1, 3}, 3)});
+  EXPECT_TRUE(one.ok) << one.str();
+}
+
+TEST(ShapeDims, GradGradFlatten) {
+  const GradcheckResult plain =
+      gradgradcheck([](const Inputs& in) { return flatten(in[0], 1); }, {random_leaf({2, 3, 2}, 4)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out = gradgradcheck(
+      [](const Inputs& in) { return flatten(in[0]) * flatten(in[0], 0, 1)[0]; }, {random_leaf({2, 2}, 6)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(ShapeDims, GradGradUnflatten) {
+  const GradcheckResult plain =
+      gradgradcheck([](const Inputs& in) { return unflatten(in[0], 1, {2, 1, -1}); }, {random_leaf({3, 4}, 5)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out = gradgradcheck(
+      [](const Inputs& in) { return unflatten(in[0], 1, {-1, 1}) * in[0]; }, {random_leaf({2, 2}, 25)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(ShapeDims, GradGradPermute) {
+  const GradcheckResult plain =
+      gradgradcheck([](const Inputs& in) { return permute(in[0], {2, 0, 1}); }, {random_leaf({2, 3, 2}, 7)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out = gradgradcheck(
+      [](const Inputs& in) { return permute(in[0], {2, 0, 1}) * permute(in[0], {1, 2, 0}); }, {random_leaf({2, 2, 2}, 9)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(ShapeDims, GradGradFlip) {
+  const GradcheckResult fan_out =
+      gradgradcheck([](const Inputs& in) { return flip(in[0], {0, 1}) * in[0]; }, {random_leaf({3, 4}, 10)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+  SCOPED_TRACE("broadcast: flip of [3, 1] times x of [1, 4]");
+  const GradcheckResult broadcast = gradgradcheck([](const Inputs& in) { return flip(in[0], {0}) * in[1]; },
+                                                  {random_leaf({3, 1}, 13), random_leaf({1, 4}, 14)});
+  EXPECT_TRUE(broadcast.ok) << broadcast.str();
+}
+
+TEST(ShapeDims, GradGradRoll) {
+  const GradcheckResult dims =
+      gradgradcheck([](const Inputs& in) { return roll(in[0], {1, -2}, {0, 1}) * in[0]; }, {random_leaf({3, 4}, 11)});
+  EXPECT_TRUE(dims.ok) << dims.str();
+  const GradcheckResult flattened =
+      gradgradcheck([](const Inputs& in) { return roll(in[0], {5}) * in[0]; }, {random_leaf({3, 4}, 12)});
+  EXPECT_TRUE(flattened.ok) << flattened.str();
+}
+
+TEST(ShapeDims, GradGradExpand) {
+  // expand(x) * x: [2, 3, 4] times x of [3, 1] broadcast, and x reached twice.
+  const GradcheckResult r =
+      gradgradcheck([](const Inputs& in) { return expand(in[0], {2, -1, 4}) * in[0]; }, {random_leaf({3, 1}, 15)});
+  EXPECT_TRUE(r.ok) << r.str();
+}
+
+TEST(ShapeDims, GradGradRepeat) {
+  // repeat(x) * x: [2, 3, 3] times x of [3, 1] broadcast, and x reached twice.
+  const GradcheckResult r =
+      gradgradcheck([](const Inputs& in) { return repeat(in[0], {2, 1, 3}) * in[0]; }, {random_leaf({3, 1}, 17)});
+  EXPECT_TRUE(r.ok) << r.str();
+  const GradcheckResult two = gradgradcheck(
+      [](const Inputs& in) { return repeat(in[0], {1, 2}) * repeat(in[0].t(), {2, 1}).t(); }, {random_leaf({2, 2}, 19)});
+  EXPECT_TRUE(two.ok) << two.str();
+}
+
+TEST(ShapeDims, GradGradPad) {
+  const GradcheckResult crop =
+      gradgradcheck([](const Inputs& in) { return pad(in[0], {-1, 1, 1, -1}); }, {random_leaf({3, 3}, 21)});
+  EXPECT_TRUE(crop.ok) << crop.str();
+  const GradcheckResult fan_out =
+      gradgradcheck([](const Inputs& in) { return pad(in[0], {1, -1}) * in[0]; }, {random_leaf({2, 3}, 22)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+  SCOPED_TRACE("broadcast: pad of [3, 1] times x of [1, 3]");
+  const GradcheckResult broadcast = gradgradcheck([](const Inputs& in) { return pad(in[0], {1, 1}, 3.0) * in[1]; },
+                                                  {random_leaf({3, 1}, 23), random_leaf({1, 3}, 24)});
+  EXPECT_TRUE(broadcast.ok) << broadcast.str();
+}
+
+// f = sum(repeat(x, {1, 3})^2) with x of [2, 1]: each x_i is tiled 3 times, df/dx_i = 6 x_i, and the
+// derivative of sum(df/dx) is 6 for each; the second sweep goes through repeat's sum over the tiles.
+TEST(ShapeDims, SecondDerivativeThroughRepeat) {
+  const Tensor x = leaf({0.5, -2}, {2, 1});
+  const Tensor g = autograd::grad({sum(repeat(x, {1, 3}).pow(2))}, {x}, {}, {}, true)[0];
+  expect_values(g, {2, 1}, {3, -12});
+  expect_values(autograd::grad({sum(g * g)}, {x})[0], {2, 1}, {2 * 3 * 6, 2 * -12 * 6});
+}
+
 TEST(ShapeDims, UndefinedInputsAreRejected) {
   const NamedUnaryOps ops = {{"unsqueeze", [](const Tensor& x) { return unsqueeze(x, 0); }},
                              {"squeeze", [](const Tensor& x) { return squeeze(x); }},

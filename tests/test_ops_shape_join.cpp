@@ -304,6 +304,71 @@ TEST(ShapeJoin, ShapeOpsMoveBoolElements) {
   expect_mask(split(mask, {2, 1}, 1)[0], {2, 2}, {1, 0, 1, 1});
 }
 
+// ---- second derivatives: gradgradcheck of every op ----
+// The ops are linear: the derivative in v checks that the backward is recorded, and a product of two
+// paths into x makes the second derivative in x non-zero.
+
+TEST(ShapeJoin, GradGradSelect) {
+  const GradcheckResult plain =
+      gradgradcheck([](const Inputs& in) { return select(in[0], 1, -1); }, {random_leaf({3, 4}, 1)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  SCOPED_TRACE("fan-out and broadcast: x[0] of [3] times column 1 as [3, 1]");
+  const GradcheckResult fan_out = gradgradcheck(
+      [](const Inputs& in) { return in[0][0] * unsqueeze(select(in[0], 1, 1), 1); }, {random_leaf({3, 3}, 3)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+}
+
+TEST(ShapeJoin, GradGradStack) {
+  const GradcheckResult plain = gradgradcheck([](const Inputs& in) { return stack({in[0], in[1]}, 1); },
+                                              {random_leaf({2, 3}, 4), random_leaf({2, 3}, 5)});
+  EXPECT_TRUE(plain.ok) << plain.str();
+  const GradcheckResult fan_out = gradgradcheck([](const Inputs& in) { return stack({in[0], in[0] * in[1]}, -1); },
+                                                {random_leaf({2, 3}, 4), random_leaf({2, 3}, 5)});
+  EXPECT_TRUE(fan_out.ok) << fan_out.str();
+  SCOPED_TRACE("0-d inputs");
+  const GradcheckResult scalars =
+      gradgradcheck([](const Inputs& in) { return stack({in[0], in[0] * in[0]}); }, {random_leaf({}, 6)});
+  EXPECT_TRUE(scalars.ok) << scalars.str();
+}
+
+TEST(ShapeJoin, GradGradUnbind) {
+  const GradcheckResult r = gradgradcheck([](const Inputs& in) {
+    const std::vector<Tensor> p = unbind(in[0], 1);
+    return stack({p[0] * p[4], p[1] + p[2], p[3] * 3.0});
+  }, {random_leaf({2, 5}, 7)});
+  EXPECT_TRUE(r.ok) << r.str();
+}
+
+TEST(ShapeJoin, GradGradSplit) {
+  const GradcheckResult by_size = gradgradcheck([](const Inputs& in) {
+    const std::vector<Tensor> p = split(in[0], 2, 1);
+    return cat({p[2], p[0] * p[1]}, 1);
+  }, {random_leaf({2, 5}, 7)});
+  EXPECT_TRUE(by_size.ok) << by_size.str();
+  const GradcheckResult by_sizes = gradgradcheck([](const Inputs& in) {
+    const std::vector<Tensor> p = split(in[0], {3, 2}, -1);
+    return cat({p[1] * p[1], p[0]}, 1);
+  }, {random_leaf({2, 5}, 7)});
+  EXPECT_TRUE(by_sizes.ok) << by_sizes.str();
+}
+
+TEST(ShapeJoin, GradGradChunk) {
+  const GradcheckResult r = gradgradcheck([](const Inputs& in) {
+    const std::vector<Tensor> p = chunk(in[0], 3, 0);
+    return p[0] * p[1] + p[2].sum();
+  }, {random_leaf({5, 2}, 8)});
+  EXPECT_TRUE(r.ok) << r.str();
+}
+
+// f = sum(stack({x, x * x})^2) = sum(x^2 + x^4): df/dx = 2 x + 4 x^3, and the derivative of sum(df/dx)
+// is 2 + 12 x^2; the second sweep goes through stack's backward (selects of dy).
+TEST(ShapeJoin, SecondDerivativeThroughStack) {
+  const Tensor x = leaf({1, -0.5, 2}, {3});
+  const Tensor g = autograd::grad({sum(stack({x, x * x}).pow(2))}, {x}, {}, {}, true)[0];
+  expect_values(g, {3}, {6, -1.5, 36});
+  expect_values(autograd::grad({sum(g)}, {x})[0], {3}, {14, 5, 50});
+}
+
 TEST(ShapeJoin, UndefinedInputsAreRejected) {
   const NamedUnaryOps ops = {{"select", [](const Tensor& x) { return select(x, 0, 0); }},
                              {"select", [](const Tensor& x) { return x[0]; }},

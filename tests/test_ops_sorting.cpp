@@ -211,6 +211,58 @@ TEST(Sorting, GradcheckKthvalueAndMedian) {
   expect_unary_gradcheck([](const Tensor& x) { return median(x); }, distinct232());
 }
 
+// ---- second derivatives ----
+
+// The indices are constants away from ties: distinct23's elements are more than 0.01 apart (and their
+// squares too), and the stencil moves them by 2e-3 at most.
+TEST(Sorting, GradGradSort) {
+  for (const bool descending : {false, true})
+    for (const int dim : {0, 1, -1}) {
+      SCOPED_TRACE("dim " + std::to_string(dim) + (descending ? ", descending" : ""));
+      expect_gradgradcheck([&](const Inputs& in) { return sort(in[0], dim, descending).values; }, {distinct23()});
+      expect_gradgradcheck([&](const Inputs& in) { return sort(in[0], dim, descending, true).values; },
+                           {distinct232()});
+    }
+  SCOPED_TRACE("fan-out: sort(x * x), sort(x) * x");
+  expect_gradgradcheck([](const Inputs& in) { return sort(in[0] * in[0]).values; }, {distinct23()});
+  expect_gradgradcheck([](const Inputs& in) { return sort(in[0], 0).values * in[0]; }, {distinct23()});
+}
+
+TEST(Sorting, GradGradTopk) {
+  for (const bool largest : {true, false}) {
+    SCOPED_TRACE(largest ? "largest" : "smallest");
+    expect_gradgradcheck([&](const Inputs& in) { return topk(in[0], 2, -1, largest).values; }, {distinct23()});
+    expect_gradgradcheck([&](const Inputs& in) { return topk(in[0], 2, 1, largest).values; }, {distinct232()});
+    SCOPED_TRACE("fan-out: topk(x * x, 2), and topk(x, 1) * x broadcast against x");
+    expect_gradgradcheck([&](const Inputs& in) { return topk(in[0] * in[0], 2, -1, largest).values; },
+                         {distinct23()});
+    expect_gradgradcheck([&](const Inputs& in) { return topk(in[0], 1, -1, largest).values * in[0]; },
+                         {distinct23()});
+  }
+}
+
+TEST(Sorting, GradGradKthvalue) {
+  expect_gradgradcheck([](const Inputs& in) { return kthvalue(in[0], 2).values; }, {distinct23()});
+  expect_gradgradcheck([](const Inputs& in) { return kthvalue(in[0], 3, 1).values; }, {distinct232()});
+  SCOPED_TRACE("fan-out and broadcast: kthvalue(x, 2, 0, keepdim) * x");
+  expect_gradgradcheck([](const Inputs& in) { return kthvalue(in[0], 2, 0, true).values * in[0]; }, {distinct23()});
+}
+
+TEST(Sorting, GradGradMedian) {
+  expect_gradgradcheck([](const Inputs& in) { return median(in[0], 1).values; }, {distinct232()});
+  expect_gradgradcheck([](const Inputs& in) { return median(in[0]); }, {distinct232()});
+  SCOPED_TRACE("fan-out and broadcast: median(x * x, -1, keepdim) * x, median(x) * x");
+  expect_gradgradcheck([](const Inputs& in) { return median(in[0] * in[0], -1, true).values * in[0]; },
+                       {distinct23()});
+  expect_gradgradcheck([](const Inputs& in) { return median(in[0]) * in[0]; }, {distinct232()});
+}
+
+// f = sum(topk(x, 2).values^2): H = 2 at each row's two largest (1.1, 0.3 at 2, 0; 0.7, 0.2 at 3, 5).
+TEST(Sorting, TopkSquaredSecondDerivative) {
+  const UnaryOp f = [](const Tensor& x) { return sum(square(topk(x, 2).values)); };
+  expect_values(hessian_times(f, distinct23(), f64({1, 2, 3, 4, 5, 6}, {2, 3})), {2, 3}, {2, 0, 6, 8, 0, 12});
+}
+
 // ---- bad input ----
 
 TEST(Sorting, KOutOfRangeIsRejected) {

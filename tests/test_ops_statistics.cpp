@@ -304,6 +304,92 @@ TEST(Statistics, GradcheckLogsumexp) {
   expect_gradcheck([](const Inputs& in) { return logsumexp(in[0] * in[0], {0}); }, {random_leaf({2, 3}, 23)});
 }
 
+// ---- second derivatives ----
+
+TEST(Statistics, GradGradVar) {
+  for (const double c : {1.0, 0.0, 0.5}) {
+    SCOPED_TRACE("correction " + std::to_string(c));
+    expect_reduction_gradgradchecks(
+        [c](const Tensor& x, std::span<const int> dims, bool k) { return var(x, dims, c, k); },
+        random_leaf({2, 3}, 31), random_leaf({2, 3, 2}, 32));
+  }
+  SCOPED_TRACE("fan-out inside: var(x * x)");
+  expect_gradgradcheck([](const Inputs& in) { return var(in[0] * in[0]); }, {random_leaf({2, 3}, 33)});
+}
+
+TEST(Statistics, GradGradStd) {
+  for (const double c : {1.0, 0.0}) {
+    SCOPED_TRACE("correction " + std::to_string(c));
+    expect_reduction_gradgradchecks(
+        [c](const Tensor& x, std::span<const int> dims, bool k) { return std(x, dims, c, k); }, spread23(),
+        spread232());
+  }
+  SCOPED_TRACE("fan-out inside: std(x * x, {1})");
+  expect_gradgradcheck([](const Inputs& in) { return std(in[0] * in[0], {1}); }, {spread23()});
+}
+
+TEST(Statistics, GradGradVarMean) {
+  expect_reduction_gradgradchecks(
+      [](const Tensor& x, std::span<const int> dims, bool k) {
+        const auto [v, m] = var_mean(x, dims, 1, k);
+        return v * m;  // both outputs, coupled
+      },
+      random_leaf({2, 3}, 34), random_leaf({2, 3, 2}, 35));
+}
+
+TEST(Statistics, GradGradStdMean) {
+  expect_reduction_gradgradchecks(
+      [](const Tensor& x, std::span<const int> dims, bool k) {
+        const auto [s, m] = std_mean(x, dims, 0, k);
+        return s * m;
+      },
+      spread23(), spread232());
+}
+
+TEST(Statistics, GradGradNorm) {
+  for (const double p : {2.0, 1.0, 3.0, 1.5, 0.5, -1.0, kInf, -kInf}) {
+    SCOPED_TRACE("p = " + std::to_string(p));
+    expect_reduction_gradgradchecks(
+        [p](const Tensor& x, std::span<const int> dims, bool k) { return norm(x, p, dims, k); }, norm_data23(),
+        norm_data232());
+  }
+  SCOPED_TRACE("fan-out inside: norm(x * x) and norm(x, \"fro\") * x");
+  expect_gradgradcheck([](const Inputs& in) { return norm(in[0] * in[0]); }, {norm_data23()});
+  expect_gradgradcheck([](const Inputs& in) { return norm(in[0], "fro") * in[0]; }, {norm_data23()});
+}
+
+TEST(Statistics, GradGradLogsumexp) {
+  expect_reduction_gradgradchecks(
+      [](const Tensor& x, std::span<const int> dims, bool k) { return logsumexp(x, dims, k); },
+      random_leaf({2, 3}, 36), random_leaf({2, 3, 2}, 37));
+  SCOPED_TRACE("fan-out inside: logsumexp(x * x, {0})");
+  expect_gradgradcheck([](const Inputs& in) { return logsumexp(in[0] * in[0], {0}); }, {random_leaf({2, 3}, 38)});
+}
+
+// var(x) with correction c over n elements: H = 2 / (n - c) (I - 1 1^T / n), so H v = 2 (v - mean(v)) / (n - c);
+// for v = (1, 2, 3, 4): (v - 2.5) / 2 with c = 0, 2 (v - 2.5) / 3 with c = 1.
+TEST(Statistics, VarSecondDerivative) {
+  const Tensor v = f64({1, 2, 3, 4}, {4});
+  expect_values(hessian_times([](const Tensor& x) { return var(x, {}, 0); }, leaf({1, 2, 3, 4}, {4}), v), {4},
+                {-0.75, -0.25, 0.25, 0.75});
+  expect_values(hessian_times([](const Tensor& x) { return var(x); }, leaf({1, 2, 3, 4}, {4}), v), {4},
+                {-1, -1.0 / 3, 1.0 / 3, 1});
+}
+
+// ||x||_2 at (3, 4): H = (I - u u^T) / 5 with u = (0.6, 0.8); H (1, 0) = (0.64, -0.48) / 5.
+TEST(Statistics, NormSecondDerivative) {
+  expect_values(hessian_times([](const Tensor& x) { return norm(x); }, leaf({3, 4}, {2}), f64({1, 0}, {2})), {2},
+                {0.128, -0.096});
+}
+
+// logsumexp at (0, log 2, log 3): s = softmax = (1, 2, 3) / 6 and H = diag(s) - s s^T; H (1, 0, 0) =
+// (1/6 - 1/36, -2/36, -3/36).
+TEST(Statistics, LogsumexpSecondDerivative) {
+  const Tensor x = leaf({0, std::log(2.0), std::log(3.0)}, {3});
+  expect_values(hessian_times([](const Tensor& t) { return logsumexp(t, {0}); }, x, f64({1, 0, 0}, {3})), {3},
+                {5.0 / 36, -2.0 / 36, -3.0 / 36});
+}
+
 TEST(Statistics, LogsumexpRejectsBadDims) {
   const Tensor x = zeros({2, 3});
   expect_throws<std::invalid_argument>([&] { return logsumexp(x, {2}); },

@@ -1,5 +1,6 @@
 // Unary elementwise ops (neg, exp, log, log1p, pow, sqrt, abs, clamp, sign): closed-form values,
-// gradcheck in float64 (alone and fanned out), gradients at the kinks, and bad arguments.
+// gradcheck and gradgradcheck in float64 (alone and fanned out), closed-form second derivatives,
+// gradients at the kinks, and bad arguments.
 
 #include <string>
 #include <utility>
@@ -125,6 +126,56 @@ TEST(Unary, GradcheckAbs) { expect_unary_gradcheck([](const Tensor& x) { return 
 
 TEST(Unary, GradcheckClamp) {
   expect_unary_gradcheck([](const Tensor& x) { return clamp(x, -0.5, 0.5); }, away_from_kinks());
+}
+
+// ---- second derivatives ----
+
+// gradgradcheck on the inputs of the gradcheck cases above, alone and fanned out.
+TEST(Unary, GradGradNeg) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return neg(x); }, random_leaf({2, 3}, 1));
+}
+
+TEST(Unary, GradGradExp) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return exp(x); }, random_leaf({2, 3}, 2));
+}
+
+TEST(Unary, GradGradLog) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return log(x); }, random_leaf({2, 3}, 3, 1.0, 2.0));
+}
+
+TEST(Unary, GradGradLog1p) {
+  // From -0.2 up: the stencil's error grows as 1 / (1 + x)^7 in the third derivative's derivatives.
+  expect_unary_gradgradcheck([](const Tensor& x) { return log1p(x); }, random_leaf({2, 3}, 4, -0.2, 1.0));
+}
+
+TEST(Unary, GradGradPow) {
+  // 1 and 0 too: pow(x, 1)'s backward calls pow(x, 0), whose own gradient is the constant zeros.
+  for (const double exponent : {2.0, 3.0, 0.5, 2.5, -1.5, 1.0, 0.0}) {
+    SCOPED_TRACE("exponent " + std::to_string(exponent));
+    expect_unary_gradgradcheck([exponent](const Tensor& x) { return pow(x, exponent); },
+                               random_leaf({2, 3}, 5, 1.0, 2.0));
+  }
+}
+
+TEST(Unary, GradGradSqrt) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return sqrt(x); }, random_leaf({2, 3}, 6, 0.5, 2.0));
+}
+
+TEST(Unary, GradGradAbs) { expect_unary_gradgradcheck([](const Tensor& x) { return abs(x); }, away_from_kinks()); }
+
+TEST(Unary, GradGradClamp) {
+  expect_unary_gradgradcheck([](const Tensor& x) { return clamp(x, -0.5, 0.5); }, away_from_kinks());
+}
+
+// Closed forms: exp'' = exp; (x^3)'' = 6x; log'' = -1/x^2; sqrt'' = -x^(-3/2) / 4.
+TEST(Unary, SecondDerivativesClosedForm) {
+  const Tensor x = leaf({0.5, 1, 2}, {3});
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return exp(t); }, x), {3},
+                {1.6487212707001282, 2.718281828459045, 7.38905609893065});
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return pow(t, 3.0); }, x), {3}, {3, 6, 12});
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return log(t); }, x), {3}, {-4, -1, -0.25});
+  expect_values(elementwise_second_derivative([](const Tensor& t) { return sqrt(t); }, x), {3},
+                {-0.7071067811865476, -0.25, -0.08838834764831845});
 }
 
 // ---- bad arguments ----

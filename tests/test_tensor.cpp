@@ -197,6 +197,22 @@ TEST(Tensor, GradcheckTo) {
   expect_gradcheck([](const Inputs& in) { return in[0].to(kFloat64); }, {leaf({0.3, -0.7}, {2})});
 }
 
+// to()'s backward is dy.to(x's dtype), recorded in a create_graph sweep. As in GradcheckTo, the float32
+// round trip is exact only for values with few significant bits: x and v are multiples of 2^-4 with at
+// most 5 significant bits, the step is 2^-10, so every product and stencil point fits float32's 24 bits.
+TEST(Tensor, GradGradTo) {
+  GradcheckOptions options;
+  options.step = 0x1p-10;
+  const auto round_trip = [](const Inputs& in) { return in[0].to(kFloat32).to(kFloat64) * in[0]; };
+  const GradcheckResult r =
+      gradgradcheck(round_trip, {leaf({0.5, -1.25, 3, 0.75}, {2, 2})}, f64({0.25, -0.5, 1.5, 0.75}, {2, 2}), options);
+  EXPECT_TRUE(r.ok) << r.str();
+  SCOPED_TRACE("to the same dtype: the identity, fanned out");
+  const GradcheckResult same =
+      gradgradcheck([](const Inputs& in) { return in[0].to(kFloat64) * in[0]; }, {leaf({0.3, -0.7}, {2})});
+  EXPECT_TRUE(same.ok) << same.str();
+}
+
 TEST(Tensor, CloneCopiesIntoNewStorage) {
   Tensor x = f64({1, 2, 3}, {3});
   const Tensor y = x.clone();
@@ -207,6 +223,12 @@ TEST(Tensor, CloneCopiesIntoNewStorage) {
 
 TEST(Tensor, GradcheckClone) {
   expect_unary_gradcheck([](const Tensor& x) { return x.clone(); }, random_leaf({2, 3}, 1));
+}
+
+TEST(Tensor, GradGradClone) {
+  const GradcheckResult r =
+      gradgradcheck([](const Inputs& in) { return in[0].clone() * in[0]; }, {random_leaf({2, 3}, 1)});
+  EXPECT_TRUE(r.ok) << r.str();
 }
 
 TEST(Tensor, ToAndCloneRejectUndefinedTensors) {

@@ -29,7 +29,8 @@ using detail::saves_output;
 
 namespace {
 
-// 1 where x > 0, `below` elsewhere: the slope of the piecewise-linear activations.
+// 1 where x > 0, `below` elsewhere: the slope of the piecewise-linear activations. A raw constant, right
+// for double backward: its derivative is 0 away from the kink.
 Tensor slope(const Tensor& x, double below) {
   return detail::map(x, [below](auto u) { return static_cast<decltype(u)>(u > 0 ? 1.0 : below); });
 }
@@ -103,8 +104,9 @@ Tensor sigmoid(const Tensor& x) {
   Tensor y = detail::map(x, [](auto u) { return sigmoid_of(u); });
   if (needs_grad(x))
     record("sigmoid", y, saves_output, [x](const Tensor& dy, const Tensor& y) {
-      // dx = dy * y * (1 - y). When the sweep itself is not recorded (always, until double backward is
-      // switched on) one fused pass replaces three ops and their temporaries: measured on digits.
+      // dx = dy * y * (1 - y). When the sweep is not recorded (every first-order backward) one fused pass
+      // replaces three ops and their temporaries: measured on digits. A create_graph sweep runs with grad
+      // mode on and takes the composed form, which it records.
       if (!is_grad_enabled())
         accumulate_grad(x, detail::zip(dy, y, [](auto g, auto s) { return g * s * (decltype(s)(1) - s); }));
       else
@@ -308,7 +310,8 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
 
 namespace {
 
-// 1 where lo < x < hi (open: PyTorch's hardtanh and hardsigmoid pass no gradient at their corners), else 0.
+// 1 where lo < x < hi (open: PyTorch's hardtanh and hardsigmoid pass no gradient at their corners), else 0;
+// a constant, as slope's.
 Tensor inside(const Tensor& x, double lo, double hi) {
   return detail::map(x, [lo, hi](auto u) { return static_cast<decltype(u)>(u > lo && u < hi ? 1 : 0); });
 }

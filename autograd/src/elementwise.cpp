@@ -1,5 +1,5 @@
-// Elementwise ops. Each backward is written with tapegrad's own ops, so that recording the sweep
-// later gives gradients of gradients.
+// Elementwise ops. Each backward is written with tapegrad's own ops, so that a recorded sweep
+// (create_graph) gives gradients of gradients.
 
 #include "tapegrad/elementwise.hpp"
 
@@ -61,7 +61,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 namespace {
 
-// Shared by maximum and minimum: the gradient follows whichever input was picked (a at ties).
+// Shared by maximum and minimum: the gradient follows whichever input was picked (a at ties). The mask
+// from_a is a raw constant, right for double backward: its derivative is 0 away from the ties.
 Tensor pick(const char* op, const Tensor& a, const Tensor& b, bool take_max) {
   Tensor y = binary(op, a, b, [take_max](auto u, auto v) { return (take_max ? u >= v : u <= v) ? u : v; });
   if (needs_grad(a, b))
@@ -192,7 +193,7 @@ Tensor clamp(const Tensor& x, double low, double high) {
     using T = decltype(u);
     return u < static_cast<T>(low) ? static_cast<T>(low) : (u > static_cast<T>(high) ? static_cast<T>(high) : u);
   });
-  if (needs_grad(x))  // dx = dy where low <= x <= high, else 0
+  if (needs_grad(x))  // dx = dy where low <= x <= high, else 0; the mask is a constant (derivative 0 off the bounds)
     record("clamp", y, saves(x), [x, low, high](const Tensor& dy, const Tensor&) {
       const Tensor inside = detail::map(x, [low, high](auto u) {
         using T = decltype(u);

@@ -211,8 +211,9 @@ Tensor batched_matmul(const char* op, const Tensor& a, const Tensor& b) {
 }
 
 // op(a) @ op(b) summed down to `shape` (a broadcast operand's gradient). When the sweep is not recorded
-// (always, until double backward is switched on) the sum happens inside the gemm loop and the transposes
-// are gemm flags; else the same from recorded ops.
+// (first-order training) the sum happens inside the gemm loop and the transposes are gemm flags; a
+// create_graph sweep composes the same from recorded ops (transpose, matmul, sum_to), so that the
+// gradient is differentiable again.
 Tensor product_to(const Shape& shape, const Tensor& a, const Tensor& b, bool ta, bool tb) {
   if (is_grad_enabled()) {
     const auto op = [](const Tensor& t, bool transposed) { return transposed ? transpose(t, -2, -1) : t; };

@@ -1,5 +1,5 @@
 // Elementwise math. Each backward is PyTorch's formula (tools/autograd/derivatives.yaml) written with
-// tapegrad's own ops, so that recording the sweep later gives gradients of gradients.
+// tapegrad's own ops, so that a recorded sweep (create_graph) gives gradients of gradients.
 
 #include "tapegrad/math.hpp"
 
@@ -222,6 +222,8 @@ Tensor pow(const Tensor& input, const Tensor& exponent) {
     record("pow", y, saves(a, b).and_output(), [a, b](const Tensor& dy, const Tensor& y) {
       // y = a^b: da = dy b a^(b-1), 0 where b = 0 (a^0 is constant, even at a = 0 where a^-1 is inf);
       // db = dy y log(a), 0 where a = 0 and b >= 0 (y is then 0 or 1 for every nearby b >= 0).
+      // The masks are constants, as PyTorch's where in pow_backward: where b = 0 (for da) or a = 0 (for db)
+      // the second derivatives are 0 too.
       const Shape& out = dy.shape();
       if (a.requires_grad()) {
         const Tensor b_nonzero = detail::broadcast_zip(a, b, out, [](auto, auto v) { return decltype(v)(v != 0); });

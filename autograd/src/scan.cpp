@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "kernels.hpp"
 #include "tapegrad/elementwise.hpp"
@@ -99,13 +100,37 @@ Tensor running_sum(const Tensor& x, int d, bool reverse) {
   return y;
 }
 
+Tensor exclusive_prod(const Tensor& x, int d, bool reverse);
+
+// dx_k = sum_{j >= k} dy_j prod_{i <= j, i != k} x_i (scan order) as E_k S_k, with E_k = prod_{i < k} x_i
+// and S_k = sum_{j >= k} dy_j prod_{k < i <= j} x_i: no division and no mask, so that it holds with zeros
+// in x and differentiates again to the right value (the masked form below does not: past a slice's first
+// zero z its constant 0 drops d(dx_k)/dx_z). PyTorch's double-differentiable cumprod_backward does the
+// same, in O(n^2) along d; it runs only in a recorded sweep with a zero in x.
+Tensor running_prod_backward_composed(const Tensor& dy, const Tensor& x, int d, bool reverse) {
+  if (x.dim() == 0) return reshape(running_prod_backward_composed(reshape(dy, {1}), reshape(x, {1}), 0, reverse), {});
+  const std::int64_t n = x.shape()[d];
+  Shape one = x.shape();
+  one[d] = 1;
+  const Tensor start = ones(one, x.dtype());
+  std::vector<Tensor> s(static_cast<std::size_t>(n));
+  for (std::int64_t k = 0; k < n; ++k) {  // the dy_j from k on, and 1, x_{k+1}, ... (scan order) beside them
+    const Tensor later_dy = reverse ? slice(dy, d, 0, k + 1) : slice(dy, d, k, n);
+    const Tensor later_x = reverse ? cat({slice(x, d, 0, k), start}, d) : cat({start, slice(x, d, k + 1, n)}, d);
+    s[static_cast<std::size_t>(k)] = sum(later_dy * running_prod(later_x, d, reverse), {d}, true);
+  }
+  return exclusive_prod(x, d, reverse) * cat(s, d);
+}
+
 // y_k = prod_{i <= k} x_i in scan order: dx_k = sum_{j >= k} dy_j prod_{i <= j, i != k} x_i. With no zero
 // in x that is rsum(dy y)_k / x_k, rsum being the sum scan the other way (PyTorch's formula). With z the
 // first zero of a slice: ahead of z the same (y_j = 0 for j >= z, and x_k != 0); at z, rsum(dy y')_z with
-// y' the running product of x with its zero at z replaced by 1; past z, 0 (every product holds x_z).
+// y' the running product of x with its zero at z replaced by 1; past z, 0 (every product holds x_z). A
+// recorded sweep takes the composed form above instead: that 0 is right, its derivative is not.
 Tensor running_prod_backward(const Tensor& dy, const Tensor& x, const Tensor& y, int d, bool reverse) {
+  if (!has_zero(x)) return running_sum(dy * y, d, !reverse) / x;
+  if (is_grad_enabled()) return running_prod_backward_composed(dy, x, d, reverse);
   const Tensor dy_y_rsum = running_sum(dy * y, d, !reverse);
-  if (!has_zero(x)) return dy_y_rsum / x;
   const ZeroMasks m = zero_masks(x, d, reverse);
   const Tensor x_ahead = keep_where(x, m.before) + (1.0 - m.before);  // x ahead of z, 1 from z on: never 0
   const Tensor x_skip = keep_where(x, 1.0 - m.first) + m.first;       // x with z's 0 replaced by a constant 1

@@ -384,6 +384,11 @@ void Tape::end_sweep() {
 
 // Out of line, like the next one, so that accumulate() stays small enough to be compiled as one piece.
 void Tape::throw_misfit(const Tensor& dx, const TensorImpl* x) {
+  if (dx.shape() == x->shape)  // the only way the dtypes part: the leaf was converted in place
+    throw std::logic_error("backward: a gradient " + std::string(dtype_name(dx.dtype())) + " " + dx.shape().str() +
+                           " was sent to a tensor that is now " + std::string(dtype_name(x->dtype)) +
+                           ": it was converted (Module::to) after the forward pass that used it was recorded; "
+                           "run the forward pass again after converting");
   throw std::logic_error("backward: internal error: a gradient of shape " + dx.shape().str() + " " +
                          std::string(dtype_name(dx.dtype())) + " was sent to a tensor of shape " + x->shape.str() +
                          " " + std::string(dtype_name(x->dtype)));

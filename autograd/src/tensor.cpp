@@ -60,6 +60,14 @@ void convert(const S* src, D* dst, std::int64_t n, const char* op) {
   }
 }
 
+/// src's elements converted into dst (same numel), as to() does.
+void convert_elements(const TensorImpl& src, const Tensor& dst) {
+  visit_all_dtypes(src.dtype, [&]<class S>() {
+    const S* from = static_cast<const S*>(src.storage->data);
+    visit_all_dtypes(dst.dtype(), [&]<class D>() { convert(from, dst.data<D>(), src.numel, "to"); });
+  });
+}
+
 std::int64_t flat_index(const Shape& shape, std::initializer_list<std::int64_t> index, const char* op) {
   if (static_cast<int>(index.size()) != shape.size())
     throw std::invalid_argument(std::string(op) + ": index has " + std::to_string(index.size()) +
@@ -219,9 +227,7 @@ Tensor Tensor::to(Dtype dtype) const {
   const TensorImpl& b = body("to");
   if (b.dtype == dtype) return *this;
   Tensor y = empty(b.shape, dtype);
-  visit_all_dtypes(b.dtype, [&]<class S>() {
-    visit_all_dtypes(dtype, [&]<class D>() { convert(static_cast<const S*>(b.storage->data), y.data<D>(), b.numel, "to"); });
-  });
+  convert_elements(b, y);
   if (is_floating_point(dtype) && detail::needs_grad(*this)) {
     const Tensor x = *this;
     detail::record("to", y, detail::saves_nothing,
@@ -229,6 +235,27 @@ Tensor Tensor::to(Dtype dtype) const {
   }
   return y;
 }
+
+namespace detail {
+
+void convert_leaf_(TensorImpl* t, Dtype dtype) {
+  if (t->record_serial != 0)
+    throw std::logic_error("to: this tensor of shape " + t->shape.str() +
+                           " was produced by a recorded op, so it cannot be converted in place (only a leaf can); "
+                           "convert a copy with .to(dtype)");
+  if (t->requires_grad && !is_floating_point(dtype))
+    throw std::invalid_argument("to: a tensor that requires grad must stay float32 or float64, got " +
+                                std::string(dtype_name(dtype)));
+  if (t->dtype == dtype) return;
+  const Tensor fresh = empty(t->shape, dtype);  // allocated first: if that throws, t is unchanged
+  convert_elements(*t, fresh);
+  // A new version, not 0: a record that saved t compares versions and must see that t changed.
+  fresh.impl()->storage->version.store(version_of(t) + 1, std::memory_order_relaxed);
+  std::swap(t->storage, fresh.impl()->storage);
+  std::swap(t->dtype, fresh.impl()->dtype);  // `fresh` now owns the old storage, released at the end
+}
+
+}  // namespace detail
 
 Tensor Tensor::reshape(const Shape& shape) const { return tg::reshape(*this, shape); }
 Tensor Tensor::transpose(int dim0, int dim1) const { return tg::transpose(*this, dim0, dim1); }

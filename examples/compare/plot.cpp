@@ -1,12 +1,6 @@
 #include "plot.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -15,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-extern char** environ;
+#include "../run_program.hpp"
 
 namespace compare {
 
@@ -126,28 +120,13 @@ void write_script(const fs::path& script, const fs::path& csv, const std::string
   if (!out) throw std::runtime_error("cannot write " + script.string() + ": " + std::strerror(errno));
 }
 
-// Runs `gnuplot <script>` found on PATH by posix_spawnp: an argument vector, no shell. Its input is
-// /dev/null so it never waits on a terminal; its messages go to our stderr.
+// Runs `gnuplot <script>` (run_program: an argument vector, no shell).
 void run_gnuplot(const fs::path& script) {
-  std::string path = fs::absolute(script).string();  // absolute: a name starting with '-' is not an option
-  std::array<char*, 3> argv{const_cast<char*>("gnuplot"), path.data(), nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  pid_t pid = 0;
-  const int error = posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error == ENOENT)
+  try {
+    examples::run_program({"gnuplot", fs::absolute(script).string()});  // absolute: a name starting with '-' is not an option
+  } catch (const examples::ProgramMissing&) {
     throw std::runtime_error("gnuplot is not on PATH, so there is no plot (scripts/setup.sh installs Debian's gnuplot-nox)");
-  if (error != 0) throw std::runtime_error(std::string("cannot start gnuplot: ") + std::strerror(error));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) throw std::runtime_error(std::string("waiting for gnuplot: ") + std::strerror(errno));
-  if (WIFSIGNALED(status))
-    throw std::runtime_error("gnuplot was killed by signal " + std::to_string(WTERMSIG(status)) + " on " + path);
-  if (WEXITSTATUS(status) != 0)
-    throw std::runtime_error("gnuplot failed on " + path + " (exit status " + std::to_string(WEXITSTATUS(status)) +
-                             "; its messages are above)");
+  }
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "tapegrad/grad_mode.hpp"
 #include "tapegrad/detail/impl.hpp"
 
 namespace tg::nn {
@@ -47,15 +46,21 @@ void Module::train(bool on) {
   for (const auto& entry : children_) entry.second->train(on);
 }
 
+// As PyTorch's Module._apply, which sets param.data and param.grad.data: each parameter and its gradient
+// keep their handles, so an optimizer built before keeps training them (it converts its state on its next
+// step). Checked before anything changes, so a bad dtype leaves the model as it was.
 void Module::to(Dtype dtype) {
+  if (!is_floating_point(dtype))
+    throw std::invalid_argument(name() + ": to: parameters must be float32 or float64, got " +
+                                std::string(dtype_name(dtype)));
   std::vector<std::pair<std::string, Tensor*>> all;
   collect("", all);
-  const NoGradGuard no_grad;
   for (const auto& entry : all) {
     Tensor& p = *entry.second;
-    if (p.dtype() == dtype) continue;
-    p = p.detach().to(dtype);
-    p.requires_grad_(true);
+    if (p.dtype() == dtype) continue;  // also a parameter registered twice (tied weights), converted once
+    tg::detail::convert_leaf_(p.impl(), dtype);
+    tg::detail::TensorImpl* g = p.impl()->grad;  // read directly: grad() refuses a frozen parameter
+    if (g != nullptr) tg::detail::convert_leaf_(g, dtype);
   }
 }
 

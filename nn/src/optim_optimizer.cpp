@@ -73,6 +73,7 @@ void Optimizer::step() {
     State& s = state_[i];
     const bool first = !s.initialized;
     if (first) create_state(i);  // lazily, on the first step that sees a gradient
+    else convert_state(i);
     if (has_step_) ++s.step;
     update(params_[i], g, s, first);
     detail::bump_version(params_[i].impl());  // an in-place write: a record still reading p refuses to run
@@ -80,16 +81,25 @@ void Optimizer::step() {
 }
 
 // A parameter without a gradient that nothing but this list holds (its tensor and its storage) can never
-// get one: its model let it go, most often by Module::to(dtype), which replaces every parameter, after
-// the optimizer was built. PyTorch updates such tensors silently; training would then change nothing.
+// get one: its model was destroyed, or the model's member was assigned another tensor, after the optimizer
+// was built. PyTorch updates such tensors silently; training would then change nothing.
 void Optimizer::check_not_orphaned(std::size_t i) const {
   const detail::TensorImpl* p = params_[i].impl();
   if (p->refs.load(std::memory_order_acquire) != 1 || p->storage->refs.load(std::memory_order_acquire) != 1) return;
   throw std::logic_error(name_ + ": parameter " + std::to_string(i) + " (" + p->shape.str() + " " +
                          std::string(dtype_name(p->dtype)) +
                          ") is held by nothing but this optimizer, so no forward pass can give it a gradient: "
-                         "its model was converted with Module::to() or destroyed after the optimizer was built. "
-                         "Build the optimizer from model.parameters() after Module::to()");
+                         "its model was destroyed, or the tensor was replaced in the model, after the optimizer "
+                         "was built. Keep the model alive, and change parameters in place (load_parameter, "
+                         "Module::to) or build the optimizer afterwards");
+}
+
+// Module::to(dtype) converts a parameter in place; its state follows here, on the next step, where PyTorch
+// keeps the old dtype and its step then fails.
+void Optimizer::convert_state(std::size_t i) {
+  const Dtype dtype = params_[i].dtype();
+  for (Tensor& buffer : state_[i].buffers)
+    if (buffer.dtype() != dtype) buffer = buffer.to(dtype);
 }
 
 void Optimizer::zero_grad() {
@@ -155,8 +165,11 @@ StateDict Optimizer::state_dict() const {
     if (!s.initialized) continue;
     const std::string prefix = std::to_string(i) + ".";
     if (has_step_) out.emplace_back(prefix + "step", scalar_tensor(static_cast<double>(s.step), kFloat64));
-    for (std::size_t k = 0; k < state_keys_.size(); ++k)
-      out.emplace_back(prefix + state_keys_[k], s.buffers[k].detach().clone());
+    for (std::size_t k = 0; k < state_keys_.size(); ++k) {
+      const Tensor& buffer = s.buffers[k];  // converted to the parameter's dtype, as the next step would
+      const Dtype dtype = params_[i].dtype();
+      out.emplace_back(prefix + state_keys_[k], buffer.dtype() == dtype ? buffer.detach().clone() : buffer.to(dtype));
+    }
   }
   return out;
 }

@@ -168,6 +168,8 @@ class Tensor {
   /// the records so that backward() can run again over them (backward({}, true) with an implicit
   /// gradient); it defaults to create_graph. create_graph records the sweep itself, so that the
   /// gradients have history and can be differentiated again (gradients of gradients, to any order).
+  /// As in PyTorch, a leaf's .grad with history keeps the leaf's graph alive (the leaf holds its grad,
+  /// whose records hold the leaf): zero_grad() after use, or use autograd::grad, which touches no .grad.
   void backward() const;
   void backward(const Tensor& grad_output, std::optional<bool> retain_graph = std::nullopt,
                 bool create_graph = false) const;

@@ -74,6 +74,12 @@ inline void bump_version(const TensorImpl* t) { t->storage->version.fetch_add(1,
 [[nodiscard]] std::logic_error modified_error(const TensorImpl* t, const std::string& which,
                                               std::uint32_t saved_version);
 
+/// Converts the leaf t's elements to dtype in place: t keeps its body (every handle to it sees the new
+/// dtype) and gets new storage at the old version + 1, so that a record which saved t refuses to run.
+/// Other tensors on the old storage (detach() or reshape() views) keep the old values. For Module::to;
+/// throws std::logic_error for a non-leaf, std::invalid_argument for a non-float dtype if t requires grad.
+void convert_leaf_(TensorImpl* t, Dtype dtype);
+
 /// Heap allocations made by tapegrad's caches on this thread so far (for the benchmarks).
 [[nodiscard]] std::size_t cache_misses();
 /// Bytes of storage blocks this thread's cache holds for reuse; never more than kCacheBudgetBytes.

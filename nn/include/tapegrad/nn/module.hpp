@@ -40,7 +40,9 @@ class Module {
   void train(bool on = true);
   void eval() { train(false); }
   [[nodiscard]] bool is_training() const { return training_; }
-  /// Converts every parameter to dtype (new leaves requiring grad; gradients are dropped).
+  /// Converts every parameter and its gradient to dtype (float32 or float64) in place: the tensors keep
+  /// their identity, so optimizers holding them keep training them. Views of a parameter (detach()) do not
+  /// follow. Where tapegrad differs: no device argument (PyTorch's module.to(device, dtype)).
   void to(Dtype dtype);
   /// Replaces the value of the named parameter with a copy of value (same shape and dtype required);
   /// the parameter keeps its identity (optimizers holding it see the new values).

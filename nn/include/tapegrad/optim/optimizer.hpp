@@ -28,7 +28,8 @@ class Optimizer {
   Optimizer& operator=(Optimizer&&) = delete;
 
   /// One update of every parameter whose grad() is defined (others are skipped, as in PyTorch). Runs
-  /// under NoGradGuard on the raw elements; after the first step it does not allocate.
+  /// under NoGradGuard on the raw elements; after the first step it does not allocate, except to convert
+  /// the state of a parameter that Module::to() converted since (PyTorch's state keeps the old dtype).
   virtual void step();
   /// Drops every parameter's gradient (Tensor::zero_grad, i.e. PyTorch's set_to_none=True).
   void zero_grad();
@@ -42,7 +43,8 @@ class Optimizer {
   [[nodiscard]] const std::vector<Tensor>& params() const { return params_; }
 
   /// A copy of the state: for each parameter i that has state, "i.step" (0-d float64, if the optimizer
-  /// counts steps) and then "i.<key>" for each buffer, with PyTorch's keys ("exp_avg", "momentum_buffer").
+  /// counts steps) and then "i.<key>" for each buffer, with PyTorch's keys ("exp_avg", "momentum_buffer"),
+  /// in the parameter's dtype.
   [[nodiscard]] StateDict state_dict() const;
   /// Replaces the state with copies of `state`, as saved by state_dict() of an optimizer with the same
   /// parameters and options. Validates every name, shape and dtype first and changes nothing if one is
@@ -87,6 +89,8 @@ class Optimizer {
   void check_params() const;
   /// Throws std::logic_error when parameter i (which has no gradient) is held by this optimizer only.
   void check_not_orphaned(std::size_t i) const;
+  /// Converts the buffers of parameter i to its dtype (after Module::to()).
+  void convert_state(std::size_t i);
   [[nodiscard]] Tensor grad_for_step(std::size_t i) const;
   [[nodiscard]] std::pair<std::size_t, std::size_t> parse_name(const std::string& name) const;
   void read_step(const std::string& name, const Tensor& value, State& state) const;
