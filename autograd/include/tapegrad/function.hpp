@@ -27,6 +27,8 @@
 // the same handles (an input keeps its history); intermediate tensors made in forward are constants to a
 // second derivative, as in PyTorch. Save tensors with save_for_backward, not in saved_data: only the first
 // are checked for in-place writes, and only they may hold the output without keeping its record alive.
+// Each apply has its own context and records on the calling thread's tape, so threads may apply one
+// Function at once; static data of the user's own is theirs to guard.
 //
 // Where tapegrad differs from LibTorch: forward returns one Tensor (the tape records one output per op),
 // not a variable_list; an integer or bool output is not differentiable, as in PyTorch; needs_input_grad
