@@ -193,6 +193,9 @@ inline void expect_gradgradcheck(const Fn& fn, const Inputs& inputs, const Gradc
   EXPECT_LT(result.max_abs_error, 1e-10) << result.str();
 }
 
+/// expect_gradgradcheck with the default options, as a value to hand to the helpers that take a check.
+inline void expect_gradgradcheck_default(const Fn& fn, const Inputs& inputs) { expect_gradgradcheck(fn, inputs); }
+
 /// gradgradcheck of op at x alone, and with x fanned out (`op(x) * x`), as expect_unary_gradcheck.
 inline void expect_unary_gradgradcheck(const UnaryOp& op, const Tensor& x) {
   {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "autograd_testing.hpp"
@@ -95,6 +96,22 @@ TEST(Gradgradcheck, CatchesABackwardThatIsNotDifferentiable) {
   const GradcheckResult first = gradcheck(fn, {testing::random_leaf({3}, 9)});
   EXPECT_TRUE(first.ok) << first.str();
   EXPECT_FALSE(gradgradcheck(fn, {testing::random_leaf({3}, 9)}).ok);
+}
+
+// A fan-out in a recording sweep sums two gradients with a recorded add, whose record may move the tape's
+// records (and the gradient slot held there) when it grows: on a new thread's tape, whose capacity is
+// still small, d * d's sweep did exactly that and lost one of v's two paths (d/dv came out half).
+TEST(Gradgradcheck, FanOutOnAFreshTapeKeepsBothPaths) {
+  GradcheckResult r;
+  std::thread fresh([&] {
+    const auto square_of_difference = [](const std::vector<Tensor>& in) {
+      const Tensor d = in[0] - in[1];
+      return d * d;
+    };
+    r = gradgradcheck(square_of_difference, {testing::random_leaf({2, 3}, 3), testing::random_leaf({2, 3}, 4)});
+  });
+  fresh.join();
+  EXPECT_TRUE(r.ok) << r.str();
 }
 
 TEST(AutogradGrad, LeavesDotGradUntouched) {

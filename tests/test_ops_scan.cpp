@@ -160,7 +160,7 @@ TEST(Scan, GradcheckProd) {
 // The first gradients are multilinear in (x, v) too (cumsum's is linear in v alone), so the stencil stays
 // exact with zeros in x.
 void expect_gradgradcheck_along_every_dim(const std::function<Tensor(const Tensor&, int)>& op, const Tensor& x) {
-  expect_along_every_dim(expect_gradgradcheck, op, x);
+  expect_along_every_dim(expect_gradgradcheck_default, op, x);
 }
 
 // A [2, 3, 4] holding zeros: one in a slice, two in a slice, and slices without, along every dim.

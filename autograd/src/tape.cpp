@@ -293,10 +293,15 @@ void Tape::accumulate(const Tensor& x, Tensor dx) {
     pending_.push_back(b->record_index);
     if (pending_.size() > 1) std::push_heap(pending_.begin(), pending_.end());  // a chain has one pending
   }
-  if (creating_graph_) [[unlikely]]
-    accumulate_recorded(slot, std::move(dx));
-  else
+  if (creating_graph_) [[unlikely]] {
+    // The sum is an op of its own: its record may move records_, and the slot with it.
+    const std::uint32_t i = b->record_index;
+    Tensor value = std::move(slot);
+    accumulate_recorded(value, std::move(dx));
+    records_[i].grad = std::move(value);
+  } else {
     accumulate_into(slot, std::move(dx));
+  }
 }
 
 // A leaf's gradient when the sweep captures gradients (autograd::grad: only the inputs get theirs) or
