@@ -80,6 +80,15 @@ TEST(Gradgradcheck, PassesOnAComposedFunctionWithFanOut) {
   EXPECT_TRUE(r.ok) << r.str();
 }
 
+// A third-order check: fn itself returns a gradient (of x^3: 3x^2), so gradgradcheck checks 6x and 6.
+TEST(Gradgradcheck, OfAFunctionThatTakesAGradient) {
+  const auto first_derivative = [](const std::vector<Tensor>& in) {
+    return autograd::grad({sum(in[0].pow(3))}, {in[0]}, {}, {}, true)[0];
+  };
+  const GradcheckResult r = gradgradcheck(first_derivative, {testing::random_leaf({3}, 1)});
+  EXPECT_TRUE(r.ok) << r.str();
+}
+
 // A backward written as a raw computation of dy that the recorded sweep cannot see: the second
 // derivative comes out wrong, and gradgradcheck says so.
 TEST(Gradgradcheck, CatchesABackwardThatIsNotDifferentiable) {

@@ -688,8 +688,7 @@ TEST(ClassIndexTargets, CreateGraphRefusesLogitsModifiedInPlace) {
   }
   EXPECT_THAT([&] { return tg::autograd::grad({loss}, {x}, {}, true, true); },
               ThrowsMessage<std::logic_error>(HasSubstr(
-                  "an input of 'cross_entropy', is at version 1; expected version 0 instead (create_graph recomputes "
-                  "softmax from it)")));
+                  "an input of 'cross_entropy', is at version 1; expected version 0 instead")));
   Tensor same = leaf(class_case().x());
   cross_entropy(same * 2.0, class_case().t(), Reduction::Sum).backward();
   expect_values(tg::autograd::grad({loss}, {x})[0], same.grad().to_vector(), 0.0);

@@ -423,12 +423,8 @@ void Tape::throw_not_recorded_here(const TensorImpl* x) const {
 // PyTorch's saved-tensor check, naming the op and the tensor; the hint is what PyTorch users are told.
 void Tape::throw_modified(const Record& r, int i) {
   const TensorImpl* t = r.saved[i];
-  const std::string which = std::string(t == r.out ? "the output" : "an input") + " of '" + r.op + "'";
-  throw std::logic_error("backward: one of the variables needed for gradient computation has been modified by an "
-                         "inplace operation: [" + std::string(dtype_name(t->dtype)) + " " + t->shape.str() + "], " +
-                         which + ", is at version " + std::to_string(version_of(t)) + "; expected version " +
-                         std::to_string(r.saved_version[i]) +
-                         " instead. Use .clone() before the in-place write, or do it after backward()");
+  throw modified_error(t, std::string(t == r.out ? "the output" : "an input") + " of '" + r.op + "'",
+                       r.saved_version[i]);
 }
 
 // Runs the backward of every pending record, highest index first. A record's inputs were recorded

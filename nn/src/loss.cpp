@@ -269,13 +269,8 @@ Tensor class_index_backward_composed(const Tensor& input, const std::int64_t* t,
 // checks input's version itself, with the sweep's words.
 void check_unmodified(const char* op, const Tensor& input, std::int64_t version) {
   if (input.version() != version)
-    throw std::logic_error(std::string("backward: one of the variables needed for gradient computation has been "
-                                       "modified by an inplace operation: [") +
-                           std::string(dtype_name(input.dtype())) + " " + input.shape().str() + "], an input of '" +
-                           op + "', is at version " + std::to_string(input.version()) + "; expected version " +
-                           std::to_string(version) +
-                           " instead (create_graph recomputes softmax from it). Use .clone() before the in-place "
-                           "write, or do it after backward()");
+    throw detail::modified_error(input.impl(), std::string("an input of '") + op + "'",
+                                 static_cast<std::uint32_t>(version));
 }
 
 // cross_entropy (log_softmax true) or nll_loss of input (N, C) at int64 class indices, as one record.
