@@ -635,7 +635,9 @@ void expect_create_graph_gradient_is_the_ordinary_one(LossFn fn, const Tensor& i
 class LossGradGrad : public testing::TestWithParam<std::tuple<LossCase, Reduction>> {};
 
 TEST_P(LossGradGrad, GradGrad) {
-  const auto& [c, r] = GetParam();
+  // Not a structured binding: the lambdas below capture c and r, which Clang 14 cannot do with bindings.
+  const LossCase& c = std::get<0>(GetParam());
+  const Reduction r = std::get<1>(GetParam());
   const Tensor t = c.t();
   if (c.through_target) {
     const std::vector<Tensor> inputs = {leaf(c.x()), leaf(t)};
