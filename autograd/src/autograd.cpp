@@ -35,9 +35,7 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   if (outputs.empty()) throw std::invalid_argument("autograd::grad: no outputs to differentiate");
   check_inputs(inputs);
   std::vector<Tensor> captured(inputs.size());
-  detail::SweepOptions options;
-  options.retain_graph = retain_graph.value_or(create_graph);
-  options.create_graph = create_graph;
+  detail::SweepOptions options(retain_graph, create_graph);
   options.inputs = inputs;
   options.captured = &captured;
   detail::current_tape().backward(outputs, grad_outputs, options);
@@ -55,9 +53,7 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
 void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& grad_tensors,
               std::optional<bool> retain_graph, bool create_graph) {
   if (tensors.empty()) throw std::invalid_argument("autograd::backward: no tensors to differentiate");
-  detail::SweepOptions options;
-  options.retain_graph = retain_graph.value_or(create_graph);
-  options.create_graph = create_graph;
+  const detail::SweepOptions options(retain_graph, create_graph);
   detail::current_tape().backward(tensors, grad_tensors, options);
 }
 

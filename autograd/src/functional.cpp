@@ -30,7 +30,7 @@ std::vector<Tensor> prepare_inputs(const std::vector<Tensor>& inputs, bool creat
   for (std::size_t j = 0; j < inputs.size(); ++j) {
     const Tensor& x = inputs[j];
     if (!x.defined()) throw std::invalid_argument(op + ": input " + std::to_string(j) + " is undefined");
-    if (x.dtype() != kFloat32 && x.dtype() != kFloat64)
+    if (!is_floating_point(x.dtype()))
       throw std::invalid_argument(op + ": input " + std::to_string(j) + " must be float32 or float64, got " +
                                   describe(x));
     const EnableGradGuard grad_on;

@@ -85,8 +85,7 @@ std::vector<detail::TracedRecord> trace(const Tensor& root) {
                            " is a non-leaf whose records are not on this thread's tape (released by a backward() "
                            "without retain_graph, or recorded on another thread); call to_dot before backward()");
   std::vector<detail::TracedRecord> records;
-  detail::SweepOptions options;
-  options.retain_graph = true;
+  detail::SweepOptions options(/*retain=*/true);
   options.trace = &records;
   const Tensor seed = zeros(root.shape(), root.dtype());
   // The backward closures run on zero gradients, which may make a NaN (0 * inf) that no real sweep would.

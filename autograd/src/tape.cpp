@@ -233,6 +233,14 @@ void accumulate_recorded(Tensor& slot, Tensor dx) {
   }
 }
 
+// Adds dx into a slot that no record can move: recorded in a create_graph sweep, in place otherwise.
+void accumulate_as(Tensor& slot, Tensor dx, bool recorded) {
+  if (recorded) [[unlikely]]
+    accumulate_recorded(slot, std::move(dx));
+  else
+    accumulate_into(slot, std::move(dx));
+}
+
 // Sweeps on two threads may reach one leaf (a shared parameter): its .grad is updated under a lock, as
 // PyTorch locks per leaf. One of 64 locks picked by address, each on its own cache line, so that tensor
 // bodies need no mutex. A flag rather than a std::mutex: uncontended it is one atomic exchange and a
@@ -262,10 +270,7 @@ void accumulate_into_grad(TensorImpl* t, Tensor dx, bool recorded = false) {
   const std::lock_guard lock(grad_lock(t));
   Tensor slot(t->grad);  // adopt, then hand back below
   t->grad = nullptr;
-  if (recorded) [[unlikely]]
-    accumulate_recorded(slot, std::move(dx));
-  else
-    accumulate_into(slot, std::move(dx));
+  accumulate_as(slot, std::move(dx), recorded);
   t->grad = slot.impl();
   impl_retain(t->grad);
 }
@@ -277,6 +282,8 @@ void Tape::accumulate(const Tensor& x, Tensor dx) {
   TensorImpl* b = x.impl();
   if (dx.shape() != b->shape || dx.dtype() != b->dtype) [[unlikely]]
     throw_misfit(dx, b);
+  if (capture_ != nullptr && capture_->trace != nullptr && sweeping_ != nullptr) [[unlikely]]
+    capture_->trace->back().inputs.push_back(b);  // the edge into the record being swept (none for roots)
   if (b->record_serial == 0) {
     if (capture_ != nullptr || b->hooks != nullptr) [[unlikely]]
       accumulate_leaf(b, std::move(dx));
@@ -286,8 +293,6 @@ void Tape::accumulate(const Tensor& x, Tensor dx) {
   }
   if (!holds(b)) [[unlikely]]
     throw_not_recorded_here(b);
-  if (capture_ != nullptr && capture_->trace != nullptr && sweeping_ != nullptr) [[unlikely]]
-    capture_->trace->back().inputs.push_back(b);
   Tensor& slot = records_[b->record_index].grad;
   if (!slot.defined()) {  // first gradient of this record in this sweep: it joins the pending ones
     pending_.push_back(b->record_index);
@@ -315,18 +320,11 @@ void Tape::accumulate_leaf(TensorImpl* leaf, Tensor dx) {
 }
 
 void Tape::capture_gradient(const TensorImpl* t, Tensor dx) {
-  if (capture_->trace != nullptr) {  // the edge from t into the record being swept (none for the roots)
-    if (sweeping_ != nullptr) capture_->trace->back().inputs.push_back(t);
-    return;
-  }
+  if (capture_->trace != nullptr) return;  // a trace keeps no gradients (accumulate noted the edge)
   const std::span<const Tensor> inputs = capture_->inputs;
   for (std::size_t i = 0; i < inputs.size(); ++i)  // a few inputs, as a rule: a scan beats a map
     if (inputs[i].impl() == t) {
-      Tensor& slot = (*capture_->captured)[i];
-      if (creating_graph_)
-        accumulate_recorded(slot, std::move(dx));
-      else
-        accumulate_into(slot, std::move(dx));
+      accumulate_as((*capture_->captured)[i], std::move(dx), creating_graph_);
       return;  // a tensor listed twice gets its gradient copied at the end (autograd::grad)
     }
 }
@@ -342,10 +340,7 @@ void Tape::gather_hooked(TensorImpl* leaf, Tensor dx) {
     impl_retain(leaf);  // kept until its hooks have run, whatever the sweep releases meanwhile
     hooked_.push_back(leaf);
   }
-  if (creating_graph_)
-    accumulate_recorded(h.gathered, std::move(dx));
-  else
-    accumulate_into(h.gathered, std::move(dx));
+  accumulate_as(h.gathered, std::move(dx), creating_graph_);
 }
 
 // Runs the hooks of the listed leaves whose gradient is final: no record still to be swept can send
@@ -491,6 +486,8 @@ void Tape::seed(std::span<const Tensor> roots, std::span<const Tensor> grad_outp
     const TensorImpl* b = roots[k].impl();
     const bool one = roots.size() == 1;
     const std::string which = one ? "the tensor" : "output " + std::to_string(k);
+    const std::string called_on = one ? "a tensor" : which;
+    const std::string matched = one ? "the output" : which;
     if (b == nullptr) throw std::invalid_argument("backward: " + which + " is undefined");
     if (!b->requires_grad)
       throw std::logic_error("backward: " + which + " of shape " + b->shape.str() +
@@ -500,13 +497,13 @@ void Tape::seed(std::span<const Tensor> roots, std::span<const Tensor> grad_outp
     Tensor s = grad_outputs.empty() ? Tensor() : grad_outputs[k];
     if (!s.defined()) {
       if (b->numel != 1)
-        throw std::logic_error("backward: called on " + (one ? std::string("a tensor") : which) + " of shape " + b->shape.str() +
+        throw std::logic_error("backward: called on " + called_on + " of shape " + b->shape.str() +
                                " without a gradient; only one-element outputs get an implicit gradient of 1. Pass "
                                "grad_output, or reduce the output first (e.g. sum() or mean())");
       s = ones(b->shape, b->dtype);
     } else if (s.shape() != b->shape || s.dtype() != b->dtype) {
       throw std::invalid_argument("backward: grad_output " + s.shape().str() + " " +
-                                  std::string(dtype_name(s.dtype())) + " does not match " + (one ? std::string("the output") : which) + " " +
+                                  std::string(dtype_name(s.dtype())) + " does not match " + matched + " " +
                                   b->shape.str() + " " + std::string(dtype_name(b->dtype)));
     }
     seeds.push_back(std::move(s));

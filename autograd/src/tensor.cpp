@@ -200,9 +200,7 @@ void Tensor::backward() const { backward(Tensor()); }
 
 void Tensor::backward(const Tensor& grad_output, std::optional<bool> retain_graph, bool create_graph) const {
   static_cast<void>(body("backward"));
-  detail::SweepOptions options;
-  options.retain_graph = retain_graph.value_or(create_graph);
-  options.create_graph = create_graph;
+  const detail::SweepOptions options(retain_graph, create_graph);
   detail::current_tape().backward({this, 1}, {&grad_output, 1}, options);
 }
 

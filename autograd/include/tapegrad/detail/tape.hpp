@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <optional>
 #include <span>
 #include <tuple>
 #include <type_traits>
@@ -163,8 +164,11 @@ struct TracedRecord {
 
 /// What a sweep does beyond the default (each leaf's .grad gets its gradient, records are released).
 struct SweepOptions {
-  bool retain_graph = false;  // keep the records, so that another sweep can go through them
-  bool create_graph = false;  // record the sweep itself: the gradients get history (gradients of gradients)
+  /// PyTorch's rule for the two flags: retain_graph defaults to create_graph.
+  explicit SweepOptions(std::optional<bool> retain = std::nullopt, bool create = false)
+      : retain_graph(retain.value_or(create)), create_graph(create) {}
+  bool retain_graph;  // keep the records, so that another sweep can go through them
+  bool create_graph;  // record the sweep itself: the gradients get history (gradients of gradients)
   // autograd::grad: the gradients of `inputs` go to `captured` (one slot each), and no .grad changes.
   std::span<const Tensor> inputs;
   std::vector<Tensor>* captured = nullptr;
