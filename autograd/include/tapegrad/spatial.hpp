@@ -4,6 +4,7 @@
 // int-or-tuple arguments and LibTorch's ExpandingArray<2>: conv2d(x, w, b, 2) and conv2d(x, w, b, {2, 1}).
 
 #include <cstdint>
+#include <string>
 
 namespace tg {
 
@@ -13,6 +14,8 @@ struct Size2 {
   /// The same size in both dimensions, as PyTorch's plain int (implicit, so that `2` is a Size2).
   constexpr Size2(std::int64_t both) : h(both), w(both) {}  // NOLINT(google-explicit-constructor)
   constexpr Size2(std::int64_t h, std::int64_t w) : h(h), w(w) {}
+  /// "(h, w)", as PyTorch prints a pair.
+  [[nodiscard]] std::string str() const { return "(" + std::to_string(h) + ", " + std::to_string(w) + ")"; }
   friend constexpr bool operator==(const Size2&, const Size2&) = default;
 };
 
