@@ -3,8 +3,8 @@
 // standardises slices of the input with their (biased) mean and variance, (x - mean) / sqrt(var + eps),
 // then scales by weight and shifts by bias (each optional: undefined is absent). float32 and float64;
 // weight, bias and running statistics must have the input's dtype. Bad shapes throw std::invalid_argument
-// naming the op and the shapes: "batch_norm: weight has 4 elements but the input has 3 channels: input
-// [8, 3, 5, 5], weight [4]". Differentiable to any order in input, weight and bias.
+// naming the op and the shapes: "batch_norm: weight must have shape [3] (one element per channel of input
+// [8, 3, 5, 5]), got [4]". Differentiable to any order in input, weight and bias.
 
 #include <cstdint>
 #include <initializer_list>
