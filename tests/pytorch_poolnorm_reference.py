@@ -130,6 +130,7 @@ def main():
         max_pool_case("kMaxCeilPad", [2, 3, 7, 6], kernel_size=3, stride=2, padding=1, ceil_mode=True),
         max_pool_case("kMaxDilated", [1, 2, 9, 8], kernel_size=(3, 2), stride=(2, 3), padding=(1, 1),
                       dilation=(2, 1)),
+        max_pool_case("kMax2", [2, 3, 6, 8], kernel_size=2),
         max_pool_case("kMaxUnbatchedCeil", [2, 5, 5], kernel_size=2, ceil_mode=True),
         avg_pool_case("kAvgCeilPad", [2, 2, 7, 6], kernel_size=3, stride=2, padding=1, ceil_mode=True),
         avg_pool_case("kAvgCeilPadExcluded", [2, 2, 7, 6], kernel_size=3, stride=2, padding=1, ceil_mode=True,

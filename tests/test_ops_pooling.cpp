@@ -68,6 +68,12 @@ TEST(MaxPool2d, TiesGoToTheFirstMaximumAndNaNWins) {
   expect_values(indices, {3, 1, 1}, {0, 0, 2});
   const Tensor dx = autograd::grad({sum(max_pool2d(x, 2))}, {x})[0];
   expect_values(dx, {3, 2, 2}, {1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0});
+  // The same rule in the general kernel (kernel 2 x 2 takes a fast one): a 3 x 3 window of ties, and one
+  // whose maximum 2 comes twice.
+  const Tensor t = f64({1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 2, 0, 2, 1, 0, 0, 0}, {2, 3, 3});
+  const auto [ty, ti] = max_pool2d_with_indices(t, 3);
+  expect_values(ty, {2, 1, 1}, {1, 2});
+  expect_values(ti, {2, 1, 1}, {0, 2});
 }
 
 TEST(MaxPool2d, PaddingIsMinusInfinity) {
@@ -144,6 +150,8 @@ std::vector<PoolReference> pool_references() {
       {"max, dilation and pairs", {1, 2, 9, 8},
        [](const Tensor& x) { return max_pool2d_with_indices(x, {3, 2}, Size2{2, 3}, {1, 1}, {2, 1}); },
        values(r::kMaxDilatedY), values(r::kMaxDilatedIndices), values(r::kMaxDilatedDx)},
+      {"max 2 (the fast kernel)", {2, 3, 6, 8}, [](const Tensor& x) { return max_pool2d_with_indices(x, 2); },
+       values(r::kMax2Y), values(r::kMax2Indices), values(r::kMax2Dx)},
       {"max, unbatched, ceil_mode", {2, 5, 5},
        [](const Tensor& x) { return max_pool2d_with_indices(x, 2, std::nullopt, 0, 1, true); },
        values(r::kMaxUnbatchedCeilY), values(r::kMaxUnbatchedCeilIndices), values(r::kMaxUnbatchedCeilDx)},

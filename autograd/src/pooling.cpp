@@ -123,14 +123,44 @@ void max_pool_kernel(const T* x, T* y, std::int64_t* at, const Planes& in, const
         for (std::int64_t h = h0; h < h1; h += g.d.h)
           for (std::int64_t w = w0; w < w1; w += g.d.w) {
             const T v = xp[h * in.w + w];
-            if (v > best || v != v) {
-              best = v;
-              best_at = h * in.w + w;
-            }
+            const bool take = v > best || v != v;  // selects, not a branch: random data mispredicts it
+            best = take ? v : best;
+            best_at = take ? h * in.w + w : best_at;
           }
         *y++ = best;
         if constexpr (kIndices) *at++ = best_at;
       }
+    }
+  }
+}
+
+// max_pool_kernel for the CNN's kernel 2, stride 2, no padding or dilation: each window is cells (2i, 2j),
+// (2i, 2j + 1), (2i + 1, 2j), (2i + 1, 2j + 1), compared in that order with the same rule, as selects
+// (random activations make a branch mispredict). Measured: see the report of the CNN issue.
+template <bool kIndices, class T>
+void max_pool_2x2(const T* x, T* y, std::int64_t* at, const Planes& in, const Window2d& g) {
+  for (std::int64_t plane = 0; plane < in.count; ++plane) {
+    const T* xp = x + plane * in.h * in.w;
+    for (std::int64_t oh = 0; oh < g.oh; ++oh) {
+      const T* r0 = xp + 2 * oh * in.w;
+      const T* r1 = r0 + in.w;
+      const std::int64_t base = 2 * oh * in.w;
+      for (std::int64_t ow = 0; ow < g.ow; ++ow) {
+        T best = r0[2 * ow];
+        std::int64_t best_at = base + 2 * ow;
+        const auto consider = [&](T v, std::int64_t i) {
+          const bool take = v > best || v != v;
+          best = take ? v : best;
+          best_at = take ? i : best_at;
+        };
+        consider(r0[2 * ow + 1], base + 2 * ow + 1);
+        consider(r1[2 * ow], base + in.w + 2 * ow);
+        consider(r1[2 * ow + 1], base + in.w + 2 * ow + 1);
+        y[ow] = best;
+        if constexpr (kIndices) at[ow] = best_at;
+      }
+      y += g.ow;
+      if constexpr (kIndices) at += g.ow;
     }
   }
 }
@@ -164,8 +194,13 @@ std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, Size2 k, std
   const bool grad = needs_grad(x);
   Tensor y = empty(out_shape, x.dtype());
   Tensor indices = grad || want_indices ? empty(out_shape, kInt64) : Tensor();
+  const bool two_by_two = g.k == Size2(2) && g.s == Size2(2) && g.p == Size2(0) && g.d == Size2(1) &&
+                          2 * g.oh <= in.h && 2 * g.ow <= in.w;  // no ceil_mode window past the input
   visit_dtype(x.dtype(), [&]<class T>() {
-    if (indices.defined()) max_pool_kernel<true>(x.data<T>(), y.data<T>(), indices.data<std::int64_t>(), in, g);
+    std::int64_t* at = indices.defined() ? indices.data<std::int64_t>() : nullptr;
+    if (two_by_two && at != nullptr) max_pool_2x2<true>(x.data<T>(), y.data<T>(), at, in, g);
+    else if (two_by_two) max_pool_2x2<false, T>(x.data<T>(), y.data<T>(), nullptr, in, g);
+    else if (at != nullptr) max_pool_kernel<true>(x.data<T>(), y.data<T>(), at, in, g);
     else max_pool_kernel<false, T>(x.data<T>(), y.data<T>(), nullptr, in, g);
   });
   if (grad)  // y = max over windows: dx[argmax] += dy (the indices are saved: overwriting them is an error)
