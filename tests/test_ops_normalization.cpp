@@ -24,18 +24,9 @@ using testing::f64;
 using testing::Inputs;
 using testing::leaf;
 using testing::reference::pattern;
+using testing::reference::pattern_leaf;
+using testing::reference::values;
 namespace r = testing::reference;
-
-template <std::size_t N>
-std::vector<double> values(const double (&a)[N]) {
-  return {a, a + N};
-}
-
-Tensor pattern_leaf(const Shape& shape, std::int64_t a = 37, std::int64_t m = 1009, double scale = 64) {
-  Tensor x = pattern(shape, a, m, scale);
-  x.requires_grad_();
-  return x;
-}
 
 // The reference script's per-channel parameters (the first c of them).
 Tensor first(std::vector<double> v, std::int64_t c) {

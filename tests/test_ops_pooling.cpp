@@ -26,19 +26,8 @@ using testing::Inputs;
 using testing::kInf;
 using testing::kNaN;
 using testing::reference::pattern;
-
-template <std::size_t N>
-std::vector<double> values(const double (&a)[N]) {
-  return {a, a + N};
-}
-
-// The pattern as a leaf: distinct values at least 1/64 apart, so that a max pooling has no ties within
-// gradcheck's 2e-3 steps.
-Tensor pattern_leaf(const Shape& shape) {
-  Tensor x = pattern(shape);
-  x.requires_grad_();
-  return x;
-}
+using testing::reference::pattern_leaf;
+using testing::reference::values;
 
 // d/dx sum(y * pattern(y.shape, 13, 17, 8)), the gradient the reference script takes.
 Tensor reference_grad(const Tensor& x, const Tensor& y) {

@@ -24,18 +24,12 @@
 namespace tg {
 
 using detail::accumulate_grad;
+using detail::check_float_input;
 using detail::needs_grad;
 using detail::record;
 using detail::saves;
 
 namespace {
-
-void check_float_input(const Tensor& x, const char* op) {
-  detail::check_defined(x, op);
-  if (x.dtype() != kFloat32 && x.dtype() != kFloat64)
-    throw std::invalid_argument(std::string(op) + ": input must be float32 or float64, got " +
-                                std::string(dtype_name(x.dtype())));
-}
 
 // An optional per-channel (or per-element) tensor `name` must be undefined or have `shape` and x's dtype.
 void check_affine(const Tensor& t, const char* name, const Shape& shape, const Tensor& x, const char* op,

@@ -39,13 +39,10 @@ struct Planes {
 };
 
 Planes check_input(const Tensor& x, const char* op) {
-  detail::check_defined(x, op);
+  detail::check_float_input(x, op);
   if (x.dim() != 3 && x.dim() != 4)
     throw std::invalid_argument(std::string(op) + ": expected a 3-d [C, H, W] or 4-d [N, C, H, W] input, got " +
                                 x.shape().str());
-  if (x.dtype() != kFloat32 && x.dtype() != kFloat64)
-    throw std::invalid_argument(std::string(op) + ": input must be float32 or float64, got " +
-                                std::string(dtype_name(x.dtype())));
   const int nd = x.dim();
   if (x.size(nd - 3) == 0 || x.size(nd - 2) == 0 || x.size(nd - 1) == 0)  // PyTorch allows only N = 0
     throw std::invalid_argument(std::string(op) + ": input " + x.shape().str() +
