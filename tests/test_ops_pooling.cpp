@@ -245,7 +245,9 @@ TEST(Pooling, Gradgradcheck) {
 
 TEST(MaxPool2d, OverwrittenIndicesAreRefusedByBackward) {
   Tensor x = pattern_leaf({1, 1, 4, 4});
-  auto [y, indices] = max_pool2d_with_indices(x, 2);
+  auto pooled = max_pool2d_with_indices(x, 2);  // not a structured binding: Clang 14 cannot capture one
+  const Tensor y = pooled.first;
+  Tensor indices = pooled.second;
   {
     const NoGradGuard no_grad;
     indices.fill_(0);
