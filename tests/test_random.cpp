@@ -180,5 +180,72 @@ TEST(Random, RangeErrors) {
                                        "rand: needs a float32 or float64 tensor, got int64");
 }
 
+// ---- dropout2d ----
+
+TEST(Dropout2d, ZeroesWholeChannelsAndScalesTheRest) {
+  // p = 0.25 over 2000 x 3 channels of 2 x 2: each channel is all 0 or all x / 0.75, and the gradient
+  // of sum(y) is the same mask.
+  Generator gen(7);
+  Tensor x = ones({2000, 3, 2, 2}, kFloat64);
+  x.requires_grad_();
+  const Tensor y = dropout2d(x, 0.25, true, gen);
+  const Tensor dx = autograd::grad({sum(y)}, {x})[0];
+  EXPECT_EQ(dx.to_vector(), y.detach().to_vector());
+  const std::vector<double> v = y.to_vector();
+  double zeroed = 0;
+  for (std::size_t c = 0; c < v.size(); c += 4) {
+    for (std::size_t k = 1; k < 4; ++k) ASSERT_EQ(v[c + k], v[c]) << "channel " << c / 4 << " is not uniform";
+    ASSERT_TRUE(v[c] == 0 || v[c] == 1 / 0.75) << v[c];
+    zeroed += v[c] == 0 ? 1 : 0;
+  }
+  EXPECT_NEAR(zeroed, 6000 * 0.25, five_sigma(6000, 0.25));
+  // The same seed gives the same mask; the default generator's overload draws from default_generator().
+  Generator again(7);
+  EXPECT_EQ(dropout2d(x.detach(), 0.25, true, again).to_vector(), v);
+  manual_seed(7);
+  EXPECT_EQ(dropout2d(x.detach(), 0.25).to_vector(), v);
+}
+
+TEST(Dropout2d, ThreeDimensionalInputIsNCL) {
+  // PyTorch 1.13 reads a 3-d input as [N, C, L]: the mask is [N, C, 1], uniform along L.
+  Generator gen(3);
+  const std::vector<double> v = dropout2d(ones({50, 4, 3}), 0.5, true, gen).to_vector();
+  for (std::size_t row = 0; row < v.size(); row += 3) {
+    EXPECT_EQ(v[row + 1], v[row]);
+    EXPECT_EQ(v[row + 2], v[row]);
+  }
+}
+
+TEST(Dropout2d, IdentityZerosAndErrors) {
+  Generator gen(0);
+  const Tensor x = counting({2, 3, 2, 2});
+  EXPECT_EQ(dropout2d(x, 0.5, false, gen).impl(), x.impl());  // evaluation: the input itself, as PyTorch
+  EXPECT_EQ(dropout2d(x, 0.0, true, gen).impl(), x.impl());
+  Tensor l = counting({2, 3, 2, 2});
+  l.requires_grad_();
+  const Tensor z = dropout2d(l, 1.0, true, gen);
+  expect_values(z, {2, 3, 2, 2}, std::vector<double>(24, 0.0));
+  expect_values(autograd::grad({sum(z)}, {l})[0], {2, 3, 2, 2}, std::vector<double>(24, 0.0));
+  expect_throws<std::invalid_argument>([&] { return dropout2d(x, 1.5, true, gen); },
+                                       "dropout2d: p, the probability of zeroing a channel, must lie in [0, 1], got 1.5");
+  expect_throws<std::invalid_argument>([&] { return dropout2d(x, -0.1, false, gen); },
+                                       "dropout2d: p, the probability of zeroing a channel, must lie in [0, 1], got -0.1");
+  expect_throws<std::invalid_argument>([&] { return dropout2d(zeros({4}), 0.5, true, gen); },
+                                       "dropout2d: expected an input [N, C, ...] of at least 2 dimensions, got [4]");
+  expect_throws<std::invalid_argument>([&] { return dropout2d(zeros({2, 2}, kInt64), 0.5, true, gen); },
+                                       "dropout2d: needs a float32 or float64 tensor, got int64");
+}
+
+TEST(Dropout2d, GradcheckAndGradgradcheck) {
+  // A fresh generator with a fixed seed per call, so that every evaluation draws the same mask.
+  const auto fn = [](const Inputs& in) {
+    Generator gen(11);
+    return dropout2d(in[0], 0.4, true, gen) * in[0];  // fan-out: a non-zero second derivative
+  };
+  const Tensor x = random_leaf({3, 4, 2, 2}, 5);
+  expect_gradcheck(fn, {x});
+  expect_gradgradcheck(fn, {x});
+}
+
 }  // namespace
 }  // namespace tg

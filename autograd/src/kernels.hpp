@@ -28,6 +28,14 @@ inline void check_defined(const Tensor& t, const char* op) {
 inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
   if (a.dtype() != b.dtype()) throw_dtype_mismatch(a, b, op);
 }
+/// Throws std::invalid_argument naming op unless x is defined and float32 or float64 ("op: input must be
+/// float32 or float64, got int64"), for the ops whose kernels take floating point only.
+inline void check_float_input(const Tensor& x, const char* op) {
+  check_defined(x, op);
+  if (x.dtype() != kFloat32 && x.dtype() != kFloat64)
+    throw std::invalid_argument(std::string(op) + ": input must be float32 or float64, got " +
+                                std::string(dtype_name(x.dtype())));
+}
 /// Dimension d of an ndim-d tensor, counting from the back when negative; throws naming op.
 [[nodiscard]] int normalize_dim(int d, int ndim, const char* op);
 /// normalize_dim that also takes 0 and -1 for a 0-d tensor (and returns 0), as PyTorch does for the ops

@@ -1,5 +1,5 @@
 // Random numbers: the Generator (xoshiro256** seeded through splitmix64), the sampling functions of
-// random.hpp and the in-place fills normal_, uniform_ and bernoulli_.
+// random.hpp, the in-place fills normal_, uniform_ and bernoulli_, and dropout2d.
 
 #include "tapegrad/random.hpp"
 
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "tapegrad/elementwise.hpp"
 
 namespace tg {
 
@@ -286,6 +287,31 @@ Tensor multinomial(const Tensor& probs, std::int64_t num_samples, bool replaceme
 }
 Tensor multinomial(const Tensor& probs, std::int64_t num_samples, bool replacement) {
   return multinomial(probs, num_samples, replacement, default_generator());
+}
+
+// ---- dropout2d ----
+
+// PyTorch's feature_dropout: one Bernoulli(1 - p) draw per (sample, channel), divided by 1 - p, broadcast
+// over the rest; y = x * mask records mul, so the gradient (dy * mask) is differentiable again.
+Tensor dropout2d(const Tensor& input, double p, bool training, Generator& gen) {
+  check_float(input, "dropout2d");
+  if (!(p >= 0 && p <= 1))
+    throw std::invalid_argument("dropout2d: p, the probability of zeroing a channel, must lie in [0, 1], got " +
+                                number_str(p));
+  if (input.dim() < 2)
+    throw std::invalid_argument("dropout2d: expected an input [N, C, ...] of at least 2 dimensions, got " +
+                                input.shape().str());
+  if (!training || p == 0 || input.numel() == 0) return input;
+  Shape noise = input.shape();
+  for (int d = 2; d < noise.size(); ++d) noise[d] = 1;
+  if (p == 1) return input * zeros(noise, input.dtype());
+  Tensor mask = empty(noise, input.dtype());
+  const double keep = 1 - p;
+  fill_with(mask, [&] { return gen.uniform() < keep ? 1 / keep : 0.0; });
+  return input * mask;
+}
+Tensor dropout2d(const Tensor& input, double p, bool training) {
+  return dropout2d(input, p, training, default_generator());
 }
 
 }  // namespace tg

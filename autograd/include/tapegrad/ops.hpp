@@ -8,6 +8,8 @@
 #include "tapegrad/linalg.hpp"
 #include "tapegrad/logic.hpp"
 #include "tapegrad/math.hpp"
+#include "tapegrad/normalization.hpp"
+#include "tapegrad/pooling.hpp"
 #include "tapegrad/reduction.hpp"
 #include "tapegrad/random.hpp"
 #include "tapegrad/scan.hpp"

@@ -1,7 +1,8 @@
 #pragma once
 // Random tensors, PyTorch's sampling functions: each draws from the Generator it is given, or from this
-// thread's default_generator() (reseeded by manual_seed) when it is given none. None is differentiable.
-// tapegrad's rand and randn also take the bounds / moments of their distribution.
+// thread's default_generator() (reseeded by manual_seed) when it is given none. None is differentiable but
+// dropout2d, which multiplies its input by a random mask (and so is here, with the other draws). tapegrad's
+// rand and randn also take the bounds / moments of their distribution.
 
 #include <cstdint>
 
@@ -40,5 +41,12 @@ namespace tg {
 /// replacement a category is drawn at most once per row, so a row needs num_samples non-zero weights.
 [[nodiscard]] Tensor multinomial(const Tensor& probs, std::int64_t num_samples, bool replacement, Generator& gen);
 [[nodiscard]] Tensor multinomial(const Tensor& probs, std::int64_t num_samples, bool replacement = false);
+
+/// torch.nn.functional.dropout2d: input [N, C, ...] (at least 2-d) times a mask of shape [N, C, 1, ...] that
+/// zeroes each whole channel with probability p and scales the others by 1 / (1 - p); the gradient is dy
+/// times the same mask. The input itself when !training or p == 0, zeros when p == 1. As in PyTorch 1.13, a
+/// 3-d input is [N, C, L] (it warns there), not an unbatched [C, H, W]. p must lie in [0, 1].
+[[nodiscard]] Tensor dropout2d(const Tensor& input, double p, bool training, Generator& gen);
+[[nodiscard]] Tensor dropout2d(const Tensor& input, double p = 0.5, bool training = true);
 
 }  // namespace tg

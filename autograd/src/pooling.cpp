@@ -1,0 +1,347 @@
+// 2-d pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d. Each forward is one pass over the input
+// planes (an input [N, C, H, W] is N * C planes of H * W). The backwards are linear in dy and written so
+// that a recorded sweep can be differentiated again:
+// - max pooling scatters dy to the saved argmax indices: a raw loop when the sweep is not recorded, else
+//   scatter_add (whose backward is a gather through the same indices);
+// - average pooling (a window mean, fixed or adaptive) and its backward (spreading dy / divisor over each
+//   window) are recorded as each other's adjoint, as index_select and index_add are in indexing.cpp.
+
+#include "tapegrad/pooling.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels.hpp"
+#include "tapegrad/indexing.hpp"
+#include "tapegrad/shape_ops.hpp"
+
+namespace tg {
+
+using detail::accumulate_grad;
+using detail::needs_grad;
+using detail::record;
+using detail::saves;
+using detail::saves_nothing;
+
+namespace {
+
+std::string str(Size2 s) { return "[" + std::to_string(s.h) + ", " + std::to_string(s.w) + "]"; }
+
+// An input viewed as planes of H x W: [N, C, H, W] or [C, H, W].
+struct Planes {
+  std::int64_t count = 0;
+  std::int64_t h = 0;
+  std::int64_t w = 0;
+};
+
+Planes check_input(const Tensor& x, const char* op) {
+  detail::check_float_input(x, op);
+  if (x.dim() != 3 && x.dim() != 4)
+    throw std::invalid_argument(std::string(op) + ": expected a 3-d [C, H, W] or 4-d [N, C, H, W] input, got " +
+                                x.shape().str());
+  const int nd = x.dim();
+  if (x.size(nd - 3) == 0 || x.size(nd - 2) == 0 || x.size(nd - 1) == 0)  // PyTorch allows only N = 0
+    throw std::invalid_argument(std::string(op) + ": input " + x.shape().str() +
+                                " has an empty channel or spatial dimension (only the batch may be empty)");
+  return {x.numel() / (x.size(nd - 2) * x.size(nd - 1)), x.size(nd - 2), x.size(nd - 1)};
+}
+
+// x's shape with its last two extents replaced by (oh, ow).
+Shape pooled_shape(const Shape& x, std::int64_t oh, std::int64_t ow) {
+  Shape s = x;
+  s[s.size() - 2] = oh;
+  s[s.size() - 1] = ow;
+  return s;
+}
+
+// floor(a / b) for b > 0, as PyTorch's div_rtn.
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// PyTorch's pooling_output_shape (see pooling.hpp).
+std::int64_t pooled_extent(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t d, bool ceil) {
+  std::int64_t out = floor_div(in + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0), s) + 1;
+  if (ceil && (out - 1) * s >= in + p) --out;
+  return out;
+}
+
+// The arguments of a max or average pooling, checked, and the output extents they give.
+struct Window2d {
+  Size2 k, s, p, d;
+  std::int64_t oh = 0;
+  std::int64_t ow = 0;
+};
+
+Window2d plan_windows(const char* op, const Tensor& x, const Planes& in, Size2 k, std::optional<Size2> stride,
+                      Size2 p, Size2 d, bool ceil) {
+  const Size2 s = stride.value_or(k);
+  const auto positive = [op](Size2 v, const char* name) {
+    if (v.h <= 0 || v.w <= 0)
+      throw std::invalid_argument(std::string(op) + ": " + name + " must be positive, got " + str(v));
+  };
+  positive(k, "kernel_size");
+  positive(s, "stride");
+  positive(d, "dilation");
+  if (p.h < 0 || p.w < 0) throw std::invalid_argument(std::string(op) + ": padding must be non-negative, got " + str(p));
+  if (p.h > k.h / 2 || p.w > k.w / 2)
+    throw std::invalid_argument(std::string(op) + ": padding must be at most half of kernel_size, got padding " +
+                                str(p) + " and kernel_size " + str(k));
+  Window2d g{k, s, p, d, pooled_extent(in.h, k.h, s.h, p.h, d.h, ceil), pooled_extent(in.w, k.w, s.w, p.w, d.w, ceil)};
+  if (g.oh < 1 || g.ow < 1)
+    throw std::invalid_argument(std::string(op) + ": the output would be empty: input " + x.shape().str() +
+                                " with kernel_size " + str(k) + ", stride " + str(s) + ", padding " + str(p) +
+                                ", dilation " + str(d) + " gives an output of " + std::to_string(g.oh) + " x " +
+                                std::to_string(g.ow));
+  return g;
+}
+
+// ---- max pooling ----
+
+// y[p][o] = max of plane p's window o (padding is -inf), and with kIndices its flat index within the plane:
+// the first maximum, or the last NaN, and the window's first in-bounds cell when all of it is -inf
+// (PyTorch's cpu_max_pool).
+template <bool kIndices, class T>
+void max_pool_kernel(const T* x, T* y, std::int64_t* at, const Planes& in, const Window2d& g) {
+  for (std::int64_t plane = 0; plane < in.count; ++plane) {
+    const T* xp = x + plane * in.h * in.w;
+    for (std::int64_t oh = 0; oh < g.oh; ++oh) {
+      std::int64_t h0 = oh * g.s.h - g.p.h;
+      const std::int64_t h1 = std::min(h0 + (g.k.h - 1) * g.d.h + 1, in.h);
+      while (h0 < 0) h0 += g.d.h;
+      for (std::int64_t ow = 0; ow < g.ow; ++ow) {
+        std::int64_t w0 = ow * g.s.w - g.p.w;
+        const std::int64_t w1 = std::min(w0 + (g.k.w - 1) * g.d.w + 1, in.w);
+        while (w0 < 0) w0 += g.d.w;
+        T best = -std::numeric_limits<T>::infinity();
+        std::int64_t best_at = h0 * in.w + w0;
+        for (std::int64_t h = h0; h < h1; h += g.d.h)
+          for (std::int64_t w = w0; w < w1; w += g.d.w) {
+            const T v = xp[h * in.w + w];
+            const bool take = v > best || v != v;  // selects, not a branch: random data mispredicts it
+            best = take ? v : best;
+            best_at = take ? h * in.w + w : best_at;
+          }
+        *y++ = best;
+        if constexpr (kIndices) *at++ = best_at;
+      }
+    }
+  }
+}
+
+// max_pool_kernel for the CNN's kernel 2, stride 2, no padding or dilation: each window is cells (2i, 2j),
+// (2i, 2j + 1), (2i + 1, 2j), (2i + 1, 2j + 1), compared in that order with the same rule, as selects
+// (random activations make a branch mispredict). Measured: see the report of the CNN issue.
+template <bool kIndices, class T>
+void max_pool_2x2(const T* x, T* y, std::int64_t* at, const Planes& in, const Window2d& g) {
+  for (std::int64_t plane = 0; plane < in.count; ++plane) {
+    const T* xp = x + plane * in.h * in.w;
+    for (std::int64_t oh = 0; oh < g.oh; ++oh) {
+      const T* r0 = xp + 2 * oh * in.w;
+      const T* r1 = r0 + in.w;
+      const std::int64_t base = 2 * oh * in.w;
+      for (std::int64_t ow = 0; ow < g.ow; ++ow) {
+        T best = r0[2 * ow];
+        std::int64_t best_at = base + 2 * ow;
+        const auto consider = [&](T v, std::int64_t i) {
+          const bool take = v > best || v != v;
+          best = take ? v : best;
+          best_at = take ? i : best_at;
+        };
+        consider(r0[2 * ow + 1], base + 2 * ow + 1);
+        consider(r1[2 * ow], base + in.w + 2 * ow);
+        consider(r1[2 * ow + 1], base + in.w + 2 * ow + 1);
+        y[ow] = best;
+        if constexpr (kIndices) at[ow] = best_at;
+      }
+      y += g.ow;
+      if constexpr (kIndices) at += g.ow;
+    }
+  }
+}
+
+// dx of x's shape: 0, with dx[plane][indices[plane][j]] += dy[plane][j]. One raw pass when the sweep is not
+// recorded; else scatter_add over [planes, H * W], which a second sweep differentiates (a gather of the
+// gradient through the same indices).
+Tensor scatter_to_argmax(const Tensor& dy, const Tensor& indices, const Shape& x_shape, const Planes& in) {
+  const std::int64_t per_plane = indices.numel() / std::max<std::int64_t>(in.count, 1);
+  if (!is_grad_enabled()) {
+    Tensor dx = zeros(x_shape, dy.dtype());
+    visit_dtype(dy.dtype(), [&]<class T>() {
+      const T* g = dy.data<T>();
+      const std::int64_t* at = indices.data<std::int64_t>();
+      T* out = dx.data<T>();
+      for (std::int64_t plane = 0; plane < in.count; ++plane, out += in.h * in.w)
+        for (std::int64_t j = 0; j < per_plane; ++j) out[*at++] += *g++;
+    });
+    return dx;
+  }
+  const Tensor flat = zeros({in.count, in.h * in.w}, dy.dtype());
+  return reshape(scatter_add(flat, 1, reshape(indices, {in.count, per_plane}), reshape(dy, {in.count, per_plane})),
+                 x_shape);
+}
+
+std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, Size2 k, std::optional<Size2> stride, Size2 p,
+                                   Size2 d, bool ceil, bool want_indices) {
+  const Planes in = check_input(x, op);
+  const Window2d g = plan_windows(op, x, in, k, stride, p, d, ceil);
+  const Shape out_shape = pooled_shape(x.shape(), g.oh, g.ow);
+  const bool grad = needs_grad(x);
+  Tensor y = empty(out_shape, x.dtype());
+  Tensor indices = grad || want_indices ? empty(out_shape, kInt64) : Tensor();
+  const bool two_by_two = g.k == Size2(2) && g.s == Size2(2) && g.p == Size2(0) && g.d == Size2(1) &&
+                          2 * g.oh <= in.h && 2 * g.ow <= in.w;  // no ceil_mode window past the input
+  visit_dtype(x.dtype(), [&]<class T>() {
+    std::int64_t* at = indices.defined() ? indices.data<std::int64_t>() : nullptr;
+    if (two_by_two && at != nullptr) max_pool_2x2<true>(x.data<T>(), y.data<T>(), at, in, g);
+    else if (two_by_two) max_pool_2x2<false, T>(x.data<T>(), y.data<T>(), nullptr, in, g);
+    else if (at != nullptr) max_pool_kernel<true>(x.data<T>(), y.data<T>(), at, in, g);
+    else max_pool_kernel<false, T>(x.data<T>(), y.data<T>(), nullptr, in, g);
+  });
+  if (grad)  // y = max over windows: dx[argmax] += dy (the indices are saved: overwriting them is an error)
+    record(op, y, saves(indices), [x, indices, in](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, scatter_to_argmax(dy, indices, x.shape(), in));
+    });
+  return {y, indices};
+}
+
+// ---- average pooling ----
+
+// The span of one output along one axis: input cells [start, end) and the count its divisor takes.
+struct Span {
+  std::int64_t start;
+  std::int64_t end;
+  std::int64_t count;
+};
+
+// The windows of a (fixed or adaptive) average pooling: rows x cols, and a divisor that replaces
+// rows[i].count * cols[j].count when non-zero (divisor_override).
+struct MeanPlan {
+  Planes in;
+  Shape in_shape;
+  Shape out_shape;
+  std::vector<Span> rows;
+  std::vector<Span> cols;
+  std::int64_t divisor = 0;
+  const char* op;
+};
+using MeanPlanPtr = std::shared_ptr<const MeanPlan>;
+
+// f(y_index, x_offset_of_row_start, span_rows, span_cols, divisor) for every output of one plane.
+template <class F>
+void for_each_window(const MeanPlan& m, F f) {
+  std::int64_t o = 0;
+  for (const Span& r : m.rows)
+    for (const Span& c : m.cols) f(o++, r, c, m.divisor != 0 ? m.divisor : r.count * c.count);
+}
+
+Tensor window_mean_adjoint(const Tensor& dy, const MeanPlanPtr& m);
+
+// y[p][i, j] = sum of plane p over rows[i] x cols[j], over its divisor.
+Tensor window_mean(const Tensor& x, const MeanPlanPtr& m) {
+  Tensor y = empty(m->out_shape, x.dtype());
+  visit_dtype(x.dtype(), [&]<class T>() {
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    const std::int64_t per_out = m->out_shape.numel() / std::max<std::int64_t>(m->in.count, 1);
+    for (std::int64_t plane = 0; plane < m->in.count; ++plane, px += m->in.h * m->in.w, py += per_out)
+      for_each_window(*m, [&](std::int64_t o, const Span& r, const Span& c, std::int64_t divisor) {
+        T acc = 0;
+        for (std::int64_t h = r.start; h < r.end; ++h)
+          for (std::int64_t w = c.start; w < c.end; ++w) acc += px[h * m->in.w + w];
+        py[o] = acc / static_cast<T>(divisor);
+      });
+  });
+  if (needs_grad(x))  // linear: dx is the adjoint map of dy
+    record(m->op, y, saves_nothing,
+           [x, m](const Tensor& dy, const Tensor&) { accumulate_grad(x, window_mean_adjoint(dy, m)); });
+  return y;
+}
+
+// The adjoint of window_mean: dx[p] = 0 with rows[i] x cols[j] += dy[p][i, j] / divisor. Its own gradient
+// is window_mean of the incoming one.
+Tensor window_mean_adjoint(const Tensor& dy, const MeanPlanPtr& m) {
+  Tensor dx = zeros(m->in_shape, dy.dtype());
+  visit_dtype(dy.dtype(), [&]<class T>() {
+    const T* g = dy.data<T>();
+    T* out = dx.data<T>();
+    const std::int64_t per_out = m->out_shape.numel() / std::max<std::int64_t>(m->in.count, 1);
+    for (std::int64_t plane = 0; plane < m->in.count; ++plane, out += m->in.h * m->in.w, g += per_out)
+      for_each_window(*m, [&](std::int64_t o, const Span& r, const Span& c, std::int64_t divisor) {
+        const T share = g[o] / static_cast<T>(divisor);
+        for (std::int64_t h = r.start; h < r.end; ++h)
+          for (std::int64_t w = c.start; w < c.end; ++w) out[h * m->in.w + w] += share;
+      });
+  });
+  if (needs_grad(dy))
+    record("avg_pool2d_backward", dx, saves_nothing,
+           [dy, m](const Tensor& ddx, const Tensor&) { accumulate_grad(dy, window_mean(ddx, m)); });
+  return dx;
+}
+
+// The spans of avg_pool2d along one axis (PyTorch's cpu_avg_pool): the window clipped to the input and
+// the right padding, counted with or without its padding.
+std::vector<Span> fixed_spans(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t s, std::int64_t p,
+                              bool count_include_pad) {
+  std::vector<Span> spans(static_cast<std::size_t>(out));
+  for (std::int64_t o = 0; o < out; ++o) {
+    const std::int64_t start = o * s - p;
+    const std::int64_t end = std::min(start + k, in + p);
+    const std::int64_t a = std::max<std::int64_t>(start, 0);
+    const std::int64_t b = std::min(end, in);
+    spans[static_cast<std::size_t>(o)] = {a, b, count_include_pad ? end - start : b - a};
+  }
+  return spans;
+}
+
+// Adaptive spans: floor(o * in / out) .. ceil((o + 1) * in / out), in integers (PyTorch rounds a float).
+std::vector<Span> adaptive_spans(std::int64_t in, std::int64_t out) {
+  std::vector<Span> spans(static_cast<std::size_t>(out));
+  for (std::int64_t o = 0; o < out; ++o) {
+    const std::int64_t a = o * in / out;
+    const std::int64_t b = ((o + 1) * in + out - 1) / out;
+    spans[static_cast<std::size_t>(o)] = {a, b, b - a};
+  }
+  return spans;
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& input, Size2 kernel_size, std::optional<Size2> stride, Size2 padding, Size2 dilation,
+                  bool ceil_mode) {
+  return max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, false).first;
+}
+
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Size2 kernel_size, std::optional<Size2> stride,
+                                                  Size2 padding, Size2 dilation, bool ceil_mode) {
+  return max_pool("max_pool2d_with_indices", input, kernel_size, stride, padding, dilation, ceil_mode, true);
+}
+
+Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, std::optional<Size2> stride, Size2 padding, bool ceil_mode,
+                  bool count_include_pad, std::optional<std::int64_t> divisor_override) {
+  const char* op = "avg_pool2d";
+  const Planes in = check_input(input, op);
+  const Window2d g = plan_windows(op, input, in, kernel_size, stride, padding, 1, ceil_mode);
+  if (divisor_override && *divisor_override == 0)
+    throw std::invalid_argument("avg_pool2d: divisor_override must be non-zero, got 0");
+  auto m = std::make_shared<MeanPlan>();
+  *m = {in, input.shape(), pooled_shape(input.shape(), g.oh, g.ow),
+        fixed_spans(in.h, g.oh, g.k.h, g.s.h, g.p.h, count_include_pad),
+        fixed_spans(in.w, g.ow, g.k.w, g.s.w, g.p.w, count_include_pad), divisor_override.value_or(0), op};
+  return window_mean(input, m);
+}
+
+Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size) {
+  const char* op = "adaptive_avg_pool2d";
+  const Planes in = check_input(input, op);
+  if (output_size.h < 0 || output_size.w < 0)
+    throw std::invalid_argument("adaptive_avg_pool2d: output_size must be non-negative, got " + str(output_size));
+  auto m = std::make_shared<MeanPlan>();
+  *m = {in, input.shape(), pooled_shape(input.shape(), output_size.h, output_size.w),
+        adaptive_spans(in.h, output_size.h), adaptive_spans(in.w, output_size.w), 0, op};
+  return window_mean(input, m);
+}
+
+}  // namespace tg
