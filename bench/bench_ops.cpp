@@ -4,6 +4,10 @@
 // ops/record_backward/<op>/<numel>:  a chain of kChain ops recorded on the tape, then one backward
 //                                    sweep; counters report nanoseconds per op (forward + record + backward).
 // matmul/tapegrad/<n>:               tg::matmul on n x n float32 matrices (compare matmul/sgemm/<n>).
+// ops/conv2d/{forward,forward_backward}/{1,2}: tg::conv2d at fashion_cnn's two layers, batch 128, 3x3,
+//                                    padding 1, float32: [128, 1, 28, 28] * [32, 1, 3, 3] (the input needs
+//                                    no gradient) and [128, 32, 14, 14] * [64, 32, 3, 3] (it does); FLOPS
+//                                    counts the multiply-adds of the convolutions run (x2).
 
 #include <benchmark/benchmark.h>
 
@@ -64,7 +68,42 @@ void matmul_tapegrad(benchmark::State& state) {
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// fashion_cnn's convolution layers: input [128, C, S, S], weight [O, C, 3, 3], padding 1.
+struct ConvLayer {
+  std::int64_t c, s, o;
+  bool input_grad;  // the second layer's input comes from the first, so it needs a gradient
+};
+constexpr ConvLayer kConvLayers[] = {{1, 28, 32, false}, {32, 14, 64, true}};
+
+void conv2d_layer(benchmark::State& state, bool backward) {
+  const ConvLayer& l = kConvLayers[state.range(0) - 1];
+  tg::Generator gen(1);
+  tg::Tensor x = tg::randn({128, l.c, l.s, l.s}, gen);
+  tg::Tensor w = tg::randn({l.o, l.c, 3, 3}, gen).requires_grad_();
+  tg::Tensor b = tg::randn({l.o}, gen).requires_grad_();
+  if (l.input_grad && backward) x.requires_grad_();
+  const tg::Tensor dy = tg::randn({128, l.o, l.s, l.s}, gen);
+  for (auto _ : state) {
+    if (!backward) {
+      const tg::NoGradGuard no_grad;
+      tg::Tensor y = tg::conv2d(x, w, b, 1, 1);
+      benchmark::DoNotOptimize(y.impl());
+      continue;
+    }
+    tg::conv2d(x, w, b, 1, 1).backward(dy);
+    w.zero_grad();
+    b.zero_grad();
+    if (l.input_grad) x.zero_grad();
+  }
+  const double products = backward ? (l.input_grad ? 3.0 : 2.0) : 1.0;  // forward, weight and input gradients
+  state.counters["FLOPS"] = benchmark::Counter(products * 2.0 * 128 * l.o * l.c * 9 * l.s * l.s,
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
+
+BENCHMARK_CAPTURE(conv2d_layer, forward, false)->Name("ops/conv2d/forward")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(conv2d_layer, forward_backward, true)->Name("ops/conv2d/forward_backward")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_CAPTURE(forward_only, mul, op_mul)->Name("ops/forward/mul")->Arg(1)->Arg(4);
 BENCHMARK_CAPTURE(forward_only, add, op_add)->Name("ops/forward/add")->Arg(1)->Arg(4);

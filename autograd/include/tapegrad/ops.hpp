@@ -2,6 +2,7 @@
 // Every op of tapegrad: the differentiable families and the random sampling functions.
 
 #include "tapegrad/activation.hpp"
+#include "tapegrad/conv.hpp"
 #include "tapegrad/elementwise.hpp"
 #include "tapegrad/extrema.hpp"
 #include "tapegrad/indexing.hpp"
