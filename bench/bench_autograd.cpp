@@ -6,9 +6,12 @@
 
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "autograd_net.hpp"
+#include "cnn.hpp"
 #include "heap_counter.hpp"  // tests/heap_counter.hpp
 #include "tapegrad/detail/impl.hpp"
 #include "workloads.hpp"
@@ -17,9 +20,9 @@ namespace {
 
 using tg::bench::Workload;
 
-void train_step_autograd(benchmark::State& state, const Workload& w) {
-  tg::bench::AutogradNet net(w, tg::bench::make_batch(w));
-  const auto step = [&] { benchmark::DoNotOptimize(net.step().impl()); };
+// Times step() after one warm-up step, with the counters above.
+template <class Step>
+void time_steps(benchmark::State& state, const Step& step, double flops) {
   step();  // warm-up: the caches and the optimizer state fill here
   const std::size_t news_before = tapegrad_testing::operator_news.load();
   const std::size_t misses_before = tg::detail::cache_misses();
@@ -27,14 +30,45 @@ void train_step_autograd(benchmark::State& state, const Workload& w) {
   const double allocs = static_cast<double>(tapegrad_testing::operator_news.load() - news_before +
                                             tg::detail::cache_misses() - misses_before);
   state.counters["allocs"] = benchmark::Counter(allocs, benchmark::Counter::kAvgIterations);
-  state.counters["FLOPS"] =
-      benchmark::Counter(tg::bench::flops_per_step(w), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOPS"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void train_step_autograd(benchmark::State& state, const Workload& w) {
+  tg::bench::AutogradNet net(w, tg::bench::make_batch(w));
+  time_steps(state, [&] { benchmark::DoNotOptimize(net.step().impl()); }, tg::bench::flops_per_step(w));
+}
+
+// fashion_cnn as a tapegrad user writes it, with PyTorch's default initialisation.
+void train_step_autograd_cnn(benchmark::State& state) {
+  namespace cnn = tg::bench::cnn;
+  const cnn::Batch batch = cnn::make_batch();
+  const tg::Tensor x = tg::tensor(std::vector<double>(batch.x.begin(), batch.x.end()),
+                                  {cnn::kBatch, 1, cnn::kSide, cnn::kSide});
+  const tg::Tensor labels = tg::tensor(batch.labels, {cnn::kBatch});
+  tg::Generator gen(1);
+  tg::nn::Sequential model(
+      std::make_shared<tg::nn::Conv2d>(1, 32, 3, gen, tg::nn::Conv2dOptions{.padding = 1}),
+      std::make_shared<tg::nn::ReLU>(), std::make_shared<tg::nn::MaxPool2d>(2),
+      std::make_shared<tg::nn::Conv2d>(32, 64, 3, gen, tg::nn::Conv2dOptions{.padding = 1}),
+      std::make_shared<tg::nn::ReLU>(), std::make_shared<tg::nn::MaxPool2d>(2), std::make_shared<tg::nn::Flatten>(),
+      std::make_shared<tg::nn::Linear>(3136, 128, gen), std::make_shared<tg::nn::ReLU>(),
+      std::make_shared<tg::nn::Linear>(128, cnn::kClasses, gen));
+  tg::optim::Adam optimizer(model.parameters(), tg::optim::AdamOptions{.lr = cnn::kLr});
+  const auto step = [&] {
+    optimizer.zero_grad();
+    const tg::Tensor loss = tg::nn::cross_entropy(model(x), labels);
+    loss.backward();
+    optimizer.step();
+    benchmark::DoNotOptimize(loss.impl());
+  };
+  time_steps(state, step, cnn::flops_per_step());
 }
 
 const bool kRegistered = [] {
   for (const Workload& w : tg::bench::kWorkloads)
     benchmark::RegisterBenchmark(("train_step/autograd/" + std::string(w.name)).c_str(), train_step_autograd, w)
         ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("train_step/autograd/fashion_cnn", train_step_autograd_cnn)->Unit(benchmark::kMicrosecond);
   return true;
 }();
 

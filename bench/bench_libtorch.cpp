@@ -1,13 +1,15 @@
 // train_step/libtorch/<workload>: the same nets in LibTorch (Debian's libtorch-dev, PyTorch 1.13) with
-// torch::nn::Linear, torch::optim::SGD / Adam and F::cross_entropy / F::mse_loss, as a PyTorch user writes
+// torch::nn::Linear (and Conv2d, MaxPool2d for fashion_cnn), torch::optim::SGD / Adam and F::cross_entropy / F::mse_loss, as a PyTorch user writes
 // them. Built only when CMake finds Torch; the LibTorch headers compile slowly, so they stay in this file.
 // Threads: TAPEGRAD_BENCH_THREADS, else OPENBLAS_NUM_THREADS, else LibTorch's default (one per core).
 
 #include <benchmark/benchmark.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>
@@ -16,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "cnn.hpp"
 #include "workloads.hpp"
 
 namespace {
@@ -65,6 +68,30 @@ void train_step_libtorch(benchmark::State& state, const Workload& w) {
       benchmark::Counter(tg::bench::flops_per_step(w), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// fashion_cnn as a LibTorch user writes it (its convolutions run on oneDNN in Debian's build).
+void train_step_libtorch_cnn(benchmark::State& state) {
+  namespace cnn = tg::bench::cnn;
+  torch::manual_seed(1);
+  cnn::Batch batch = cnn::make_batch();
+  const torch::Tensor x =
+      torch::from_blob(batch.x.data(), {cnn::kBatch, 1, cnn::kSide, cnn::kSide}, torch::kFloat).clone();
+  const torch::Tensor labels = torch::from_blob(batch.labels.data(), {cnn::kBatch}, torch::kLong).clone();
+  torch::nn::Sequential net(
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 32, 3).padding(1)), torch::nn::ReLU(),
+      torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)),
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 3).padding(1)), torch::nn::ReLU(),
+      torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)), torch::nn::Flatten(), torch::nn::Linear(3136, 128),
+      torch::nn::ReLU(), torch::nn::Linear(128, cnn::kClasses));
+  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(cnn::kLr));
+  for (auto _ : state) {
+    optimizer.zero_grad();
+    const torch::Tensor loss = F::cross_entropy(net->forward(x), labels);
+    loss.backward();
+    optimizer.step();
+  }
+  state.counters["FLOPS"] = benchmark::Counter(cnn::flops_per_step(), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // The thread count the bench runs with, from the environment; 0 leaves LibTorch's default.
 int bench_threads() {
   for (const char* name : {"TAPEGRAD_BENCH_THREADS", "OPENBLAS_NUM_THREADS"})
@@ -78,6 +105,7 @@ const bool kRegistered = [] {
   for (const Workload& w : tg::bench::kWorkloads)
     benchmark::RegisterBenchmark(("train_step/libtorch/" + std::string(w.name)).c_str(), train_step_libtorch, w)
         ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("train_step/libtorch/fashion_cnn", train_step_libtorch_cnn)->Unit(benchmark::kMicrosecond);
   return true;
 }();
 

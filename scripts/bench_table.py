@@ -19,7 +19,7 @@ import sys
 
 MISSING = "\u2014"
 TRAIN_IMPLS = ["autograd", "manual", "libtorch"]  # always shown, in this order; others follow
-WORKLOAD_ORDER = ["zhou", "digits", "fashion", "wide"]
+WORKLOAD_ORDER = ["zhou", "digits", "fashion", "wide", "fashion_cnn"]
 TO_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 

@@ -383,7 +383,7 @@ const BadFile kBadFiles[] = {
     {"MissingTensor", edit_tensors([](NamedTensors& t) { t.pop_back(); }),
      {"tensor '2.bias' is missing: the model's parameter '2.bias' is [3] float32"}},
     {"ExtraTensor", edit_tensors([](NamedTensors& t) { t.emplace_back("3.weight", tg::zeros({3, 3})); }),
-     {"tensor '3.weight' is not a parameter of the model"}},
+     {"tensor '3.weight' is not a parameter or buffer of the model"}},
 };
 
 class BadFiles : public CheckpointTest, public testing::WithParamInterface<BadFile> {};

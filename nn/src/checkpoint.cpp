@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -46,42 +47,39 @@ std::string layout_hint(const std::string& name, const Tensor& value, const Tens
   return "; a PyTorch nn.Linear weight is [out, in]: load it with LoadOptions{.transpose_linear_weights = true}";
 }
 
-/// Checks the file's tensors named prefix + parameter name against every parameter of the model (names,
-/// shapes, dtypes) and returns the values to copy, in the model's order. Changes nothing. Tensors without
-/// the prefix are the caller's business.
-NamedTensors match_parameters(std::string_view op, const fs::path& file, const Module& model,
-                              const NamedTensors& tensors, std::string_view prefix, const LoadOptions& options) {
-  const NamedTensors parameters = model.named_parameters();
+/// Checks the file's tensors named prefix + state_dict name against every parameter and buffer of the model
+/// (names, shapes, dtypes) and returns the values to copy, in the model's order. Changes nothing. Tensors
+/// without the prefix are the caller's business.
+NamedTensors match_state(std::string_view op, const fs::path& file, const Module& model, const NamedTensors& tensors,
+                         std::string_view prefix, const LoadOptions& options) {
+  const NamedTensors state = model.state_dict();
   std::map<std::string_view, const Tensor*> in_model;
-  for (const auto& [name, parameter] : parameters) in_model.emplace(name, &parameter);
+  for (const auto& [name, tensor] : state) in_model.emplace(name, &tensor);
+  std::set<std::string> buffers;
+  for (const auto& entry : model.named_buffers()) buffers.insert(entry.first);
   std::map<std::string_view, const Tensor*> in_file;
   for (const auto& [name, value] : tensors) {
     if (!name.starts_with(prefix)) continue;
     const std::string_view key = std::string_view(name).substr(prefix.size());
     if (!options.ignore_extra_tensors && !in_model.contains(key))
-      fail(op, file, "tensor " + in_quotes(name) + " is not a parameter of the model " + model.name());
+      fail(op, file, "tensor " + in_quotes(name) + " is not a parameter or buffer of the model " + model.name());
     in_file.emplace(key, &value);
   }
   NamedTensors values;
-  for (const auto& [name, parameter] : parameters) {
+  for (const auto& [name, target] : state) {
     const std::string where = "tensor " + in_quotes(std::string(prefix) + name);
+    const std::string what = buffers.contains(name) ? "the model's buffer" : "the model's parameter";
     const auto found = in_file.find(name);
-    if (found == in_file.end())
-      fail(op, file, where + " is missing: the model's parameter " + in_quotes(name) + " is " + describe(parameter));
+    if (found == in_file.end()) fail(op, file, where + " is missing: " + what + " " + in_quotes(name) + " is " + describe(target));
     Tensor value = *found->second;
     const bool transposed = options.transpose_linear_weights && is_linear_weight(name, value);
     if (transposed) value = transpose(value, 0, 1);
-    if (value.shape() != parameter.shape() || value.dtype() != parameter.dtype())
-      fail(op, file, where + " is " + describe(value) + (transposed ? " once transposed" : "") +
-                         " but the model's parameter is " + describe(parameter) +
-                         (options.transpose_linear_weights ? "" : layout_hint(name, value, parameter)));
+    if (value.shape() != target.shape() || value.dtype() != target.dtype())
+      fail(op, file, where + " is " + describe(value) + (transposed ? " once transposed" : "") + " but " + what +
+                         " is " + describe(target) + (options.transpose_linear_weights ? "" : layout_hint(name, value, target)));
     values.emplace_back(name, std::move(value));
   }
   return values;
-}
-
-void copy_parameters(Module& model, const NamedTensors& values) {
-  for (const auto& [name, value] : values) model.load_parameter(name, value);
 }
 
 constexpr std::string_view kLoadCheckpoint = "load_checkpoint";
@@ -120,12 +118,12 @@ optim::StateDict optimizer_state(const NamedTensors& tensors, const fs::path& fi
 }  // namespace
 
 void save(const Module& model, const fs::path& file, const Metadata& metadata) {
-  save_safetensors(file, model.named_parameters(), metadata);
+  save_safetensors(file, model.state_dict(), metadata);
 }
 
 void load(Module& model, const fs::path& file, const LoadOptions& options) {
   const SafetensorsFile contents = load_safetensors(file);
-  copy_parameters(model, match_parameters("load", file, model, contents.tensors, "", options));
+  model.load_state_dict(match_state("load", file, model, contents.tensors, "", options));
 }
 
 void check_writable(const fs::path& file) { detail::check_can_save("check_writable", file); }
@@ -136,7 +134,7 @@ void save_checkpoint(const fs::path& file, const Module& model, const optim::Opt
   for (const char* key : {kEpochKey, kOptimizerKey, kLrKey})
     if (metadata.contains(key)) fail("save_checkpoint", file, "the metadata key " + in_quotes(key) + " is reserved");
   NamedTensors tensors;
-  for (const auto& [name, value] : model.named_parameters())
+  for (const auto& [name, value] : model.state_dict())
     tensors.emplace_back(std::string(kModelPrefix) + name, value);
   for (const auto& [name, value] : optimizer.state_dict())
     tensors.emplace_back(std::string(kOptimPrefix) + name, value);
@@ -155,13 +153,13 @@ int load_checkpoint(const fs::path& file, Module& model, optim::Optimizer& optim
   const std::string& saved_by = required_entry(contents.metadata, kOptimizerKey, file);
   if (saved_by != optimizer.name())
     fail(kLoadCheckpoint, file, "the checkpoint holds the state of " + saved_by + ", not of " + optimizer.name());
-  const NamedTensors values = match_parameters(kLoadCheckpoint, file, model, contents.tensors, kModelPrefix, {});
+  const NamedTensors values = match_state(kLoadCheckpoint, file, model, contents.tensors, kModelPrefix, {});
   try {
     optimizer.load_state_dict(state);  // validates every entry before it changes anything
   } catch (const std::invalid_argument& e) {
     fail(kLoadCheckpoint, file, std::string("optimizer state ('optim.*'): ") + e.what());
   }
-  copy_parameters(model, values);  // cannot throw: match_parameters checked every name, shape and dtype
+  model.load_state_dict(values);  // cannot throw: match_state checked every name, shape and dtype
   optimizer.set_lr(lr);
   return epoch;
 }

@@ -110,4 +110,12 @@ Tensor Dropout::forward(const Tensor& x) {
 
 std::string Dropout::name() const { return described("Dropout", p_); }
 
+Dropout2d::Dropout2d(double p, std::uint64_t seed) : p_(p), gen_(seed) {
+  if (!(p >= 0 && p <= 1)) throw std::invalid_argument("Dropout2d: p must be in [0, 1], got " + std::to_string(p));
+}
+
+Tensor Dropout2d::forward(const Tensor& x) { return dropout2d(x, p_, is_training(), gen_); }
+
+std::string Dropout2d::name() const { return described("Dropout2d", p_); }
+
 }  // namespace tg::nn

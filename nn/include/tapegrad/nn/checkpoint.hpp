@@ -3,9 +3,11 @@
 //
 // Loading is all or nothing: every name, shape and dtype in the file is checked against the model (and
 // the optimizer) before the first value is copied, so a failed load (CheckpointError) leaves them as
-// they were. Values are copied into the existing parameters, so optimizers holding them keep working.
+// they were. Values are copied into the existing parameters and buffers, so optimizers holding them keep
+// working.
 //
-// A training checkpoint holds the model's parameters as "model.<name>" ("model.0.weight"), the
+// A training checkpoint holds the model's state_dict() (parameters and buffers) as "model.<name>"
+// ("model.0.weight", "model.1.running_mean"), the
 // optimizer's state_dict() as "optim.<entry>" ("optim.3.exp_avg", "optim.3.step") and, in __metadata__,
 // "epoch", "optimizer" (its name), "lr" (its current learning rate) and any metadata of the caller's.
 
@@ -26,9 +28,9 @@ struct LoadOptions {
   bool ignore_extra_tensors = false;
 };
 
-/// Saves model.named_parameters() ("0.weight", "0.bias", ...) with the given metadata.
+/// Saves model.state_dict() ("0.weight", "0.bias", "1.running_mean", ...) with the given metadata.
 void save(const Module& model, const std::filesystem::path& file, const Metadata& metadata = {});
-/// Loads every parameter of model from a file written by save() (or by PyTorch, see LoadOptions).
+/// Loads every parameter and buffer of model from a file written by save() (or by PyTorch, see LoadOptions).
 void load(Module& model, const std::filesystem::path& file, const LoadOptions& options = {});
 
 /// Throws CheckpointError naming `file` unless save(), save_checkpoint() or save_safetensors() could write

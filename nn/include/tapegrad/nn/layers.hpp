@@ -1,6 +1,6 @@
 #pragma once
 // Layers (modules of one tensor, see module.hpp): Linear, Sequential, the activation modules (PyTorch's
-// names and defaults), Dropout, Flatten, Unflatten and Identity.
+// names and defaults), Dropout, Dropout2d, Flatten, Unflatten and Identity.
 
 #include <concepts>
 #include <cstdint>
@@ -107,6 +107,19 @@ struct LogSoftmax : Activation { explicit LogSoftmax(int dim = -1); };
 class Dropout : public Layer {
  public:
   explicit Dropout(double p = 0.5, std::uint64_t seed = 0);
+  [[nodiscard]] Tensor forward(const Tensor& x) override;
+  [[nodiscard]] std::string name() const override;
+
+ private:
+  double p_;
+  Generator gen_;
+};
+
+/// Zeroes whole channels of x [N, C, H, W] (or [C, H, W]) with probability p in training mode and scales the
+/// rest by 1/(1-p); the identity in eval mode. The masks come from its own seeded generator, as Dropout's.
+class Dropout2d : public Layer {
+ public:
+  explicit Dropout2d(double p = 0.5, std::uint64_t seed = 0);
   [[nodiscard]] Tensor forward(const Tensor& x) override;
   [[nodiscard]] std::string name() const override;
 
