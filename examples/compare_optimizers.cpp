@@ -50,7 +50,9 @@ struct Settings {
   bool sweep = false;                  // --lr-sweep given
   std::vector<std::string> sweep_grids;  // its optional OPTIMIZER:LOW..HIGH[:POINTS] entries
   int jobs = 1;
-  int threads = tg::num_threads();  // OpenBLAS's own setting (OPENBLAS_NUM_THREADS) unless --threads says
+  // One OpenBLAS thread unless --threads says: a multithreaded product may round differently, and --jobs
+  // (one BLAS thread per training) must give the same bytes as --jobs 1.
+  int threads = 1;
   bool threads_given = false;
   std::optional<double> target;     // from the dataset unless --target says
   std::string out = "out/compare";
@@ -424,7 +426,7 @@ int main(int argc, char** argv) try {
       ->check(whole_number(1, 256))
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
       ->capture_default_str();
-  app.add_option("--threads", s.threads, "OpenBLAS threads (with --jobs 1)")->check(whole_number(1, 256))->capture_default_str();
+  app.add_option("--threads", s.threads, "OpenBLAS threads (with --jobs 1; results may differ in the last bits from 1 thread)")->check(whole_number(1, 256))->capture_default_str();
   app.add_option("--target", s.target, "validation accuracy whose first epoch the table reports")->check(kFraction);
   app.add_option("--out", s.out, "output folder")->capture_default_str();
   app.add_flag("--save-best", s.save_best,
@@ -434,6 +436,7 @@ int main(int argc, char** argv) try {
              "NaN or infinite; the others' results are written); 1 on an error; CLI11's codes (above 100) on a bad option.");
   CLI11_PARSE(app, argc, argv);
   s.sweep = app.count("--lr-sweep") > 0;
+  std::erase(s.sweep_grids, "");  // CLI11 gives a bare --lr-sweep one empty value
   s.threads_given = app.count("--threads") > 0;
   return run(s, compare::provenance(argc, argv));
 } catch (const std::exception& e) {
