@@ -278,6 +278,13 @@ void write_pictures_and_reports(const Settings& s, const compare::Data& data, co
   for (const compare::Config& config : o.chosen) curves.push_back(compare::aggregate(config));
   draw([&] { return compare::plot_curves(curves, title, out / "history"); });
   if (s.sweep && !failure) draw([&] { return compare::plot_sweep(sweeps, o.chosen_index, title, out / "lr_sweep"); });
+  for (std::size_t i = 0; s.sweep && i < sweeps.size(); ++i)
+    if (o.chosen_index[i] == 0 || o.chosen_index[i] + 1 == sweeps[i].size()) {
+      const std::string note = sweeps[i].front().optimizer + "'s chosen rate " + compare::summary_cell({1, o.chosen[i].lr}, "%g") +
+                               " is at the edge of its grid: a rate beyond it may do better (widen the grid with --lr-sweep)";
+      std::fprintf(stderr, "compare_optimizers: note: %s\n", note.c_str());
+      notes.push_back(note);
+    }
   for (const compare::Config& config : o.all)
     for (const compare::History& run : config.runs)
       if (run.diverged)
