@@ -21,9 +21,10 @@ function(compare_optimizers_case name exit regex args)
 endfunction()
 
 set(_out ${CMAKE_BINARY_DIR}/compare-default)
-# The main job: seven optimizers on digits; some optimizer's best validation accuracy is >= 0.95.
-compare_optimizers_case(DigitsDefault 0 "\\| [a-z]+ +\\| [0-9.e-]+ +\\| [0-9.]+ +\\| (0\\.9[5-9]|1\\.00)[0-9]+ +\\|"
-  "--out|${_out}" ${_out}/history.csv ${_out}/history.png ${_out}/history.svg)
+# The main job: seven optimizers on digits, 3 seeds; some optimizer's mean best validation accuracy is >= 0.95.
+compare_optimizers_case(DigitsDefault 0 "\\| [a-z]+ +\\| [0-9.e-]+ +\\| 3 +\\| [0-9.]+ ± [^|]+\\| (0\\.9[5-9]|1\\.00)[0-9]+ ± "
+  "--out|${_out}" ${_out}/history.csv ${_out}/runs.csv ${_out}/summary.csv ${_out}/times.csv ${_out}/history.png
+  ${_out}/history.svg ${_out}/report.md ${_out}/report.html)
 compare_optimizers_case(MissingFile nonzero "no such file or folder: '${_bad}/missing.csv'"
   "--dataset|${_bad}/missing.csv")
 compare_optimizers_case(CsvWrongFieldCount nonzero "wrong_fields.csv: line 3: 3 fields, expected 4"
@@ -60,6 +61,30 @@ compare_optimizers_case(OptimizerTwice 1 "--optimizers: adam is listed twice" "-
 compare_optimizers_case(LayersTooLarge 1
   "compare_optimizers: error: --layers: '64-10000000000-10' needs [0-9.]+ GB for its float32 parameters .* its largest layer is 1 \\(64 x 10000000000\\)"
   "--layers|64-10000000000-10")
+# Issue 18's options: bad seeds, sweep grids, jobs and models are refused by name.
+compare_optimizers_case(SeedsZero nonzero "--seeds: must be a whole number from 1 to 1000, got 0" "--seeds|0")
+compare_optimizers_case(SeedsPastTheLastSeed 1 "--seed: 18446744073709551615 plus 2 \\(the last of --seeds 3\\) does not fit in 64 bits"
+  "--seed|18446744073709551615")
+compare_optimizers_case(SweepReversed 1 "--lr-sweep: 'adam:1e-2..1e-4:5': the low rate 0.01 is not below the high rate 0.0001"
+  "--lr-sweep|adam:1e-2..1e-4:5")
+compare_optimizers_case(SweepZeroPoints 1 "--lr-sweep: 'adam:1e-4..1e-2:0' asks for 0 points; a sweep needs a whole number from 2 to 50"
+  "--lr-sweep|adam:1e-4..1e-2:0")
+compare_optimizers_case(SweepUnknownOptimizer 1 "--lr-sweep: unknown optimizer 'adamz' in 'adamz:1e-4..1e-2:5'"
+  "--lr-sweep|adamz:1e-4..1e-2:5")
+compare_optimizers_case(SweepNotListed 1 "--lr-sweep: adam has a grid but is not in --optimizers"
+  "--optimizers|sgd|--lr-sweep|adam:1e-4..1e-2")
+compare_optimizers_case(JobsZero nonzero "--jobs: must be a whole number from 1 to 256, got 0" "--jobs|0")
+compare_optimizers_case(JobsWithThreads 1 "--jobs 2 runs each training on one OpenBLAS thread; --threads 2 goes only with --jobs 1"
+  "--jobs|2|--threads|2")
+compare_optimizers_case(ModelCnnComesLater 1 "--model cnn: the convolutional network comes with the CNN issue" "--model|cnn")
+compare_optimizers_case(ModelUnknown 1 "--model: unknown model 'rnn' \\(choose mlp\\)" "--model|rnn")
+# --jobs 2 gives the same CSV bytes as --jobs 1 (a sweep, two seeds, a few epochs), and its report.html
+# holds the tables and both plots inline.
+add_test(NAME CompareOptimizers.JobsGiveIdenticalCsvFiles
+         COMMAND ${CMAKE_COMMAND} -DTOOL=${_tool} -DOUT=${CMAKE_BINARY_DIR}/compare-jobs
+                 "-DARGS=--optimizers|sgd,adam|--lr-sweep|adam:1e-3..1e-2:3|--seeds|2|--epochs|3"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/compare_jobs.cmake)
+
 # Output destinations are checked before training (no epoch is logged).
 compare_optimizers_case(OutCannotBeCreated 1 "--out: cannot create folder '/proc/tapegrad-compare'"
   "--out|/proc/tapegrad-compare|--epochs|1" UNEXPECTED "epoch 1/")
@@ -70,8 +95,8 @@ file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/compare-save-best-folder/adam-best.safet
 # A diverging optimizer is reported and stopped; the others' results are written; the exit status is 3.
 set(_diverge ${CMAKE_BINARY_DIR}/compare-diverge)
 compare_optimizers_case(DivergenceIsReported 3
-  "\\| adam +\\| 0.001 +\\| [0-9.]+ +\\|.*\\| sgd +\\| 1e\\+308 +\\| (nan|inf) at epoch 1 +\\| - .*warning: sgd \\(lr 1e\\+308\\) diverged: its training loss was (nan|inf) at epoch 1, step [0-9]+; it stopped there, the others go on"
-  "--optimizers|adam,sgd:1e308|--epochs|2|--out|${_diverge}" ${_diverge}/history.csv ${_diverge}/history.png ${_diverge}/history.svg)
+  "\\| adam +\\| 0.001 +\\| 1 +\\| [0-9.]+ +\\|.*\\| sgd +\\| 1e\\+308 +\\| 1 \\(1 diverged\\) +\\| (nan|inf) at epoch 1 +\\| - .*warning: sgd \\(lr 1e\\+308, seed 0\\) diverged: its training loss was (nan|inf) at epoch 1, step [0-9]+; it stopped there, the others go on"
+  "--optimizers|adam,sgd:1e308|--epochs|2|--seeds|1|--out|${_diverge}" ${_diverge}/history.csv ${_diverge}/history.png ${_diverge}/history.svg)
 # A loss of exactly 0 (one class) cannot go on a log scale: the loss panel is linear and says why.
 set(_zero ${CMAKE_BINARY_DIR}/compare-zero-loss)
 compare_optimizers_case(ZeroLossIsPlottedLinearly 0
@@ -91,7 +116,7 @@ add_test(NAME CompareOptimizers.HostileNames
 
 # --save-best writes each optimizer's best model; the digits example loads it and reports its accuracy.
 set(_saved ${CMAKE_BINARY_DIR}/compare-save-best)
-compare_optimizers_case(SaveBest 0 "adam +\\| 0.001 +\\| [0-9.]+ +\\| 0\\.[0-9]+"
+compare_optimizers_case(SaveBest 0 "adam +\\| 0.001 +\\| 3 +\\| [0-9.]+ ± [^|]+\\| 0\\.[0-9]+ ± "
   "--optimizers|adam|--epochs|5|--save-best|--out|${_saved}" ${_saved}/adam-best.safetensors)
 set_tests_properties(CompareOptimizers.SaveBest PROPERTIES FIXTURES_SETUP saved_model)
 if(TARGET digits)

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <span>
 #include <stdexcept>
 
 #include "../common.hpp"
@@ -26,8 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kValidationFraction = 0.1;
-
 // data/digits.csv.gz: $TAPEGRAD_DATA first, then the source tree, then the installed copy.
 fs::path digits_file() {
   std::vector<fs::path> candidates;
@@ -39,12 +38,26 @@ fs::path digits_file() {
   return candidates.front();  // read_csv names it in its error
 }
 
-Data split_data(const tg::nn::Dataset& all, std::uint64_t seed, std::string description) {
-  tg::nn::Split parts = tg::nn::split(all, kValidationFraction, seed);
-  return Data{std::move(parts.train), std::move(parts.validation), "validation", std::move(description)};
+// The samples at order[first, first + count) of the shuffled order.
+tg::nn::Dataset part(const tg::nn::Dataset& all, const std::vector<std::int64_t>& order, std::size_t first,
+                     std::size_t count) {
+  return tg::nn::subset(all, std::span(order).subspan(first, count));
 }
 
 }  // namespace
+
+Data split_three_ways(const tg::nn::Dataset& all, std::uint64_t seed, std::string description) {
+  const std::int64_t n = all.size();
+  const auto held_out = static_cast<std::size_t>(std::llround(kHeldOutFraction * static_cast<double>(n)));
+  if (held_out == 0 || 2 * held_out >= static_cast<std::size_t>(n))
+    throw std::invalid_argument("--dataset: " + description + " has " + std::to_string(n) +
+                                " samples, too few for a training, a validation and a test set (at least 5 are needed)");
+  tg::Generator gen(seed);
+  const std::vector<std::int64_t> order = tg::nn::permutation(n, gen);
+  const std::size_t rest = static_cast<std::size_t>(n) - 2 * held_out;
+  return Data{part(all, order, 2 * held_out, rest), part(all, order, held_out, held_out), part(all, order, 0, held_out),
+              std::move(description)};
+}
 
 Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header) {
   const bool fashion = dataset == "fashion";
@@ -53,20 +66,24 @@ Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header) 
     throw std::invalid_argument("--header: only a CSV file has a header line, not --dataset " + dataset);
   if (dataset == "digits") {
     const fs::path file = digits_file();
-    return split_data(tg::nn::load_digits(file), seed, "digits (" + file.string() + "), 90/10 split, inputs / 16");
+    return split_three_ways(tg::nn::load_digits(file), seed,
+                            "digits (" + file.string() + "), 80/10/10 train/validation/test split, inputs / 16");
   }
   if (fashion || fs::is_directory(path)) {
     tg::nn::TrainTest parts = tg::nn::load_mnist_train_test(path);  // one image size in both, or an error
-    return Data{std::move(parts.train), std::move(parts.test), "test", path.string() + ", train / t10k, inputs / 255"};
+    tg::nn::Split train = tg::nn::split(parts.train, kHeldOutFraction, seed);
+    return Data{std::move(train.train), std::move(train.validation), std::move(parts.test),
+                path.string() + ", train split 90/10 into train/validation, t10k as test, inputs / 255"};
   }
   if (!fs::exists(path))
     throw std::invalid_argument("--dataset: no such file or folder: '" + dataset +
                                 "' (give digits, fashion, a folder of MNIST-format files or a CSV file)");
-  Data data = split_data(tg::nn::read_csv(path, {.header = csv_header}), seed,
-                         path.string() + ", 90/10 split, standardised");
+  Data data = split_three_ways(tg::nn::read_csv(path, {.header = csv_header}), seed,
+                               path.string() + ", 80/10/10 train/validation/test split, standardised");
   const tg::nn::Standardizer scale = tg::nn::Standardizer::fit(data.train);
   data.train = scale.apply(data.train);
-  data.eval = scale.apply(data.eval);
+  data.validation = scale.apply(data.validation);
+  data.test = scale.apply(data.test);
   return data;
 }
 
@@ -192,13 +209,17 @@ const std::array<OptimizerKind, 7> kOptimizers = {{
 const OptimizerKind& optimizer_kind(const std::string& name) {
   for (const OptimizerKind& kind : kOptimizers)
     if (name == kind.name) return kind;
-  std::string choices;
-  for (std::size_t i = 0; i < kOptimizers.size(); ++i)
-    choices += std::string(i == 0 ? "" : i + 1 == kOptimizers.size() ? " or " : ", ") + kOptimizers[i].name;
-  throw std::invalid_argument("--optimizers: unknown optimizer '" + name + "' (choose " + choices + ")");
+  throw std::invalid_argument("--optimizers: unknown optimizer '" + name + "' (choose " + optimizer_choices() + ")");
 }
 
 }  // namespace
+
+std::string optimizer_choices() {
+  std::string choices;
+  for (std::size_t i = 0; i < kOptimizers.size(); ++i)
+    choices += std::string(i == 0 ? "" : i + 1 == kOptimizers.size() ? " or " : ", ") + kOptimizers[i].name;
+  return choices;
+}
 
 const std::vector<std::string>& optimizer_names() {
   static const std::vector<std::string> names = [] {
@@ -228,7 +249,7 @@ Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data) {
 
 double best_accuracy(const History& history) {
   double best = 0;
-  for (const Epoch& e : history.epochs) best = std::max(best, e.eval_accuracy);
+  for (const Epoch& e : history.epochs) best = std::max(best, e.val_accuracy);
   return best;
 }
 
@@ -236,6 +257,7 @@ History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data&
               const Callbacks& callbacks) {
   tg::nn::DataLoader loader(data.train, {.batch_size = options.batch, .shuffle = true, .seed = options.seed});
   History history;
+  history.seed = options.seed;
   const auto start = std::chrono::steady_clock::now();
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     double loss_sum = 0;
@@ -258,14 +280,16 @@ History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data&
       ++step;
       if (callbacks.on_step) callbacks.on_step(epoch, step, loader.size(), loss_sum / static_cast<double>(samples));
     }
-    const Evaluation eval = evaluate(model, data.eval);
+    const Evaluation val = evaluate(model, data.validation);
+    const Evaluation test = evaluate(model, data.test);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    const bool improved = history.epochs.empty() || eval.accuracy > best_accuracy(history);
-    history.epochs.push_back({epoch, loss_sum / static_cast<double>(samples), eval.loss, eval.accuracy, elapsed.count()});
+    const bool improved = history.epochs.empty() || val.accuracy > best_accuracy(history);
+    history.epochs.push_back({epoch, loss_sum / static_cast<double>(samples), val.loss, val.accuracy, test.loss,
+                              test.accuracy, elapsed.count()});
     if (improved && !options.best_model.empty())
       tg::nn::save(model, options.best_model,
                    {{"seed", std::to_string(options.seed)}, {"epoch", std::to_string(epoch)},
-                    {"accuracy", std::to_string(eval.accuracy)}, {"optimizer", optimizer.name()}});
+                    {"accuracy", std::to_string(val.accuracy)}, {"optimizer", optimizer.name()}});
     if (callbacks.on_epoch) callbacks.on_epoch(history.epochs.back());
   }
   return history;

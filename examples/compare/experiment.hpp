@@ -16,17 +16,26 @@
 
 namespace compare {
 
-/// Training and evaluation sets with a name for the evaluation one ("validation" or "test").
+/// Three disjoint sets: train on `train`, choose (epochs, learning rates) on `validation`, report on `test`.
 struct Data {
   tg::nn::Dataset train;
-  tg::nn::Dataset eval;
-  std::string eval_name;
+  tg::nn::Dataset validation;
+  tg::nn::Dataset test;
   std::string description;
 };
 
-/// "digits" (data/digits.csv.gz, a seeded 90/10 split, inputs / 16), "fashion" (Debian's Fashion-MNIST,
-/// train / t10k, inputs / 255), a folder of MNIST-format files, or a CSV file (label last; a seeded 90/10
-/// split, standardised on the training part). csv_header: the CSV file's first line names the columns.
+/// The fraction of the samples that goes to each of the validation and test sets of a seeded split.
+inline constexpr double kHeldOutFraction = 0.1;
+
+/// Shuffles `all` with permutation(N, Generator(seed)); the first round(0.1 N) samples of that order are
+/// the test set, the next round(0.1 N) the validation set, the rest the training set (80/10/10). Throws
+/// std::invalid_argument if any of the three would be empty (fewer than 3 samples).
+[[nodiscard]] Data split_three_ways(const tg::nn::Dataset& all, std::uint64_t seed, std::string description);
+
+/// "digits" (data/digits.csv.gz, a seeded 80/10/10 split, inputs / 16), "fashion" (Debian's Fashion-MNIST:
+/// a seeded 90/10 train/validation split of train, the official t10k as test, inputs / 255), a folder of
+/// MNIST-format files (the same), or a CSV file (label last; a seeded 80/10/10 split, standardised on the
+/// training part). csv_header: the CSV file's first line names the columns.
 [[nodiscard]] Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header = false);
 
 /// Parses "64-128-128-10"; throws std::invalid_argument naming the option, also for a network whose
@@ -40,6 +49,8 @@ struct Data {
 
 /// The optimizers the tool knows, in the order of its default list.
 [[nodiscard]] const std::vector<std::string>& optimizer_names();
+/// optimizer_names() as a phrase for error messages: "sgd, momentum, ... or adadelta".
+[[nodiscard]] std::string optimizer_choices();
 /// A learning rate that works for `optimizer` on `dataset` (the digits rates are PyTorch's best here).
 /// Both throw std::invalid_argument listing the known names for any other name.
 [[nodiscard]] double default_lr(const std::string& optimizer, const std::string& dataset);
@@ -49,9 +60,11 @@ struct Data {
 struct Epoch {
   int epoch = 0;  // 1-based
   double train_loss = 0;
-  double eval_loss = 0;
-  double eval_accuracy = 0;
-  double seconds = 0;  // since the run started
+  double val_loss = 0;
+  double val_accuracy = 0;
+  double test_loss = 0;
+  double test_accuracy = 0;
+  double seconds = 0;  // since the run started (wall time: the one value that differs between identical runs)
 };
 
 /// Where a run's training loss stopped being a finite number.
@@ -64,6 +77,7 @@ struct Divergence {
 struct History {
   std::string optimizer;
   double lr = 0;
+  std::uint64_t seed = 0;     // of the initial weights and the batch order
   std::vector<Epoch> epochs;  // the epochs finished before any divergence
   std::optional<Divergence> diverged;
 };
@@ -72,7 +86,7 @@ struct RunOptions {
   int epochs = 50;
   std::int64_t batch = 64;
   std::uint64_t seed = 0;
-  /// When set, the model is saved here (safetensors) after every epoch that improves the best accuracy,
+  /// When set, the model is saved here (safetensors) after every epoch that improves the best validation accuracy,
   /// with the seed, epoch and accuracy in its metadata.
   std::filesystem::path best_model;
 };
@@ -86,12 +100,13 @@ struct Callbacks {
 };
 
 /// Trains model with optimizer for options.epochs epochs on data.train (batches from a loader seeded with
-/// options.seed, the same for every optimizer) and evaluates on data.eval after each epoch. Stops at the
+/// options.seed, the same for every optimizer) and evaluates on data.validation and data.test after each
+/// epoch. Stops at the
 /// first batch whose loss is NaN or infinite (no step is taken on it) and records where in `diverged`.
 [[nodiscard]] History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data& data,
                             const RunOptions& options, const Callbacks& callbacks);
 
-/// The best evaluation accuracy over the epochs so far (0 before the first).
+/// The best validation accuracy over the epochs so far (0 before the first).
 [[nodiscard]] double best_accuracy(const History& history);
 
 /// Mean cross-entropy and accuracy of model on data, without recording.

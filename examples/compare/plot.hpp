@@ -1,5 +1,6 @@
 #pragma once
-// compare_optimizers' plots: training loss and evaluation accuracy per epoch, drawn by gnuplot.
+// compare_optimizers' plots, drawn by gnuplot: training loss and validation accuracy per epoch, and the
+// final validation accuracy against the learning rate in a sweep.
 
 #include <filesystem>
 #include <string>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "experiment.hpp"
+#include "stats.hpp"
 
 namespace compare {
 
@@ -29,12 +31,18 @@ struct Plotted {
   std::vector<std::string> notes;            // from plan_plot
 };
 
-/// Draws the runs in `csv` (write_csv's file) as <stem>.png and <stem>.svg, keeping the gnuplot script
-/// as <stem>.gp. gnuplot is found on PATH and started without a shell; every name (paths, title,
-/// optimizers) reaches it as gnuplot_string data, drawn without enhanced-text markup. Draws nothing when
-/// a panel would be empty (see the notes); throws std::runtime_error if gnuplot is missing or fails,
+/// Draws each configuration's mean training loss and validation accuracy per epoch over a band from the
+/// lowest to the highest seed, as <stem>.png and <stem>.svg, keeping the gnuplot script (the data in it as
+/// datablocks) as <stem>.gp. gnuplot is found on PATH and started without a shell; every name (paths,
+/// title, optimizers) reaches it as gnuplot_string data, drawn without enhanced-text markup. Draws nothing
+/// when a panel would be empty (see the notes); throws std::runtime_error if gnuplot is missing or fails,
 /// leaving no partial picture behind.
-[[nodiscard]] Plotted plot(const std::filesystem::path& csv, const std::vector<History>& runs,
-                           const std::string& eval_name, const std::string& title, const std::filesystem::path& stem);
+[[nodiscard]] Plotted plot_curves(const std::vector<Curves>& curves, const std::string& title,
+                                  const std::filesystem::path& stem);
+
+/// Draws the final validation accuracy (mean, with min-max bars over seeds) against the learning rate,
+/// one line per optimizer (sweeps[o]), the chosen rate circled; as plot_curves otherwise.
+[[nodiscard]] Plotted plot_sweep(const std::vector<std::vector<Config>>& sweeps, const std::vector<std::size_t>& chosen,
+                                 const std::string& title, const std::filesystem::path& stem);
 
 }  // namespace compare
