@@ -99,3 +99,11 @@ endif()
 example_bad_args(network_221 dot_to_missing_folder
   "network_221: error: write_dot: [^\n]*/no-such-folder/graph\\.dot: the folder [^\n]*/no-such-folder does not exist"
   "--dot|${CMAKE_BINARY_DIR}/no-such-folder/graph.dot" 1)
+
+# The CNN on the first 1024 Fashion-MNIST images for one epoch (the whole run, 10 epochs of 60,000 images,
+# is measured by hand; see the README): it must train and report a test accuracy well above chance (0.1).
+# Skipped where Debian's dataset-fashion-mnist is not installed.
+if(EXISTS /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz)
+  example_case(fashion_cnn "epoch  1  training loss [0-9.]+  test accuracy 0\\.[3-9][0-9]*  [0-9.]+ s\n" --limit 1024 --epochs 1)
+endif()
+example_bad_args(fashion_cnn missing_folder "no such|cannot open|does not exist|missing" "--data|/nonexistent/fashion")

@@ -33,7 +33,7 @@ void check_sizes(const char* module, std::int64_t in, std::int64_t out, Size2 ke
 void init_conv(Tensor& weight, Tensor& bias, const Shape& shape, bool with_bias, std::int64_t out, Generator& gen,
                Dtype dtype) {
   std::int64_t fan_in = 1;
-  for (std::size_t d = 1; d < shape.size(); ++d) fan_in *= shape[d];
+  for (int d = 1; d < shape.size(); ++d) fan_in *= shape[d];
   const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
   weight = rand(shape, gen, dtype, -bound, bound);
   if (with_bias) bias = rand(Shape{out}, gen, dtype, -bound, bound);

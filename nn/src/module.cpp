@@ -15,8 +15,8 @@ std::string describe(const Tensor& t) { return t.shape().str() + " " + std::stri
 // Copies value into target, which keeps its identity; an in-place write, so records that read the old
 // values refuse to run.
 void copy_into(Tensor& target, const Tensor& value) {
-  visit_dtype(target.dtype(),
-              [&]<class T>() { std::copy(value.data<T>(), value.data<T>() + value.numel(), target.data<T>()); });
+  visit_all_dtypes(target.dtype(),  // int64 buffers too (num_batches_tracked)
+                   [&]<class T>() { std::copy(value.data<T>(), value.data<T>() + value.numel(), target.data<T>()); });
   tg::detail::bump_version(target.impl());
 }
 

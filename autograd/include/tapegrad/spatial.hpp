@@ -15,7 +15,13 @@ struct Size2 {
   constexpr Size2(std::int64_t both) : h(both), w(both) {}  // NOLINT(google-explicit-constructor)
   constexpr Size2(std::int64_t h, std::int64_t w) : h(h), w(w) {}
   /// "(h, w)", as PyTorch prints a pair.
-  [[nodiscard]] std::string str() const { return "(" + std::to_string(h) + ", " + std::to_string(w) + ")"; }
+  [[nodiscard]] std::string str() const {
+    std::string text = "(";  // appended, not "(" + ...: GCC 12 warns falsely on that (-Wrestrict, PR105329)
+    text += std::to_string(h);
+    text += ", ";
+    text += std::to_string(w);
+    return text + ")";
+  }
   friend constexpr bool operator==(const Size2&, const Size2&) = default;
 };
 
