@@ -1,10 +1,14 @@
 // Caches behind Storage and TensorImpl. Each thread keeps free lists by size class; memory freed on
 // another thread joins that thread's lists. A training step allocates the same sizes every time, so
-// after the first step every request is served from the lists. The lists hold at most
-// kCacheBudgetBytes per thread, so that a thread which frees more than it allocates (the consumer of a
-// loader thread's batches) does not hoard what it receives: a block of a size the thread never asks for
-// goes back to the heap, and past the budget so do blocks of the size it holds the most of.
+// after the first step every request is served from the lists. The lists hold at most cache_budget()
+// per thread: kCacheBudgetBytes, or if that is less, the sum over size classes of the most this thread
+// had alive at once in each (what a repeating step needs to never miss). So a thread which frees more
+// than it allocates (the consumer of a loader thread's batches) does not hoard what it receives: a block
+// of a size the thread never asks for goes back to the heap, and past the budget so do blocks of the
+// size it holds the most of.
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
@@ -50,6 +54,12 @@ struct FreeLists {
   std::size_t impl_count;
   std::size_t cached_bytes;
   std::size_t misses;
+  // Per class, bytes of blocks alive now and the most ever alive at once, as this thread counts them
+  // (a block freed here is taken off here, wherever it was made, so `live` can go below zero), and the
+  // sum of those peaks: what the lists must be able to hold for a step that repeats never to miss.
+  std::int64_t live[kClasses];
+  std::int64_t peak[kClasses];
+  std::int64_t peak_sum;
 };
 constinit thread_local FreeLists lists{};
 
@@ -106,8 +116,9 @@ TensorImpl* impl_body() {
 // a model this thread no longer trains), while the sizes a training step cycles through hold a few
 // blocks each. False when `cls` itself, with the new block, holds the most.
 bool make_room(std::size_t cls, std::size_t bytes) {
-  if (bytes > kCacheBudgetBytes) return false;
-  while (lists.cached_bytes + bytes > kCacheBudgetBytes) {
+  const std::size_t budget = cache_budget();
+  if (bytes > budget) return false;
+  while (lists.cached_bytes + bytes > budget) {
     std::size_t largest = cls;
     std::size_t most = lists.class_bytes[cls] + bytes;
     for (std::size_t c = 0; c < kClasses; ++c)
@@ -133,12 +144,23 @@ std::string times(std::uint64_t numel, std::uint64_t size) {
                         " bytes for a " + std::string(dtype_name(dtype)) + " tensor of shape " + shape.str());
 }
 
+
+// Counts a block of `bytes` in class `cls` as alive on this thread.
+void note_alive(std::size_t cls, std::size_t bytes) {
+  lists.live[cls] += static_cast<std::int64_t>(bytes);
+  if (lists.live[cls] > lists.peak[cls]) {
+    lists.peak_sum += lists.live[cls] - lists.peak[cls];
+    lists.peak[cls] = lists.live[cls];
+  }
+}
+
 }  // namespace
 
 Storage* storage_alloc(std::size_t bytes) {
   std::size_t rounded = 0;
   const std::size_t cls = size_class(bytes == 0 ? 1 : bytes, &rounded);
   lists.requested[cls] = true;
+  note_alive(cls, rounded);
   if (lists.storages[cls] != nullptr) {
     Storage* s = pop(cls);
     s->refs.store(1, std::memory_order_relaxed);
@@ -151,7 +173,10 @@ Storage* storage_alloc(std::size_t bytes) {
     free_cached_storages();
     block = std::aligned_alloc(kAlign, kHeader + rounded);
   }
-  if (block == nullptr) return nullptr;
+  if (block == nullptr) {
+    lists.live[cls] -= static_cast<std::int64_t>(rounded);
+    return nullptr;
+  }
   auto* s = ::new (block) Storage;
   s->bytes = rounded;
   s->data = static_cast<std::byte*>(block) + kHeader;
@@ -162,6 +187,7 @@ void storage_release(Storage* storage) {
   if (storage->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   std::size_t rounded = 0;
   const std::size_t cls = size_class(storage->bytes, &rounded);
+  lists.live[cls] -= static_cast<std::int64_t>(storage->bytes);
   // A size this thread has never asked for (a block another thread allocated) would only take up room.
   if (!lists.requested[cls] || !make_room(cls, storage->bytes)) {
     std::free(storage);
@@ -222,5 +248,7 @@ std::size_t cache_misses() {
 }
 
 std::size_t cached_bytes() { return lists.cached_bytes; }
+
+std::size_t cache_budget() { return std::max(kCacheBudgetBytes, static_cast<std::size_t>(lists.peak_sum)); }
 
 }  // namespace tg::detail

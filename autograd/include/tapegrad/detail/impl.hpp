@@ -16,10 +16,12 @@ namespace tg::detail {
 class Tape;
 struct Hooks;
 
-/// What each thread's storage cache may hold for reuse. The largest benchmark workload (wide,
-/// 1024-2048-2048-10 at batch 256, 25 MiB of parameters) peaks at 42 MiB cached within a step, so it
-/// stays off the heap with room to spare; a request that misses is for tensors of MiBs, whose op costs
-/// far more than the malloc.
+/// What each thread's storage cache may hold for reuse, at least: a thread may keep, per size class, as
+/// much as it ever had alive at once in that class (its working set), so that a training step whose
+/// tensors outgrow this (fashion_cnn's, 111 MiB) is served from the cache too. A block it hands back to the heap costs more than the malloc:
+/// glibc returns large blocks to the kernel, and faulting 12 MiB back in took 11 of fashion_cnn's 80 ms
+/// per step (perf, 2026-12-03). The largest MLP workload (wide, 1024-2048-2048-10 at batch 256) peaks at
+/// 42 MiB cached within a step.
 inline constexpr std::size_t kCacheBudgetBytes = std::size_t{64} << 20;
 
 struct Storage {
@@ -82,7 +84,10 @@ void convert_leaf_(TensorImpl* t, Dtype dtype);
 
 /// Heap allocations made by tapegrad's caches on this thread so far (for the benchmarks).
 [[nodiscard]] std::size_t cache_misses();
-/// Bytes of storage blocks this thread's cache holds for reuse; never more than kCacheBudgetBytes.
+/// Bytes of storage blocks this thread's cache holds for reuse; never more than cache_budget().
 [[nodiscard]] std::size_t cached_bytes();
+/// What this thread's cache may hold now: kCacheBudgetBytes or the thread's working set (the sum
+/// over size classes of the most it had alive at once in each), the larger.
+[[nodiscard]] std::size_t cache_budget();
 
 }  // namespace tg::detail
