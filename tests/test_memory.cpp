@@ -270,7 +270,8 @@ TEST(Memory, TheStorageCacheKeepsAWorkingSetLargerThanItsFloor) {
 TEST(Memory, SizesAThreadNoLongerAsksForMakeWayForTheOnesItDoes) {
   {
     std::vector<Tensor> blocks;
-    // 80 MiB of a size nothing below uses, in blocks of 20 KiB: no room is left for the step's 270 KiB.
+    // 80 MiB of a size nothing below uses, in blocks of 20 KiB: the cache is full to its budget when the
+    // step's 270 KiB of other sizes first come back.
     for (int i = 0; i < 4096; ++i) blocks.push_back(tg::empty({4 * 1024 + 1}));
   }
   ASSERT_GT(tg::detail::cached_bytes() + kMiBytes / 16, tg::detail::cache_budget());

@@ -1,7 +1,7 @@
 // Caches behind Storage and TensorImpl. Each thread keeps free lists by size class; memory freed on
 // another thread joins that thread's lists. A training step allocates the same sizes every time, so
 // after the first step every request is served from the lists. The lists hold at most cache_budget()
-// per thread: kCacheBudgetBytes, or if that is less, the sum over size classes of the most this thread
+// per thread: kCacheBudgetBytes, or if it is more, the sum over size classes of the most this thread
 // had alive at once in each (what a repeating step needs to never miss). So a thread which frees more
 // than it allocates (the consumer of a loader thread's batches) does not hoard what it receives: a block
 // of a size the thread never asks for goes back to the heap, and past the budget so do blocks of the
@@ -143,7 +143,6 @@ std::string times(std::uint64_t numel, std::uint64_t size) {
   throw AllocationError("cannot allocate " + times(static_cast<std::uint64_t>(shape.numel()), dtype_size(dtype)) +
                         " bytes for a " + std::string(dtype_name(dtype)) + " tensor of shape " + shape.str());
 }
-
 
 // Counts a block of `bytes` in class `cls` as alive on this thread.
 void note_alive(std::size_t cls, std::size_t bytes) {

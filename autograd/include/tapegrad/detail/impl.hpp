@@ -18,10 +18,10 @@ struct Hooks;
 
 /// What each thread's storage cache may hold for reuse, at least: a thread may keep, per size class, as
 /// much as it ever had alive at once in that class (its working set), so that a training step whose
-/// tensors outgrow this (fashion_cnn's, 111 MiB) is served from the cache too. A block it hands back to the heap costs more than the malloc:
-/// glibc returns large blocks to the kernel, and faulting 12 MiB back in took 11 of fashion_cnn's 80 ms
-/// per step (perf, 2026-12-03). The largest MLP workload (wide, 1024-2048-2048-10 at batch 256) peaks at
-/// 42 MiB cached within a step.
+/// tensors outgrow this (fashion_cnn's, 111 MiB) is served from the cache too. A block handed back to
+/// the heap costs more than the malloc: glibc returns large blocks to the kernel, and faulting them back
+/// in took 17.6% of fashion_cnn's step (perf, 2026-12-03). The largest MLP workload (wide,
+/// 1024-2048-2048-10 at batch 256) peaks at 42 MiB cached within a step.
 inline constexpr std::size_t kCacheBudgetBytes = std::size_t{64} << 20;
 
 struct Storage {
