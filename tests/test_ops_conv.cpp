@@ -286,6 +286,96 @@ TEST(Conv2d, NoHeapAfterWarmUp) {
   EXPECT_EQ(detail::cache_misses() - cache_before, 0u);
 }
 
+// ---- Winograd F(2x2, 3x3) against im2col ----
+
+// Sets this thread's convolution kernel while it lives.
+class KernelScope {
+ public:
+  explicit KernelScope(detail::ConvKernel kernel) : before_(detail::conv_kernel()) { detail::set_conv_kernel(kernel); }
+  ~KernelScope() { detail::set_conv_kernel(before_); }
+  KernelScope(const KernelScope&) = delete;
+  KernelScope& operator=(const KernelScope&) = delete;
+
+ private:
+  detail::ConvKernel before_;
+};
+
+// The 3x3, stride-1 cases Winograd serves: odd and even sizes, paddings 0 to 2, batch 1, unbatched.
+// conv_transpose2d reads c.w as [in, out, 3, 3], so its input has c.w[0] channels.
+const std::vector<Case>& winograd_cases() {
+  static const std::vector<Case> cases = {
+      {"padding 1, odd height and width", {2, 3, 5, 7}, {3, 3, 3, 3}, true, 1, 1, 1, 0, 1},
+      {"padding 0, even sizes", {1, 2, 6, 6}, {2, 2, 3, 3}, true, 1, 0, 1, 0, 1},
+      {"padding 2, a last tile row half outside", {3, 4, 3, 5}, {4, 4, 3, 3}, true, 1, 2, 1, 0, 1},
+      {"padding (0, 2), batch 1, 5 channels to 3", {1, 5, 4, 8}, {5, 5, 3, 3}, true, 1, {0, 2}, 1, 0, 1},
+      {"a 3x3 input, one channel, no bias", {2, 1, 3, 3}, {1, 1, 3, 3}, false, 1, 0, 1, 0, 1},
+      {"unbatched, padding (1, 0)", {2, 5, 4}, {2, 2, 3, 3}, true, 1, {1, 0}, 1, 0, 1},
+  };
+  return cases;
+}
+
+// The output and the gradients of sum(y * g) in input, weight and bias, under one kernel.
+std::vector<Tensor> output_and_grads(const Case& c, bool transposed, detail::ConvKernel kernel) {
+  const KernelScope scope(kernel);
+  Shape xs = c.x;
+  if (transposed) xs[xs.size() - 3] = c.w[0];
+  Inputs in{random_leaf(xs, 81), random_leaf(c.w, 82)};
+  if (c.bias) in.push_back(random_leaf({out_channels(c, transposed)}, 83));
+  const Tensor b = c.bias ? in[2] : Tensor();
+  const Tensor y = transposed ? conv_transpose2d(in[0], in[1], b, 1, c.padding) : conv2d(in[0], in[1], b, 1, c.padding);
+  std::vector<Tensor> r = autograd::grad({sum(y * random_leaf(y.shape(), 84).detach())}, in);
+  r.insert(r.begin(), y.detach());
+  return r;
+}
+
+TEST(ConvWinograd, EqualsIm2colForwardAndBothGradients) {
+  // The same sums in another order, of at most 9 c + 16 terms below 5 in size (c <= 5 channels): each
+  // result's rounding is below (9 c + 16) 5 2^-53 ~ 4e-14 in float64, so the two agree to 1e-12.
+  for (const bool transposed : {false, true})
+    for (const Case& c : winograd_cases()) {
+      SCOPED_TRACE(c.name + (transposed ? ", transposed" : ""));
+      const std::vector<Tensor> want = output_and_grads(c, transposed, detail::ConvKernel::kIm2col);
+      const std::vector<Tensor> got = output_and_grads(c, transposed, detail::ConvKernel::kWinograd);
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) expect_values(got[i], want[i].shape(), want[i].to_vector(), 1e-12);
+    }
+}
+
+TEST(ConvWinograd, GradcheckAndGradgradcheck) {
+  const KernelScope scope(detail::ConvKernel::kWinograd);
+  for (const Case& c : winograd_cases()) expect_checks(c, false);
+  Case t = winograd_cases()[0];
+  t.x[1] = t.w[0];
+  expect_checks(t, true);
+}
+
+TEST(ConvWinograd, Float32WithinItsRoundingBound) {
+  // Each output is A^T [sum over c of (G g G^T) . (B^T d B)] A + b. Along any path an input meets at most
+  // c + 13 roundings of relative size u = 2^-24 (x, w and b to float32; 2 adds for the patch, 4 for the
+  // filter, the product, the c-term channel sum, 4 adds for the output, the bias), on terms whose absolute
+  // sum is at most 4 sum over c of (sum of |d| over the tile's 4x4 patch)(sum of |g|) + |b|: A and B have
+  // entries 0 and +-1 and G at most 1, so a pair (patch cell, filter cell) enters an output with weight at
+  // most (1 + 1/2 + 1/2)^2 = 4. Not conv(|x|, |w|): the transforms also carry pairs that cancel exactly.
+  const KernelScope scope(detail::ConvKernel::kWinograd);
+  const Tensor x = random_leaf({3, 8, 10, 6}, 91).detach();  // padding 1: a 10 x 6 output, whole tiles
+  const Tensor w = random_leaf({5, 8, 3, 3}, 92).detach();
+  const Tensor b = random_leaf({5}, 93).detach();
+  const Tensor y64 = conv2d(x, w, b, 1, 1);
+  const Tensor y32 = conv2d(x.to(kFloat32), w.to(kFloat32), b.to(kFloat32), 1, 1);
+  // patches[n, o, ty, tx] = sum over c of (sum of |x[n, c]| over tile (ty, tx)'s patch) (sum of |w[o, c]|)
+  const Tensor filter_sums = repeat(reshape(sum(abs(w), {2, 3}), {5, 8, 1, 1}), {1, 1, 4, 4});
+  const std::vector<double> patches = conv2d(abs(x), filter_sums, {}, 2, 1).to_vector();  // [3, 5, 5, 3]
+  const double u = std::ldexp(1.0, -24);
+  const std::vector<double> a = y32.to_vector();
+  const std::vector<double> e = y64.to_vector();
+  const std::vector<double> bias = b.to_vector();
+  for (std::int64_t i = 0; i < y64.numel(); ++i) {
+    const std::int64_t xo = i % 6, yo = i / 6 % 10, o = i / 60 % 5, n = i / 300;
+    const double bound = (8 + 13) * u * (4 * patches[((n * 5 + o) * 5 + yo / 2) * 3 + xo / 2] + std::abs(bias[o]));
+    EXPECT_LE(std::abs(a[i] - e[i]), bound) << "element " << i;
+  }
+}
+
 // ---- errors ----
 
 void expect_error(const std::function<void()>& call, const std::string& message) {

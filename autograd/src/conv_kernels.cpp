@@ -5,7 +5,8 @@
 //   input grad     cols_g = W_g^T @ dy_g, then col2im adds each column entry back where it was read
 //   weight grad    dW_g += dy_g @ cols_g^T
 // A 1x1 kernel at stride 1 without padding reads each pixel once, in order: the image is its own
-// column matrix, and no im2col runs.
+// column matrix, and no im2col runs. 3x3 kernels at stride 1 with enough channels go to the Winograd
+// kernels of conv_winograd.cpp instead (winograd_fits).
 
 #include "conv_kernels.hpp"
 
@@ -20,6 +21,8 @@
 namespace tg::detail {
 
 namespace {
+
+thread_local ConvKernel chosen_kernel = ConvKernel::kAuto;
 
 // This thread's column buffer, at least `count` elements; grown when a call needs more, never shrunk,
 // so that a training step in steady state allocates nothing here.
@@ -104,13 +107,38 @@ void fill_planes(T* y, std::int64_t channels, std::int64_t plane, const T* bias)
 
 }  // namespace
 
+ConvKernel conv_kernel() { return chosen_kernel; }
+void set_conv_kernel(ConvKernel kernel) { chosen_kernel = kernel; }
+
+template <class T>
+T* conv_scratch(std::size_t count) {
+  struct Buffer {
+    void* data = nullptr;
+    std::size_t bytes = 0;
+    Buffer() = default;
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer buffer;
+  const std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
+  if (bytes > buffer.bytes) {
+    std::free(buffer.data);
+    buffer.data = std::aligned_alloc(64, bytes);
+    buffer.bytes = buffer.data == nullptr ? 0 : bytes;
+    if (buffer.data == nullptr) throw std::bad_alloc();
+  }
+  return static_cast<T*>(buffer.data);
+}
+
 template <class T>
 void conv_forward(const ConvShape& s, const T* x, const T* weight, const T* bias, T* y) {
+  if (winograd_fits(s)) return winograd_forward(s, x, weight, bias, y);
   const std::int64_t og = s.o / s.g.groups;
   const std::int64_t ck = s.c / s.g.groups * s.kh * s.kw;
   const std::int64_t ohw = s.oh * s.ow;
   const bool direct = pointwise(s);
-  T* cols = direct ? nullptr : scratch<T>(static_cast<std::size_t>(s.c * s.kh * s.kw * ohw));
+  T* cols = direct ? nullptr : conv_scratch<T>(static_cast<std::size_t>(s.c * s.kh * s.kw * ohw));
   for (std::int64_t n = 0; n < s.n; ++n) {
     const T* xn = x + n * s.c * s.h * s.w;
     T* yn = y + n * s.o * ohw;
@@ -124,12 +152,13 @@ void conv_forward(const ConvShape& s, const T* x, const T* weight, const T* bias
 
 template <class T>
 void conv_input_grad(const ConvShape& s, const T* dy, const T* weight, const T* bias, T* dx) {
+  if (winograd_fits(s)) return winograd_input_grad(s, dy, weight, bias, dx);
   const std::int64_t og = s.o / s.g.groups;
   const std::int64_t ck = s.c / s.g.groups * s.kh * s.kw;
   const std::int64_t ohw = s.oh * s.ow;
   const std::int64_t hw = s.h * s.w;
   const bool direct = pointwise(s);
-  T* cols = direct ? nullptr : scratch<T>(static_cast<std::size_t>(s.c * s.kh * s.kw * ohw));
+  T* cols = direct ? nullptr : conv_scratch<T>(static_cast<std::size_t>(s.c * s.kh * s.kw * ohw));
   for (std::int64_t n = 0; n < s.n; ++n) {
     const T* dyn = dy + n * s.o * ohw;
     T* dxn = dx + n * s.c * hw;
@@ -148,11 +177,12 @@ void conv_input_grad(const ConvShape& s, const T* dy, const T* weight, const T* 
 
 template <class T>
 void conv_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
+  if (winograd_fits(s)) return winograd_weight_grad(s, x, dy, dw);
   const std::int64_t og = s.o / s.g.groups;
   const std::int64_t ck = s.c / s.g.groups * s.kh * s.kw;
   const std::int64_t ohw = s.oh * s.ow;
   const bool direct = pointwise(s);
-  T* cols = direct ? nullptr : scratch<T>(static_cast<std::size_t>(s.c * s.kh * s.kw * ohw));
+  T* cols = direct ? nullptr : conv_scratch<T>(static_cast<std::size_t>(s.c * s.kh * s.kw * ohw));
   std::fill(dw, dw + s.o * ck, T(0));
   for (std::int64_t n = 0; n < s.n; ++n) {
     const T* xn = x + n * s.c * s.h * s.w;
@@ -183,6 +213,8 @@ void conv_bias_grad(std::int64_t n, std::int64_t o, std::int64_t ohw, const T* d
     }
 }
 
+template float* conv_scratch<float>(std::size_t);
+template double* conv_scratch<double>(std::size_t);
 template void conv_forward<float>(const ConvShape&, const float*, const float*, const float*, float*);
 template void conv_forward<double>(const ConvShape&, const double*, const double*, const double*, double*);
 template void conv_input_grad<float>(const ConvShape&, const float*, const float*, const float*, float*);

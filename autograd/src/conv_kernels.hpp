@@ -3,7 +3,10 @@
 // and its two gradients, on raw float or double buffers. conv_transpose2d's forward is the input
 // gradient of a convolution running the other way, so three kernels serve the whole family.
 
+#include <cstddef>
 #include <cstdint>
+
+#include "tapegrad/conv.hpp"
 
 namespace tg::detail {
 
@@ -34,6 +37,30 @@ void conv_input_grad(const ConvShape& s, const T* dy, const T* weight, const T* 
 /// dw [o, c/groups, kh, kw] = the weight gradient of conv for x and dy, summed over the batch.
 template <class T>
 void conv_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw);
+
+/// This thread's scratch buffer for the kernels, at least `count` elements; grown when a call needs more,
+/// never shrunk, so that a training step in steady state allocates nothing here.
+template <class T>
+T* conv_scratch(std::size_t count);
+
+// ---- Winograd F(2x2, 3x3), in conv_winograd.cpp: the same three results for the shapes it serves ----
+
+/// The channels in and out below which im2col is faster: the products [o, c] @ [c, tiles] are too thin
+/// to pay for the transforms. Measured (batch 128, float32, one Zen 5 thread, 2026-12-03; Winograd's time
+/// over im2col's for forward, input grad, weight grad): 16 -> 16 channels 0.80, 0.83, 0.71 at 28 x 28 and
+/// 0.90, 0.75, 0.66 at 14 x 14; 32 -> 64 at 14 x 14 0.57-0.66, 0.71-0.77, 0.72-0.73; 8 -> 8 1.13, 0.76,
+/// 1.15; 8 -> 32 1.09, 1.32, 0.80; 1 -> 32 (the first layer) 3.0-4.3.
+inline constexpr std::int64_t kWinogradMinChannels = 16;
+
+/// Whether the Winograd kernels serve s (a 3x3 kernel at stride 1, dilation 1, one group, padding <= 2,
+/// enough channels), as conv_kernel() allows.
+[[nodiscard]] bool winograd_fits(const ConvShape& s);
+template <class T>
+void winograd_forward(const ConvShape& s, const T* x, const T* weight, const T* bias, T* y);
+template <class T>
+void winograd_input_grad(const ConvShape& s, const T* dy, const T* weight, const T* bias, T* dx);
+template <class T>
+void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw);
 
 /// db [o] = dy [n, o, oh, ow] summed over n, oh and ow.
 template <class T>

@@ -1,8 +1,9 @@
 #pragma once
 // Convolutions, as torch.nn.functional's: NCHW, PyTorch's weight layouts (so its weights load as they
 // are), zero padding given as integers (PyTorch's 'same' and 'valid' strings are not taken). Forward and
-// both gradients are im2col + OpenBLAS gemm; every gradient is itself a recorded convolution, so the
-// family is differentiable to any order.
+// both gradients are OpenBLAS gemm products: Winograd F(2x2, 3x3) for 3x3 kernels at stride 1 with enough
+// channels, im2col for the rest. Every gradient is itself a recorded convolution, so the family is
+// differentiable to any order.
 //
 // Output sizes, per spatial dimension (input size I, kernel k):
 //   conv:            O = floor((I + 2 padding - dilation (k - 1) - 1) / stride) + 1
@@ -31,5 +32,17 @@ namespace tg {
 [[nodiscard]] Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
                                       Size2 stride = 1, Size2 padding = 0, Size2 output_padding = 0,
                                       std::int64_t groups = 1, Size2 dilation = 1);
+
+namespace detail {
+
+/// Which kernel serves the convolutions on this thread. kAuto takes Winograd F(2x2, 3x3) for a 3x3 kernel at
+/// stride 1, dilation 1, one group and padding <= 2 with at least kWinogradMinChannels channels in and out,
+/// and im2col for the rest; kIm2col and kWinograd force one (kWinograd still only where it applies), for
+/// tests that compare the two.
+enum class ConvKernel { kAuto, kIm2col, kWinograd };
+[[nodiscard]] ConvKernel conv_kernel();
+void set_conv_kernel(ConvKernel kernel);
+
+}  // namespace detail
 
 }  // namespace tg
