@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "autograd_testing.hpp"
+#include "heap_counter.hpp"
 #include "pytorch_poolnorm_reference.hpp"
+#include "tapegrad/detail/impl.hpp"
 #include "tapegrad/tapegrad.hpp"
 
 namespace tg {
@@ -135,12 +137,14 @@ TEST(MaxPool2d, TwoByTwoFastPathMatchesTheGeneralKernelBitForBit) {
   // Values from a small set, so that windows hold ties (0 after a ReLU, 1), NaNs (one or several: the last
   // wins) and -inf (an all -inf window gives its first cell); dy holds -0, which the scatter into zeros
   // turns into +0. Shapes: odd heights and widths (a row or column no window covers, whose gradient is 0),
-  // batch 1, unbatched, and rows of 1 to 16 windows (the fast path's blocks of 8, 4 and 1, overlapping).
+  // batch 1, unbatched, and rows of 1 to 9, 14, 15 and 16 windows (the fast path's blocks of 8, 4 and 1,
+  // overlapping or running on into the next row, and the tensor's last row, which cannot).
   const double inf = kInf;
   const std::vector<double> choices = {0, 0, 1, 1, 2, -1, -inf, -inf, -inf, kNaN};
   const std::vector<double> grads = {1, -2, 0.5, 3, -0.0, 0.25};
-  const std::vector<Shape> shapes = {{1, 3, 7, 9}, {2, 3, 8, 8},   {1, 2, 14, 14}, {2, 2, 28, 28}, {1, 2, 6, 31},
-                                     {3, 5, 7},    {1, 1, 3, 2},   {2, 3, 5, 17},  {1, 1, 2, 2},   {1, 4, 9, 32}};
+  const std::vector<Shape> shapes = {{1, 3, 7, 9},  {2, 3, 8, 8},  {1, 2, 14, 14}, {2, 2, 28, 28}, {1, 2, 6, 31},
+                                     {3, 5, 7},     {1, 1, 3, 2},  {2, 3, 5, 17},  {1, 1, 2, 2},   {1, 4, 9, 32},
+                                     {2, 3, 4, 5},  {2, 2, 6, 10}, {1, 3, 5, 13},  {2, 1, 4, 19}};
   std::mt19937 gen(7);
   std::int64_t all_minus_inf = 0, two_nans = 0, ties = 0;
   for (const Dtype dtype : {kFloat32, kFloat64})
@@ -181,6 +185,46 @@ TEST(MaxPool2d, TwoByTwoFastPathMatchesTheGeneralKernelBitForBit) {
   EXPECT_GT(all_minus_inf, 10);
   EXPECT_GT(two_nans, 10);
   EXPECT_GT(ties, 100);
+}
+
+TEST(MaxPool2d, TwoByTwoStepDoesNotTouchTheHeap) {
+  // Once warm, the fast path's forwards (with indices for a gradient, and without) and its backward take
+  // their outputs from the storage cache and nothing from the heap. Tensor::backward's sweep itself makes
+  // one operator new whatever the op (measured through relu), which the backward's count leaves out.
+  for (const Dtype dtype : {kFloat32, kFloat64}) {
+    Generator gen(5);
+    Tensor x = randn({2, 3, 14, 15}, gen, dtype);
+    x.requires_grad_();
+    const Tensor dy = randn({2, 3, 7, 7}, gen, dtype);
+    const auto heap = [] { return tapegrad_testing::operator_news.load(); };
+    std::size_t forward = 0, backward = 0, inference = 0, sweep = 0;
+    for (int i = 0; i < 4; ++i) {
+      const std::size_t cache_before = detail::cache_misses();
+      const std::size_t h0 = heap();
+      const Tensor y = max_pool2d(x, 2);
+      const std::size_t h1 = heap();
+      y.backward(dy);
+      const std::size_t h2 = heap();
+      {
+        const NoGradGuard no_grad;
+        (void)max_pool2d(x, 2);
+      }
+      const std::size_t h3 = heap();
+      relu(x).backward(x);
+      const std::size_t h4 = heap();
+      if (i == 0) continue;  // warming up
+      EXPECT_EQ(detail::cache_misses() - cache_before, 0u);
+      forward += h1 - h0, backward += h2 - h1, inference += h3 - h2, sweep += h4 - h3;
+    }
+    EXPECT_EQ(forward, 0u);
+    EXPECT_EQ(inference, 0u);
+    EXPECT_EQ(backward, sweep);
+    EXPECT_EQ(sweep, 3u);
+    // Four sweeps accumulated four max_pool2d gradients and four relu ones, 1 where x > 0 times x.
+    const Tensor once = autograd::grad({max_pool2d(x, 2)}, {x}, {dy})[0];
+    expect_values(x.grad(), x.shape(), (once * 4.0 + relu(x) * 4.0).to_vector(), 1e-6);
+    EXPECT_GT(sum(abs(once)).item<double>(), 1.0);
+  }
 }
 
 TEST(MaxPool2d, PaddingIsMinusInfinity) {
