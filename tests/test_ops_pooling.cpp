@@ -5,12 +5,17 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <random>
 #include <span>
 #include <vector>
 
 #include "autograd_testing.hpp"
+#include "heap_counter.hpp"
 #include "pytorch_poolnorm_reference.hpp"
+#include "tapegrad/detail/impl.hpp"
 #include "tapegrad/tapegrad.hpp"
 
 namespace tg {
@@ -63,6 +68,163 @@ TEST(MaxPool2d, TiesGoToTheFirstMaximumAndNaNWins) {
   const auto [ty, ti] = max_pool2d_with_indices(t, 3);
   expect_values(ty, {2, 1, 1}, {1, 2});
   expect_values(ti, {2, 1, 1}, {0, 2});
+}
+
+// ---- the kernel 2, stride 2 fast path against the general kernel ----
+
+// Expects a and b to have the same shape and bit-identical elements (as doubles: a float32 widens
+// injectively, NaN payloads and signed zeros included).
+void expect_bitwise(const Tensor& a, const Tensor& b) {
+  ASSERT_EQ(a.shape().str(), b.shape().str());
+  ASSERT_EQ(a.dtype(), b.dtype());
+  const std::vector<double> va = a.to_vector();
+  const std::vector<double> vb = b.to_vector();
+  for (std::size_t i = 0; i < va.size(); ++i)
+    ASSERT_EQ(std::bit_cast<std::uint64_t>(va[i]), std::bit_cast<std::uint64_t>(vb[i]))
+        << "element " << i << ": " << va[i] << " vs " << vb[i];
+}
+
+// What max_pool2d(x, 2) gives through the general kernel: the same windows, taken with ceil_mode from x
+// padded (at the bottom and right, with `fill`) to odd extents, so that a last, partial window sends the
+// whole call past the fast path. Returns y, the indices within x's plane and d(sum(y * dy))/dx, cropped to
+// x's windows.
+struct PoolResult {
+  Tensor y, indices, dx;
+};
+
+PoolResult max_pool_2x2_through_general_kernel(const std::vector<double>& x, const Shape& shape,
+                                               const std::vector<double>& dy, Dtype dtype, double fill) {
+  const int nd = static_cast<int>(shape.size());
+  const std::int64_t h = shape[nd - 2], w = shape[nd - 1], oh = h / 2, ow = w / 2;
+  const std::int64_t hp = h | 1, wp = w | 1, planes = shape.numel() / (h * w);
+  std::vector<double> xp(static_cast<std::size_t>(planes * hp * wp), fill);
+  std::vector<double> dyp(static_cast<std::size_t>(planes * (oh + 1) * (ow + 1)), 0.0);  // 0 on the extra windows
+  for (std::int64_t p = 0; p < planes; ++p) {
+    for (std::int64_t i = 0; i < h; ++i)
+      for (std::int64_t j = 0; j < w; ++j) xp[(p * hp + i) * wp + j] = x[(p * h + i) * w + j];
+    for (std::int64_t i = 0; i < oh; ++i)
+      for (std::int64_t j = 0; j < ow; ++j) dyp[(p * (oh + 1) + i) * (ow + 1) + j] = dy[(p * oh + i) * ow + j];
+  }
+  Shape padded = shape, pooled = shape, out = shape;
+  padded[nd - 2] = hp;
+  padded[nd - 1] = wp;
+  pooled[nd - 2] = oh + 1;
+  pooled[nd - 1] = ow + 1;
+  out[nd - 2] = oh;
+  out[nd - 1] = ow;
+  Tensor px = tensor(xp, padded, dtype);
+  px.requires_grad_();
+  const auto [py, pi] = max_pool2d_with_indices(px, 2, 2, 0, 1, true);
+  EXPECT_EQ(py.shape().str(), pooled.str());
+  const Tensor pdx = autograd::grad({py}, {px}, {tensor(dyp, pooled, dtype)})[0];
+  const std::vector<double> vy = py.to_vector(), vi = pi.to_vector(), vdx = pdx.to_vector();
+  std::vector<double> y, indices, dx;
+  for (std::int64_t p = 0; p < planes; ++p) {
+    for (std::int64_t i = 0; i < oh; ++i)
+      for (std::int64_t j = 0; j < ow; ++j) {
+        const auto o = static_cast<std::size_t>((p * (oh + 1) + i) * (ow + 1) + j);
+        const auto at = static_cast<std::int64_t>(vi[o]);  // a flat index in the padded plane
+        y.push_back(vy[o]);
+        indices.push_back(static_cast<double>(at / wp * w + at % wp));
+      }
+    for (std::int64_t i = 0; i < h; ++i)
+      for (std::int64_t j = 0; j < w; ++j) dx.push_back(vdx[static_cast<std::size_t>((p * hp + i) * wp + j)]);
+  }
+  return {tensor(y, out, dtype), tensor(indices, out, kInt64), tensor(dx, shape, dtype)};
+}
+
+TEST(MaxPool2d, TwoByTwoFastPathMatchesTheGeneralKernelBitForBit) {
+  // Values from a small set, so that windows hold ties (0 after a ReLU, 1), NaNs (one or several: the last
+  // wins) and -inf (an all -inf window gives its first cell); dy holds -0, which the scatter into zeros
+  // turns into +0. Shapes: odd heights and widths (a row or column no window covers, whose gradient is 0),
+  // batch 1, unbatched, and rows of 1 to 9, 14, 15 and 16 windows (the fast path's blocks of 8, 4 and 1,
+  // overlapping or running on into the next row, and the tensor's last row, which cannot).
+  const double inf = kInf;
+  const std::vector<double> choices = {0, 0, 1, 1, 2, -1, -inf, -inf, -inf, kNaN};
+  const std::vector<double> grads = {1, -2, 0.5, 3, -0.0, 0.25};
+  const std::vector<Shape> shapes = {{1, 3, 7, 9},  {2, 3, 8, 8},  {1, 2, 14, 14}, {2, 2, 28, 28}, {1, 2, 6, 31},
+                                     {3, 5, 7},     {1, 1, 3, 2},  {2, 3, 5, 17},  {1, 1, 2, 2},   {1, 4, 9, 32},
+                                     {2, 3, 4, 5},  {2, 2, 6, 10}, {1, 3, 5, 13},  {2, 1, 4, 19}};
+  std::mt19937 gen(7);
+  std::int64_t all_minus_inf = 0, two_nans = 0, ties = 0;
+  for (const Dtype dtype : {kFloat32, kFloat64})
+    for (const Shape& shape : shapes) {
+      SCOPED_TRACE(shape.str() + (dtype == kFloat32 ? " float32" : " float64"));
+      const int nd = static_cast<int>(shape.size());
+      const std::int64_t h = shape[nd - 2], w = shape[nd - 1];
+      std::vector<double> x(static_cast<std::size_t>(shape.numel()));
+      for (double& v : x) v = choices[gen() % choices.size()];
+      Shape out = shape;
+      out[nd - 2] = h / 2;
+      out[nd - 1] = w / 2;
+      std::vector<double> dy(static_cast<std::size_t>(out.numel()));
+      for (double& v : dy) v = grads[gen() % grads.size()];
+      for (std::int64_t p = 0; p < shape.numel() / (h * w); ++p)  // what the windows held
+        for (std::int64_t i = 0; i + 1 < h; i += 2)
+          for (std::int64_t j = 0; j + 1 < w; j += 2) {
+            const std::int64_t c = (p * h + i) * w + j;
+            const double cells[4] = {x[c], x[c + 1], x[c + w], x[c + w + 1]};
+            int minus_inf = 0, nans = 0;
+            for (const double v : cells) minus_inf += v == -inf, nans += std::isnan(v);
+            all_minus_inf += minus_inf == 4, two_nans += nans >= 2;
+            ties += nans == 0 && (cells[0] == cells[1] || cells[0] == cells[2] || cells[1] == cells[3]);
+          }
+
+      Tensor leaf_x = tensor(x, shape, dtype);
+      leaf_x.requires_grad_();
+      const auto [y, indices] = max_pool2d_with_indices(leaf_x, 2);
+      const Tensor dx = autograd::grad({y}, {leaf_x}, {tensor(dy, out, dtype)})[0];
+      for (const double fill : {-inf, 5.0}) {  // the padding never reaches the windows compared
+        const PoolResult general = max_pool_2x2_through_general_kernel(x, shape, dy, dtype, fill);
+        expect_bitwise(y, general.y);
+        expect_bitwise(indices, general.indices);
+        expect_bitwise(dx, general.dx);
+      }
+      expect_bitwise(max_pool2d(tensor(x, shape, dtype), 2), y);  // without indices (no gradient needed)
+    }
+  EXPECT_GT(all_minus_inf, 10);
+  EXPECT_GT(two_nans, 10);
+  EXPECT_GT(ties, 100);
+}
+
+TEST(MaxPool2d, TwoByTwoStepDoesNotTouchTheHeap) {
+  // Once warm, the fast path's forwards (with indices for a gradient, and without) and its backward take
+  // their outputs from the storage cache and nothing from the heap. Tensor::backward's sweep itself makes
+  // one operator new whatever the op (measured through relu), which the backward's count leaves out.
+  for (const Dtype dtype : {kFloat32, kFloat64}) {
+    Generator gen(5);
+    Tensor x = randn({2, 3, 14, 15}, gen, dtype);
+    x.requires_grad_();
+    const Tensor dy = randn({2, 3, 7, 7}, gen, dtype);
+    const auto heap = [] { return tapegrad_testing::operator_news.load(); };
+    std::size_t forward = 0, backward = 0, inference = 0, sweep = 0;
+    for (int i = 0; i < 4; ++i) {
+      const std::size_t cache_before = detail::cache_misses();
+      const std::size_t h0 = heap();
+      const Tensor y = max_pool2d(x, 2);
+      const std::size_t h1 = heap();
+      y.backward(dy);
+      const std::size_t h2 = heap();
+      {
+        const NoGradGuard no_grad;
+        (void)max_pool2d(x, 2);
+      }
+      const std::size_t h3 = heap();
+      relu(x).backward(x);
+      const std::size_t h4 = heap();
+      if (i == 0) continue;  // warming up
+      EXPECT_EQ(detail::cache_misses() - cache_before, 0u);
+      forward += h1 - h0, backward += h2 - h1, inference += h3 - h2, sweep += h4 - h3;
+    }
+    EXPECT_EQ(forward, 0u);
+    EXPECT_EQ(inference, 0u);
+    EXPECT_EQ(backward, sweep);
+    EXPECT_EQ(sweep, 3u);
+    // Four sweeps accumulated four max_pool2d gradients and four relu ones, 1 where x > 0 times x.
+    const Tensor once = autograd::grad({max_pool2d(x, 2)}, {x}, {dy})[0];
+    expect_values(x.grad(), x.shape(), (once * 4.0 + relu(x) * 4.0).to_vector(), 1e-6);
+    EXPECT_GT(sum(abs(once)).item<double>(), 1.0);
+  }
 }
 
 TEST(MaxPool2d, PaddingIsMinusInfinity) {
