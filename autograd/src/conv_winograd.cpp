@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 
 #include "blas.hpp"
 #include "conv_kernels.hpp"
@@ -52,23 +53,32 @@ struct Block {
 
 std::int64_t block_rows(const Plan& p) { return std::max<std::int64_t>(1, kBlockTiles / p.tw); }
 
+constexpr std::int64_t kLanes = 8;  // tiles per vector in transform_input
+
+// The padded length of one patch row buffer: every 8-tile group reads 18 values from its start.
+std::int64_t row_length(const Plan& p) { return 2 * kLanes * ((p.tw + kLanes - 1) / kLanes) + 2 * kLanes; }
+
+// The distance between two cells' matrices in s.v: c tiles plus kLanes, the most a tile row's last
+// group of 8 writes past its row (into the next row, or the next channel, rewritten after it, or this gap).
+std::int64_t v_cell(const Plan& p, std::int64_t tiles) { return p.c * tiles + kLanes; }
+
 template <class T>
 struct Scratch {
   T* u;     // [16, o, c]: transformed filters (forward) or summed products (weight grad)
-  T* v;     // [16, c, tiles]: the block's transformed input patches
+  T* v;     // [16, c, tiles]: the block's transformed input patches, cells v_cell apart
   T* m;     // [16, o, tiles]: the block's products (forward) or transformed output gradients (weight grad)
-  T* work;  // [32, tiles]: one channel's patches and their half-transformed rows, tile by tile
-  T* rows;  // [4, 2 tw + 2]: one tile row's four input rows, padded
+  T* work;  // [16, tiles]: one output channel's half-transformed tiles
+  T* rows;  // [4, row_length]: one tile row's four input rows, padded
 };
 
 template <class T>
 Scratch<T> scratch_for(const Plan& p) {
   const std::int64_t tiles = block_rows(p) * p.tw;
   const std::int64_t u = kCells * p.o * p.c;
-  const std::int64_t v = kCells * p.c * tiles;
+  const std::int64_t v = kCells * v_cell(p, tiles);
   const std::int64_t m = kCells * p.o * tiles;
-  const std::int64_t work = 2 * kCells * tiles;
-  T* base = conv_scratch<T>(static_cast<std::size_t>(u + v + m + work + 4 * (2 * p.tw + 2)));
+  const std::int64_t work = kCells * tiles;
+  T* base = conv_scratch<T>(static_cast<std::size_t>(u + v + m + work + 4 * row_length(p)));
   return {base, base + u, base + u + v, base + u + v + m, base + u + v + m + work};
 }
 
@@ -108,12 +118,6 @@ void each(std::int64_t n, T* __restrict out, const T* __restrict a, const T* __r
   for (std::int64_t t = 0; t < n; ++t) out[t] = f(a[t], b[t], c[t]);
 }
 
-// out[t] = in[2 t] for t < n.
-template <class T>
-void every_other(std::int64_t n, const T* __restrict in, T* __restrict out) {
-  for (std::int64_t t = 0; t < n; ++t) out[t] = in[2 * t];
-}
-
 // out[2 t] = even[t], out[2 t + 1] = odd[t] for the n entries of out.
 template <class T>
 void interleave(std::int64_t n, const T* __restrict even, const T* __restrict odd, T* __restrict out) {
@@ -140,75 +144,80 @@ void deinterleave(std::int64_t n, const T* __restrict in, T* __restrict even, T*
 constexpr auto kAdd = [](auto a, auto b) { return a + b; };
 constexpr auto kSub = [](auto a, auto b) { return a - b; };
 
-// d[4 k + l][t] = the input plane ic's patch cell (k, l) of the block's tile t: rows 2 ty - ph + k,
-// columns 2 tx - pw + l, zeros outside.
+// Eight tiles' worth of one cell: a vector of the compiler's (GCC and Clang lower it to the widest
+// registers the target has, or to pairs of narrower ones). Passed by reference only: a vector argument's
+// ABI would depend on the target.
 template <class T>
-void gather_patches(const Plan& p, const T* in, std::int64_t ic, const Block& b, const Scratch<T>& s, T* d) {
-  const std::int64_t tiles = b.tiles(p);
-  const std::int64_t span = 2 * p.tw + 2;  // the padded columns one tile row reads
-  const std::int64_t lo = std::min(p.pw, span);
-  const std::int64_t hi = std::clamp(p.pw + p.w, lo, span);
-  for (std::int64_t r = b.r0; r < b.r1; ++r) {
-    const std::int64_t top = 2 * (r % p.th) - p.ph;  // the input row of the patches' first row
-    const T* plane = in + ((r / p.th) * p.c + ic) * p.h * p.w;
-    for (std::int64_t k = 0; k < 4; ++k) {
-      T* row = s.rows + k * span;  // row[j] = plane[top + k, j - pw]
-      const std::int64_t iy = top + k;
-      if (iy < 0 || iy >= p.h) {
-        std::fill(row, row + span, T(0));
-      } else {
-        std::fill(row, row + lo, T(0));
-        std::copy(plane + iy * p.w + (lo - p.pw), plane + iy * p.w + (hi - p.pw), row + lo);
-        std::fill(row + hi, row + span, T(0));
-      }
-      for (std::int64_t l = 0; l < 4; ++l) every_other(p.tw, row + l, d + (4 * k + l) * tiles + (r - b.r0) * p.tw);
-    }
-  }
+struct LanesOf;
+template <>
+struct LanesOf<float> {
+  typedef float type __attribute__((vector_size(8 * sizeof(float))));
+};
+template <>
+struct LanesOf<double> {
+  typedef double type __attribute__((vector_size(8 * sizeof(double))));
+};
+template <class T>
+using Lanes = typename LanesOf<T>::type;
+
+// even[t] = row[2 t] and odd[t] = row[2 t + 1] for t < 8.
+template <class T>
+void split(const T* row, Lanes<T>& even, Lanes<T>& odd) {
+  Lanes<T> a;
+  Lanes<T> b;
+  std::memcpy(&a, row, sizeof a);
+  std::memcpy(&b, row + kLanes, sizeof b);
+  even = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+  odd = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
 }
 
-// v[xi * stride + t] = (B^T d B)[xi] for the patches d [16, tiles], through h [16, tiles] = B^T d,
-// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
-template <class T>
-void transform_patches(const T* d, T* h, std::int64_t tiles, T* v, std::int64_t stride) {
-  const auto at = [tiles](auto* a, int cell) { return a + cell * tiles; };
-  for (int l = 0; l < 4; ++l) {
-    const T* d0 = at(d, l);
-    const T* d1 = at(d, 4 + l);
-    const T* d2 = at(d, 8 + l);
-    const T* d3 = at(d, 12 + l);
-    T* h0 = at(h, l);
-    T* h1 = at(h, 4 + l);
-    T* h2 = at(h, 8 + l);
-    T* h3 = at(h, 12 + l);
-    each(tiles, h0, d0, d2, kSub);
-    each(tiles, h1, d1, d2, kAdd);
-    each(tiles, h2, d2, d1, kSub);
-    each(tiles, h3, d1, d3, kSub);
-  }
-  for (int i = 0; i < 4; ++i) {
-    const T* h0 = at(h, 4 * i);
-    const T* h1 = h0 + tiles;
-    const T* h2 = h1 + tiles;
-    const T* h3 = h2 + tiles;
-    T* v0 = v + (4 * i) * stride;
-    T* v1 = v0 + stride;
-    T* v2 = v1 + stride;
-    T* v3 = v2 + stride;
-    each(tiles, v0, h0, h2, kSub);
-    each(tiles, v1, h1, h2, kAdd);
-    each(tiles, v2, h2, h1, kSub);
-    each(tiles, v3, h1, h3, kSub);
-  }
-}
-
-// s.v[xi, ic, t] = (B^T d B)[xi] for every input channel ic and tile t of the block.
+// s.v[xi, ic, t] = (B^T d B)[xi], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], for every input channel ic
+// and tile t of the block, where d is the tile's 4x4 patch: input rows 2 ty - ph + k and columns
+// 2 tx - pw + l, zeros outside. Eight tiles of a tile row at a time, in vectors: a row of the CNN's
+// 14 x 14 layer has 7 tiles, too few for a loop the compiler vectorises itself.
 template <class T>
 void transform_input(const Plan& p, const T* in, const Block& b, const Scratch<T>& s) {
   const std::int64_t tiles = b.tiles(p);
-  for (std::int64_t ic = 0; ic < p.c; ++ic) {
-    gather_patches(p, in, ic, b, s, s.work);
-    transform_patches(s.work, s.work + kCells * tiles, tiles, s.v + ic * tiles, p.c * tiles);
-  }
+  const std::int64_t cell = v_cell(p, tiles);
+  const std::int64_t length = row_length(p);
+  const std::int64_t lo = std::min(p.pw, length);
+  const std::int64_t hi = std::clamp(p.pw + p.w, lo, length);
+  for (std::int64_t ic = 0; ic < p.c; ++ic)
+    for (std::int64_t r = b.r0; r < b.r1; ++r) {
+      const std::int64_t top = 2 * (r % p.th) - p.ph;  // the input row of the patches' first row
+      const T* plane = in + ((r / p.th) * p.c + ic) * p.h * p.w;
+      for (std::int64_t k = 0; k < 4; ++k) {  // rows[k][j] = plane[top + k, j - pw], zeros outside
+        T* row = s.rows + k * length;
+        const std::int64_t iy = top + k;
+        if (iy < 0 || iy >= p.h) {
+          std::fill(row, row + length, T(0));
+          continue;
+        }
+        std::fill(row, row + lo, T(0));
+        std::copy(plane + iy * p.w + (lo - p.pw), plane + iy * p.w + (hi - p.pw), row + lo);
+        std::fill(row + hi, row + length, T(0));
+      }
+      T* out = s.v + ic * tiles + (r - b.r0) * p.tw;
+      for (std::int64_t tx = 0; tx < p.tw; tx += kLanes) {
+        Lanes<T> d[4][4];  // d[k][l][t] = patch cell (k, l) of tile tx + t
+        for (std::int64_t k = 0; k < 4; ++k) {
+          const T* row = s.rows + k * length + 2 * tx;
+          split(row, d[k][0], d[k][1]);
+          split(row + 2, d[k][2], d[k][3]);
+        }
+        Lanes<T> h[4][4];  // B^T d
+        for (int l = 0; l < 4; ++l) {
+          h[0][l] = d[0][l] - d[2][l];
+          h[1][l] = d[1][l] + d[2][l];
+          h[2][l] = d[2][l] - d[1][l];
+          h[3][l] = d[1][l] - d[3][l];
+        }
+        for (int i = 0; i < 4; ++i) {
+          const Lanes<T> v[4] = {h[i][0] - h[i][2], h[i][1] + h[i][2], h[i][2] - h[i][1], h[i][1] - h[i][3]};
+          for (int j = 0; j < 4; ++j) std::memcpy(out + (4 * i + j) * cell + tx, &v[j], sizeof v[j]);
+        }
+      }
+    }
 }
 
 // y = A^T M A + bias, A^T = [1 1 1 0; 0 1 -1 -1], for every tile of the block and output channel; the
@@ -312,7 +321,7 @@ void correlate(const Plan& p, const T* in, const Scratch<T>& s, const T* bias, T
     const std::int64_t tiles = b.tiles(p);
     transform_input(p, in, b, s);
     for (std::int64_t xi = 0; xi < kCells; ++xi)
-      gemm<T>(false, false, p.o, tiles, p.c, s.u + xi * p.o * p.c, s.v + xi * p.c * tiles, T(0), s.m + xi * p.o * tiles);
+      gemm<T>(false, false, p.o, tiles, p.c, s.u + xi * p.o * p.c, s.v + xi * v_cell(p, tiles), T(0), s.m + xi * p.o * tiles);
     transform_output(p, b, s, bias, out);
   }
 }
@@ -368,7 +377,7 @@ void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
     transform_input(p, x, b, sc);
     transform_output_grad(p, dy, b, sc);
     for (std::int64_t xi = 0; xi < kCells; ++xi)
-      gemm<T>(false, true, p.o, p.c, tiles, sc.m + xi * p.o * tiles, sc.v + xi * p.c * tiles, r0 == 0 ? T(0) : T(1),
+      gemm<T>(false, true, p.o, p.c, tiles, sc.m + xi * p.o * tiles, sc.v + xi * v_cell(p, tiles), r0 == 0 ? T(0) : T(1),
               sc.u + xi * p.o * p.c);
   }
   // dw[oc, ic] = G^T S G for the summed products S (cell xi at sc.u[xi, oc, ic]),
