@@ -12,6 +12,7 @@
 // Tiles go a block of tile rows at a time, so that V and M stay in cache between transform and product.
 
 #include <algorithm>
+#include <utility>
 #include <cstddef>
 #include <cstring>
 
@@ -62,12 +63,15 @@ std::int64_t row_length(const Plan& p) { return 2 * kLanes * ((p.tw + kLanes - 1
 // group of 8 writes past its row (into the next row, or the next channel, rewritten after it, or this gap).
 std::int64_t v_cell(const Plan& p, std::int64_t tiles) { return p.c * tiles + kLanes; }
 
+// The same for s.m, whose cells transform_output_grad writes 8 tiles at a time.
+std::int64_t m_cell(const Plan& p, std::int64_t tiles) { return p.o * tiles + kLanes; }
+
 template <class T>
 struct Scratch {
   T* u;     // [16, o, c]: transformed filters (forward) or summed products (weight grad)
   T* v;     // [16, c, tiles]: the block's transformed input patches, cells v_cell apart
-  T* m;     // [16, o, tiles]: the block's products (forward) or transformed output gradients (weight grad)
-  T* work;  // [16, tiles]: one output channel's half-transformed tiles
+  T* m;     // [16, o, tiles]: the block's products (forward) or transformed output gradients (weight grad),
+            // cells m_cell apart
   T* rows;  // [4, row_length]: one tile row's four input rows, padded
 };
 
@@ -76,10 +80,9 @@ Scratch<T> scratch_for(const Plan& p) {
   const std::int64_t tiles = block_rows(p) * p.tw;
   const std::int64_t u = kCells * p.o * p.c;
   const std::int64_t v = kCells * v_cell(p, tiles);
-  const std::int64_t m = kCells * p.o * tiles;
-  const std::int64_t work = kCells * tiles;
-  T* base = conv_scratch<T>(static_cast<std::size_t>(u + v + m + work + 4 * row_length(p)));
-  return {base, base + u, base + u + v, base + u + v + m, base + u + v + m + work};
+  const std::int64_t m = kCells * m_cell(p, tiles);
+  T* base = conv_scratch<T>(static_cast<std::size_t>(u + v + m + 4 * row_length(p)));
+  return {base, base + u, base + u + v, base + u + v + m};
 }
 
 // U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], for the 3x3 filter g (g(i, j) its entries);
@@ -100,49 +103,6 @@ void transform_filter(Filter g, T* u, std::int64_t stride) {
     u[(4 * i + 3) * stride] = t[i][2];
   }
 }
-
-// The transforms below run on arrays over the block's tiles (one array per cell of a tile), so that
-// every loop is a contiguous elementwise pass the compiler vectorises: a tile row holds only
-// ceil(width / 2) tiles, too few for vectors of 8 or 16. The passes take restrict pointers: with a
-// dozen arrays in flight GCC would not vectorise behind its alias checks (measured: scalar code).
-
-// out[t] = f(a[t], b[t]) for t < n.
-template <class T, class F>
-void each(std::int64_t n, T* __restrict out, const T* __restrict a, const T* __restrict b, F f) {
-  for (std::int64_t t = 0; t < n; ++t) out[t] = f(a[t], b[t]);
-}
-
-// out[t] = f(a[t], b[t], c[t]) for t < n.
-template <class T, class F>
-void each(std::int64_t n, T* __restrict out, const T* __restrict a, const T* __restrict b, const T* __restrict c, F f) {
-  for (std::int64_t t = 0; t < n; ++t) out[t] = f(a[t], b[t], c[t]);
-}
-
-// out[2 t] = even[t], out[2 t + 1] = odd[t] for the n entries of out.
-template <class T>
-void interleave(std::int64_t n, const T* __restrict even, const T* __restrict odd, T* __restrict out) {
-  for (std::int64_t t = 0; t < n / 2; ++t) {
-    out[2 * t] = even[t];
-    out[2 * t + 1] = odd[t];
-  }
-  if (n % 2 != 0) out[n - 1] = even[n / 2];
-}
-
-// even[t] = in[2 t], odd[t] = in[2 t + 1] for the n entries of in; odd's last is 0 when n is odd.
-template <class T>
-void deinterleave(std::int64_t n, const T* __restrict in, T* __restrict even, T* __restrict odd) {
-  for (std::int64_t t = 0; t < n / 2; ++t) {
-    even[t] = in[2 * t];
-    odd[t] = in[2 * t + 1];
-  }
-  if (n % 2 != 0) {
-    even[n / 2] = in[n - 1];
-    odd[n / 2] = T(0);
-  }
-}
-
-constexpr auto kAdd = [](auto a, auto b) { return a + b; };
-constexpr auto kSub = [](auto a, auto b) { return a - b; };
 
 // Eight tiles' worth of one cell: a vector of the compiler's (GCC and Clang lower it to the widest
 // registers the target has, or to pairs of narrower ones). Passed by reference only: a vector argument's
@@ -182,12 +142,18 @@ void transform_input(const Plan& p, const T* in, const Block& b, const Scratch<T
   const std::int64_t length = row_length(p);
   const std::int64_t lo = std::min(p.pw, length);
   const std::int64_t hi = std::clamp(p.pw + p.w, lo, length);
+  T* rows[4] = {s.rows, s.rows + length, s.rows + 2 * length, s.rows + 3 * length};
   for (std::int64_t ic = 0; ic < p.c; ++ic)
     for (std::int64_t r = b.r0; r < b.r1; ++r) {
       const std::int64_t top = 2 * (r % p.th) - p.ph;  // the input row of the patches' first row
       const T* plane = in + ((r / p.th) * p.c + ic) * p.h * p.w;
-      for (std::int64_t k = 0; k < 4; ++k) {  // rows[k][j] = plane[top + k, j - pw], zeros outside
-        T* row = s.rows + k * length;
+      const bool below = r > b.r0 && r % p.th != 0;  // the last tile row's rows 2 and 3 are this one's 0 and 1
+      if (below) {
+        std::swap(rows[0], rows[2]);
+        std::swap(rows[1], rows[3]);
+      }
+      for (std::int64_t k = below ? 2 : 0; k < 4; ++k) {  // rows[k][j] = plane[top + k, j - pw], zeros outside
+        T* row = rows[k];
         const std::int64_t iy = top + k;
         if (iy < 0 || iy >= p.h) {
           std::fill(row, row + length, T(0));
@@ -201,7 +167,7 @@ void transform_input(const Plan& p, const T* in, const Block& b, const Scratch<T
       for (std::int64_t tx = 0; tx < p.tw; tx += kLanes) {
         Lanes<T> d[4][4];  // d[k][l][t] = patch cell (k, l) of tile tx + t
         for (std::int64_t k = 0; k < 4; ++k) {
-          const T* row = s.rows + k * length + 2 * tx;
+          const T* row = rows[k] + 2 * tx;
           split(row, d[k][0], d[k][1]);
           split(row + 2, d[k][2], d[k][3]);
         }
@@ -221,95 +187,73 @@ void transform_input(const Plan& p, const T* in, const Block& b, const Scratch<T
 }
 
 // y = A^T M A + bias, A^T = [1 1 1 0; 0 1 -1 -1], for every tile of the block and output channel; the
-// half of a last tile that lies outside the output is dropped.
+// half of a last tile that lies outside the output is dropped. Eight tiles at a time, as transform_input.
 template <class T>
 void transform_output(const Plan& p, const Block& b, const Scratch<T>& s, const T* bias, T* out) {
   const std::int64_t tiles = b.tiles(p);
-  const std::int64_t cell = p.o * tiles;
-  T* a = s.work;                  // [2, 4, tiles]: A^T M
-  T* y = s.work + 8 * tiles;      // [2, 2, tiles]: A^T M A + bias
+  const std::int64_t cell = m_cell(p, tiles);
   for (std::int64_t oc = 0; oc < p.o; ++oc) {
-    const T* m = s.m + oc * tiles;
-    for (int j = 0; j < 4; ++j) {
-      const T* m0 = m + j * cell;
-      const T* m1 = m + (4 + j) * cell;
-      const T* m2 = m + (8 + j) * cell;
-      const T* m3 = m + (12 + j) * cell;
-      T* a0 = a + j * tiles;
-      T* a1 = a + (4 + j) * tiles;
-      each(tiles, a0, m0, m1, m2, [](T x, T y, T z) { return x + y + z; });
-      each(tiles, a1, m1, m2, m3, [](T x, T y, T z) { return x - y - z; });
-    }
     const T add = bias != nullptr ? bias[oc] : T(0);
-    for (int i = 0; i < 2; ++i) {
-      const T* a0 = a + 4 * i * tiles;
-      const T* a1 = a0 + tiles;
-      const T* a2 = a1 + tiles;
-      const T* a3 = a2 + tiles;
-      T* y0 = y + 2 * i * tiles;
-      T* y1 = y0 + tiles;
-      each(tiles, y0, a0, a1, a2, [add](T x, T y, T z) { return x + y + z + add; });
-      each(tiles, y1, a1, a2, a3, [add](T x, T y, T z) { return x - y - z + add; });
-    }
-    for (std::int64_t r = b.r0; r < b.r1; ++r) {  // each tile's 2x2 outputs where they fall in the plane
+    for (std::int64_t r = b.r0; r < b.r1; ++r) {
       const std::int64_t top = 2 * (r % p.th);
-      T* plane = out + ((r / p.th) * p.o + oc) * p.oh * p.ow;
-      const std::int64_t t0 = (r - b.r0) * p.tw;
-      for (std::int64_t i = 0; i < 2 && top + i < p.oh; ++i) {
-        T* row = plane + (top + i) * p.ow;
-        const T* even = y + 2 * i * tiles + t0;
-        interleave(p.ow, even, even + tiles, row);
+      T* row0 = out + (((r / p.th) * p.o + oc) * p.oh + top) * p.ow;
+      T* row1 = top + 1 < p.oh ? row0 + p.ow : nullptr;
+      const T* m = s.m + oc * tiles + (r - b.r0) * p.tw;  // past the block's last tile: other cells, or m's gap
+      for (std::int64_t tx = 0; tx < p.tw; tx += kLanes) {
+        Lanes<T> c[16];
+        for (int xi = 0; xi < 16; ++xi) std::memcpy(&c[xi], m + xi * cell + tx, sizeof c[xi]);
+        Lanes<T> a[2][4];  // A^T M
+        for (int j = 0; j < 4; ++j) {
+          a[0][j] = c[j] + c[4 + j] + c[8 + j];
+          a[1][j] = c[4 + j] - c[8 + j] - c[12 + j];
+        }
+        const std::int64_t count = std::min(2 * kLanes, p.ow - 2 * tx);  // the row's outputs these tiles make
+        for (int i = 0; i < 2; ++i) {
+          T* row = i == 0 ? row0 : row1;
+          if (row == nullptr) continue;
+          const Lanes<T> even = a[i][0] + a[i][1] + a[i][2] + add;  // columns 2 tx + 2 t
+          const Lanes<T> odd = a[i][1] - a[i][2] - a[i][3] + add;   // columns 2 tx + 2 t + 1
+          const Lanes<T> y[2] = {__builtin_shufflevector(even, odd, 0, 8, 1, 9, 2, 10, 3, 11),
+                                 __builtin_shufflevector(even, odd, 4, 12, 5, 13, 6, 14, 7, 15)};
+          std::memcpy(row + 2 * tx, y, static_cast<std::size_t>(count) * sizeof(T));
+        }
       }
     }
   }
 }
 
 // s.m[xi, oc, t] = (A q A^T)[xi] for each tile's 2x2 output gradient q (zeros outside the output),
-// A = [1 0; 1 1; 1 -1; 0 -1].
+// A = [1 0; 1 1; 1 -1; 0 -1]. Eight tiles at a time, as transform_input.
 template <class T>
 void transform_output_grad(const Plan& p, const T* dy, const Block& b, const Scratch<T>& s) {
   const std::int64_t tiles = b.tiles(p);
-  const std::int64_t cell = p.o * tiles;
-  T* q = s.work;              // [2, 2, tiles]: each tile's q
-  T* e = s.work + 4 * tiles;  // [4, 2, tiles]: A q
-  for (std::int64_t oc = 0; oc < p.o; ++oc) {
+  const std::int64_t cell = m_cell(p, tiles);
+  const std::int64_t length = row_length(p);
+  T* rows[2] = {s.rows, s.rows + length};  // a tile row's two output rows, zero-padded
+  for (std::int64_t oc = 0; oc < p.o; ++oc)
     for (std::int64_t r = b.r0; r < b.r1; ++r) {
       const std::int64_t top = 2 * (r % p.th);
       const T* plane = dy + ((r / p.th) * p.o + oc) * p.oh * p.ow;
-      const std::int64_t t0 = (r - b.r0) * p.tw;
       for (std::int64_t i = 0; i < 2; ++i) {
-        T* even = q + 2 * i * tiles + t0;
-        T* odd = even + tiles;
-        if (top + i >= p.oh) {
-          std::fill(even, even + p.tw, T(0));
-          std::fill(odd, odd + p.tw, T(0));
-          continue;
+        const std::int64_t live = top + i < p.oh ? p.ow : 0;
+        std::copy(plane + (top + i) * p.ow, plane + (top + i) * p.ow + live, rows[i]);
+        std::fill(rows[i] + live, rows[i] + length, T(0));
+      }
+      T* z = s.m + oc * tiles + (r - b.r0) * p.tw;  // 8 tiles past a row: rewritten after, or m's gap
+      for (std::int64_t tx = 0; tx < p.tw; tx += kLanes) {
+        Lanes<T> q[2][2];  // q[i][j][t] = tile tx + t's output gradient at (i, j)
+        split(rows[0] + 2 * tx, q[0][0], q[0][1]);
+        split(rows[1] + 2 * tx, q[1][0], q[1][1]);
+        const Lanes<T> e[4][2] = {{q[0][0], q[0][1]},
+                                  {q[0][0] + q[1][0], q[0][1] + q[1][1]},
+                                  {q[0][0] - q[1][0], q[0][1] - q[1][1]},
+                                  {-q[1][0], -q[1][1]}};  // A q
+        for (int i = 0; i < 4; ++i) {
+          const Lanes<T> cells[4] = {e[i][0], e[i][0] + e[i][1], e[i][0] - e[i][1], -e[i][1]};  // (A q) A^T
+          for (int j = 0; j < 4; ++j) std::memcpy(z + (4 * i + j) * cell + tx, &cells[j], sizeof cells[j]);
         }
-        deinterleave(p.ow, plane + (top + i) * p.ow, even, odd);
       }
     }
-    for (int j = 0; j < 2; ++j) {
-      const T* q0 = q + j * tiles;        // q[0][j]
-      const T* q1 = q + (2 + j) * tiles;  // q[1][j]
-      T* e0 = e + j * tiles;
-      T* e1 = e + (2 + j) * tiles;
-      T* e2 = e + (4 + j) * tiles;
-      T* e3 = e + (6 + j) * tiles;
-      std::copy(q0, q0 + tiles, e0);
-      each(tiles, e1, q0, q1, kAdd);
-      each(tiles, e2, q0, q1, kSub);
-      each(tiles, e3, q1, q1, [](T, T y) { return -y; });
-    }
-    for (int i = 0; i < 4; ++i) {
-      const T* e0 = e + 2 * i * tiles;
-      const T* e1 = e0 + tiles;
-      T* z = s.m + (4 * i) * cell + oc * tiles;
-      std::copy(e0, e0 + tiles, z);
-      each(tiles, z + cell, e0, e1, kAdd);
-      each(tiles, z + 2 * cell, e0, e1, kSub);
-      each(tiles, z + 3 * cell, e1, e1, [](T, T y) { return -y; });
-    }
-  }
 }
 
 // The correlation of p on transformed filters s.u [16, o, c]: out [n, o, oh, ow].
@@ -321,7 +265,7 @@ void correlate(const Plan& p, const T* in, const Scratch<T>& s, const T* bias, T
     const std::int64_t tiles = b.tiles(p);
     transform_input(p, in, b, s);
     for (std::int64_t xi = 0; xi < kCells; ++xi)
-      gemm<T>(false, false, p.o, tiles, p.c, s.u + xi * p.o * p.c, s.v + xi * v_cell(p, tiles), T(0), s.m + xi * p.o * tiles);
+      gemm<T>(false, false, p.o, tiles, p.c, s.u + xi * p.o * p.c, s.v + xi * v_cell(p, tiles), T(0), s.m + xi * m_cell(p, tiles));
     transform_output(p, b, s, bias, out);
   }
 }
@@ -377,7 +321,7 @@ void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
     transform_input(p, x, b, sc);
     transform_output_grad(p, dy, b, sc);
     for (std::int64_t xi = 0; xi < kCells; ++xi)
-      gemm<T>(false, true, p.o, p.c, tiles, sc.m + xi * p.o * tiles, sc.v + xi * v_cell(p, tiles), r0 == 0 ? T(0) : T(1),
+      gemm<T>(false, true, p.o, p.c, tiles, sc.m + xi * m_cell(p, tiles), sc.v + xi * v_cell(p, tiles), r0 == 0 ? T(0) : T(1),
               sc.u + xi * p.o * p.c);
   }
   // dw[oc, ic] = G^T S G for the summed products S (cell xi at sc.u[xi, oc, ic]),
