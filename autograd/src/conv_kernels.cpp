@@ -24,29 +24,6 @@ namespace {
 
 thread_local ConvKernel chosen_kernel = ConvKernel::kAuto;
 
-// This thread's column buffer, at least `count` elements; grown when a call needs more, never shrunk,
-// so that a training step in steady state allocates nothing here.
-template <class T>
-T* scratch(std::size_t count) {
-  struct Buffer {
-    void* data = nullptr;
-    std::size_t bytes = 0;
-    Buffer() = default;
-    Buffer(const Buffer&) = delete;
-    Buffer& operator=(const Buffer&) = delete;
-    ~Buffer() { std::free(data); }
-  };
-  thread_local Buffer buffer;
-  const std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
-  if (bytes > buffer.bytes) {
-    std::free(buffer.data);
-    buffer.data = std::aligned_alloc(64, bytes);
-    buffer.bytes = buffer.data == nullptr ? 0 : bytes;
-    if (buffer.data == nullptr) throw std::bad_alloc();
-  }
-  return static_cast<T*>(buffer.data);
-}
-
 // A 1x1 kernel at stride 1 without padding: the image is its own column matrix.
 bool pointwise(const ConvShape& s) {
   return s.kh == 1 && s.kw == 1 && s.g.sh == 1 && s.g.sw == 1 && s.g.ph == 0 && s.g.pw == 0 && s.oh == s.h &&

@@ -47,9 +47,9 @@ T* conv_scratch(std::size_t count);
 
 /// The channels in and out below which im2col is faster: the products [o, c] @ [c, tiles] are too thin
 /// to pay for the transforms. Measured (batch 128, float32, one Zen 5 thread, 2026-12-03; Winograd's time
-/// over im2col's for forward, input grad, weight grad): 16 -> 16 channels 0.80, 0.83, 0.71 at 28 x 28 and
-/// 0.90, 0.75, 0.66 at 14 x 14; 32 -> 64 at 14 x 14 0.57-0.66, 0.71-0.77, 0.72-0.73; 8 -> 8 1.13, 0.76,
-/// 1.15; 8 -> 32 1.09, 1.32, 0.80; 1 -> 32 (the first layer) 3.0-4.3.
+/// over im2col's for forward, input grad, weight grad): 16 -> 16 channels 0.64, 0.62, 0.54 at 28 x 28 and
+/// 0.66, 0.49, 0.34 at 14 x 14; 32 -> 64 at 14 x 14 0.45, 0.52, 0.59; 8 -> 8 0.80, 0.79, 0.72 but 8 -> 32
+/// 1.20, 1.05, 0.88 and 4 -> 8 1.26, 1.07, 0.88; 1 -> 32 (the first layer) 2.5-5.0.
 inline constexpr std::int64_t kWinogradMinChannels = 16;
 
 /// Whether the Winograd kernels serve s (a 3x3 kernel at stride 1, dilation 1, one group, padding <= 2,

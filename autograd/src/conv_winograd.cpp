@@ -12,9 +12,9 @@
 // Tiles go a block of tile rows at a time, so that V and M stay in cache between transform and product.
 
 #include <algorithm>
-#include <utility>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 #include "blas.hpp"
 #include "conv_kernels.hpp"
@@ -27,9 +27,10 @@ constexpr std::int64_t kCells = 16;  // the 4x4 transform of a tile
 
 // Tiles per block: V and M of a block ([16, c, tiles] and [16, o, tiles]) stay in the core's cache
 // between their transforms and the products. Measured on fashion_cnn's second layer (batch 128, 32 -> 64
-// channels, 14 x 14, float32, one thread of a Zen 5 core, 2026-12-03): 256 tiles took the forward,
-// input gradient and weight gradient in 8.5, 10.1 and 9.8 ms (im2col: 12.9, 13.1, 13.7); 128 tiles
-// 11.5, 14.7, 10.0; 512 tiles 9.8, 12.1, 10.2; 1024 tiles 12.9, 16.8, 14.7.
+// channels, 14 x 14, float32, one thread of a Zen 5 core, 2026-12-03), with the first, scalar version of
+// the transforms: 256 tiles took the forward, input gradient and weight gradient in 8.5, 10.1 and 9.8 ms;
+// 128 tiles 11.5, 14.7, 10.0; 512 tiles 9.8, 12.1, 10.2; 1024 tiles 12.9, 16.8, 14.7. With the vector
+// transforms the three take 6.6, 6.8 and 8.2 ms at 256 (im2col: 14.7, 13.1, 13.9).
 constexpr std::int64_t kBlockTiles = 256;
 
 // A zero-padded correlation by 3x3 filters: out[n, oc, y, x] = sum over ic, i, j of
@@ -54,7 +55,7 @@ struct Block {
 
 std::int64_t block_rows(const Plan& p) { return std::max<std::int64_t>(1, kBlockTiles / p.tw); }
 
-constexpr std::int64_t kLanes = 8;  // tiles per vector in transform_input
+constexpr std::int64_t kLanes = 8;  // tiles per vector in the transforms
 
 // dst[i] = src[i] for i < n, or 0 without src: the short runs of a tile row (a dozen or two values),
 // in fixed-size moves the compiler inlines; std::copy and std::fill call memmove and memset, whose
