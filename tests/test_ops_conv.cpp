@@ -307,38 +307,114 @@ const std::vector<Case>& winograd_cases() {
       {"padding 1, odd height and width", {2, 3, 5, 7}, {3, 3, 3, 3}, true, 1, 1, 1, 0, 1},
       {"padding 0, even sizes", {1, 2, 6, 6}, {2, 2, 3, 3}, true, 1, 0, 1, 0, 1},
       {"padding 2, a last tile row half outside", {3, 4, 3, 5}, {4, 4, 3, 3}, true, 1, 2, 1, 0, 1},
-      {"padding (0, 2), batch 1, 5 channels to 3", {1, 5, 4, 8}, {5, 5, 3, 3}, true, 1, {0, 2}, 1, 0, 1},
+      {"padding (0, 2), batch 1, 5 channels", {1, 5, 4, 8}, {5, 5, 3, 3}, true, 1, {0, 2}, 1, 0, 1},
       {"a 3x3 input, one channel, no bias", {2, 1, 3, 3}, {1, 1, 3, 3}, false, 1, 0, 1, 0, 1},
       {"unbatched, padding (1, 0)", {2, 5, 4}, {2, 2, 3, 3}, true, 1, {1, 0}, 1, 0, 1},
   };
   return cases;
 }
 
-// The output and the gradients of sum(y * g) in input, weight and bias, under one kernel.
-std::vector<Tensor> output_and_grads(const Case& c, bool transposed, detail::ConvKernel kernel) {
+// Shapes for the comparison with im2col only (too large for gradcheck): several 8-tile groups a tile row,
+// several blocks of 256 tiles (starting inside an image, a short last one), one tile row a block, tiny
+// images under padding 2, and every mixed padding.
+const std::vector<Case>& winograd_layout_cases() {
+  static const std::vector<Case> cases = {
+      {"three 8-tile groups a row, the last of 3", {2, 2, 5, 37}, {2, 2, 3, 3}, true, 1, 1, 1, 0, 1},
+      {"8 tiles a row: whole 16-value stores", {1, 2, 4, 16}, {2, 2, 3, 3}, true, 1, 1, 1, 0, 1},
+      {"blocks starting inside an image, a short last block", {3, 2, 30, 30}, {2, 2, 3, 3}, true, 1, 1, 1, 0, 1},
+      {"the CNN's 14 x 14 over two blocks", {6, 2, 14, 14}, {2, 2, 3, 3}, true, 1, 1, 1, 0, 1},
+      {"258 tiles a row: a block of one row", {1, 2, 3, 515}, {2, 2, 3, 3}, true, 1, 1, 1, 0, 1},
+      {"a 1 x 1 image under padding 2", {1, 2, 1, 1}, {2, 2, 3, 3}, true, 1, 2, 1, 0, 1},
+      {"2 x 2 images under padding 2", {2, 2, 2, 2}, {2, 2, 3, 3}, true, 1, 2, 1, 0, 1},
+      {"padding (2, 1)", {1, 2, 1, 4}, {2, 2, 3, 3}, true, 1, {2, 1}, 1, 0, 1},
+      {"padding (2, 0)", {1, 2, 4, 5}, {2, 2, 3, 3}, true, 1, {2, 0}, 1, 0, 1},
+      {"padding (0, 1)", {1, 2, 5, 4}, {2, 2, 3, 3}, true, 1, {0, 1}, 1, 0, 1},
+      {"17 channels to 16: the default choice takes Winograd", {2, 17, 9, 9}, {16, 17, 3, 3}, true, 1, 1, 1, 0, 1},
+  };
+  return cases;
+}
+
+// The output and the gradients of sum(y * g) in input, weight and bias, under one kernel; with `absolute`,
+// of |x|, |w|, |b| and |g|: each result's sum of the absolute values of its terms.
+std::vector<Tensor> output_and_grads(const Case& c, bool transposed, detail::ConvKernel kernel, bool absolute = false) {
   const KernelScope scope(kernel);
   Shape xs = c.x;
   if (transposed) xs[xs.size() - 3] = c.w[0];
-  Inputs in{random_leaf(xs, 81), random_leaf(c.w, 82)};
-  if (c.bias) in.push_back(random_leaf({out_channels(c, transposed)}, 83));
+  const auto value = [absolute](const Tensor& t) { return absolute ? abs(t).detach().requires_grad_() : t; };
+  Inputs in{value(random_leaf(xs, 81)), value(random_leaf(c.w, 82))};
+  if (c.bias) in.push_back(value(random_leaf({out_channels(c, transposed)}, 83)));
   const Tensor b = c.bias ? in[2] : Tensor();
   const Tensor y = transposed ? conv_transpose2d(in[0], in[1], b, 1, c.padding) : conv2d(in[0], in[1], b, 1, c.padding);
-  std::vector<Tensor> r = autograd::grad({sum(y * random_leaf(y.shape(), 84).detach())}, in);
+  const Tensor g = random_leaf(y.shape(), 84).detach();
+  std::vector<Tensor> r = autograd::grad({sum(y * (absolute ? abs(g) : g))}, in);
   r.insert(r.begin(), y.detach());
   return r;
 }
 
+// Expects Winograd and im2col to agree on c's output and gradients within their rounding: each result is a
+// sum of at most K terms (K = 9 c + 1 for y and dx, n oh ow for dw and db, a few more adds in the
+// transforms), so each kernel is within (K + 16) 2^-53 of the sum of |terms| (from the absolute run), and
+// the two within twice that. The transforms' coefficients are at most 1 in size (2 x 2 per pair, see
+// Float32WithinItsRoundingBound), a factor 4 on the sum.
+void expect_winograd_equals_im2col(const Case& c, bool transposed) {
+  const std::vector<Tensor> want = output_and_grads(c, transposed, detail::ConvKernel::kIm2col);
+  const std::vector<Tensor> got = output_and_grads(c, transposed, detail::ConvKernel::kWinograd);
+  const std::vector<Tensor> size = output_and_grads(c, transposed, detail::ConvKernel::kIm2col, true);
+  ASSERT_EQ(got.size(), want.size());
+  const Tensor& y = want[0];
+  const std::int64_t terms = std::max(9 * c.w[0] * c.w[1] + 1, y.numel() / y.size(y.dim() - 3));
+  const double u = std::ldexp(1.0, -53);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].shape(), want[i].shape());
+    const std::vector<double> a = got[i].to_vector();
+    const std::vector<double> e = want[i].to_vector();
+    const std::vector<double> bound = size[i].to_vector();
+    for (std::size_t k = 0; k < a.size(); ++k)
+      EXPECT_LE(std::abs(a[k] - e[k]), 2 * 4 * static_cast<double>(terms + 16) * u * bound[k])
+          << "result " << i << ", element " << k;
+  }
+}
+
 TEST(ConvWinograd, EqualsIm2colForwardAndBothGradients) {
-  // The same sums in another order, of at most 9 c + 16 terms below 5 in size (c <= 5 channels): each
-  // result's rounding is below (9 c + 16) 5 2^-53 ~ 4e-14 in float64, so the two agree to 1e-12.
-  for (const bool transposed : {false, true})
+  for (const bool transposed : {false, true}) {
     for (const Case& c : winograd_cases()) {
       SCOPED_TRACE(c.name + (transposed ? ", transposed" : ""));
-      const std::vector<Tensor> want = output_and_grads(c, transposed, detail::ConvKernel::kIm2col);
-      const std::vector<Tensor> got = output_and_grads(c, transposed, detail::ConvKernel::kWinograd);
-      ASSERT_EQ(got.size(), want.size());
-      for (std::size_t i = 0; i < got.size(); ++i) expect_values(got[i], want[i].shape(), want[i].to_vector(), 1e-12);
+      expect_winograd_equals_im2col(c, transposed);
     }
+    for (const Case& c : winograd_layout_cases()) {
+      // conv_transpose2d's output is h + 2 - 2 padding high: the tiny images under padding 2 have none
+      const bool fits = c.x[2] + 2 - 2 * c.padding.h > 0 && c.x[3] + 2 - 2 * c.padding.w > 0;
+      if (transposed && !fits) continue;
+      SCOPED_TRACE(c.name + (transposed ? ", transposed" : ""));
+      expect_winograd_equals_im2col(c, transposed);
+    }
+  }
+}
+
+TEST(ConvWinograd, TheDefaultChoiceTakesItFromSixteenChannels) {
+  // kAuto gives Winograd's results bit for bit at 16 channels in and out, and im2col's below.
+  const Case wide{"16 -> 16", {2, 16, 6, 6}, {16, 16, 3, 3}, true, 1, 1, 1, 0, 1};
+  const Case narrow{"15 -> 16", {2, 15, 6, 6}, {16, 15, 3, 3}, true, 1, 1, 1, 0, 1};
+  for (const auto& [c, kernel] :
+       {std::pair{wide, detail::ConvKernel::kWinograd}, std::pair{narrow, detail::ConvKernel::kIm2col}}) {
+    SCOPED_TRACE(c.name);
+    const std::vector<Tensor> chosen = output_and_grads(c, false, detail::ConvKernel::kAuto);
+    const std::vector<Tensor> forced = output_and_grads(c, false, kernel);
+    for (std::size_t i = 0; i < chosen.size(); ++i) EXPECT_EQ(chosen[i].to_vector(), forced[i].to_vector()) << i;
+  }
+}
+
+TEST(ConvWinograd, EmptyBatchGivesZeroWeightGradient) {
+  // No tiles at all: the weight gradient is zeros (as im2col's), not the buffer's leftover filters.
+  const Tensor w = random_leaf({16, 16, 3, 3}, 85);
+  (void)conv2d(random_leaf({1, 16, 4, 4}, 86), w, {}, 1, 1);  // leaves transformed filters in the buffer
+  const Tensor x = zeros({0, 16, 4, 4}, kFloat64);
+  const Tensor dw = autograd::grad({sum(conv2d(x, w, {}, 1, 1))}, {w})[0];
+  expect_values(dw, w.shape(), std::vector<double>(static_cast<std::size_t>(w.numel()), 0.0), 0);
+  const Tensor flat = random_leaf({1, 16, 4, 0}, 87);  // no columns: a 6 x 2 output of bias alone, padding 2
+  const std::vector<Tensor> g = autograd::grad({sum(conv2d(flat, w, {}, 1, 2))}, {flat, w});
+  EXPECT_EQ(g[0].shape(), flat.shape());
+  expect_values(g[1], w.shape(), std::vector<double>(static_cast<std::size_t>(w.numel()), 0.0), 0);
 }
 
 TEST(ConvWinograd, GradcheckAndGradgradcheck) {

@@ -1,6 +1,7 @@
 #pragma once
-// The convolution kernels behind conv.cpp (private to autograd/src): im2col + gemm for a convolution
-// and its two gradients, on raw float or double buffers. conv_transpose2d's forward is the input
+// The convolution kernels behind conv.cpp (private to autograd/src): im2col + gemm, or Winograd
+// F(2x2, 3x3) + gemm where winograd_fits, for a convolution and its two gradients, on raw float or
+// double buffers. conv_transpose2d's forward is the input
 // gradient of a convolution running the other way, so three kernels serve the whole family.
 
 #include <cstddef>
@@ -41,12 +42,12 @@ void conv_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw);
 /// This thread's scratch buffer for the kernels, at least `count` elements; grown when a call needs more,
 /// never shrunk, so that a training step in steady state allocates nothing here.
 template <class T>
-T* conv_scratch(std::size_t count);
+[[nodiscard]] T* conv_scratch(std::size_t count);
 
 // ---- Winograd F(2x2, 3x3), in conv_winograd.cpp: the same three results for the shapes it serves ----
 
-/// The channels in and out below which im2col is faster: the products [o, c] @ [c, tiles] are too thin
-/// to pay for the transforms. Measured (batch 128, float32, one Zen 5 thread, 2026-12-03; Winograd's time
+/// The channels in and out below which Winograd is not reliably faster: the products [o, c] @ [c, tiles]
+/// get too thin to pay for the transforms. Measured (batch 128, float32, one Zen 5 thread, 2026-12-03; Winograd's time
 /// over im2col's for forward, input grad, weight grad): 16 -> 16 channels 0.64, 0.62, 0.54 at 28 x 28 and
 /// 0.66, 0.49, 0.34 at 14 x 14; 32 -> 64 at 14 x 14 0.45, 0.52, 0.59; 8 -> 8 0.80, 0.79, 0.72 but 8 -> 32
 /// 1.20, 1.05, 0.88 and 4 -> 8 1.26, 1.07, 0.88; 1 -> 32 (the first layer) 2.5-5.0.

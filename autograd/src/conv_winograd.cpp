@@ -78,7 +78,8 @@ void copy_run(T* dst, const T* src, std::int64_t n) {
 std::int64_t row_length(const Plan& p) { return 2 * kLanes * ((p.tw + kLanes - 1) / kLanes) + 2 * kLanes; }
 
 // The distance between two cells' matrices in s.v: c tiles plus kLanes, the most a tile row's last
-// group of 8 writes past its row (into the next row, or the next channel, rewritten after it, or this gap).
+// group of 8 writes past its row (into the next row, or the next channel, rewritten after it, or this
+// gap), and reads past it in transform_output.
 std::int64_t v_cell(const Plan& p, std::int64_t tiles) { return p.c * tiles + kLanes; }
 
 // The same for s.m, whose cells transform_output_grad writes 8 tiles at a time.
@@ -103,6 +104,21 @@ Scratch<T> scratch_for(const Plan& p) {
   return {base, base + u, base + u + v, base + u + v + m};
 }
 
+// Zeros in the gaps after s.m's cells for a block of `tiles` tiles: transform_output reads into them (lanes
+// it drops), which then hold no leftover of the buffer's first use.
+template <class T>
+void clear_gaps(const Plan& p, std::int64_t tiles, const Scratch<T>& s) {
+  for (std::int64_t xi = 1; xi <= kCells; ++xi)
+    std::fill(s.m + xi * m_cell(p, tiles) - kLanes, s.m + xi * m_cell(p, tiles), T(0));
+}
+
+// f(block) for the blocks of tile rows, in order.
+template <class F>
+void for_each_block(const Plan& p, F f) {
+  const std::int64_t step = block_rows(p);
+  for (std::int64_t r0 = 0; r0 < p.n * p.th; r0 += step) f(Block{r0, std::min(r0 + step, p.n * p.th)});
+}
+
 // U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], for the 3x3 filter g (g(i, j) its entries);
 // cell xi goes to u[xi * stride].
 template <class T, class Filter>
@@ -123,7 +139,7 @@ void transform_filter(Filter g, T* u, std::int64_t stride) {
 }
 
 // Eight tiles' worth of one cell: a vector of the compiler's (GCC and Clang lower it to the widest
-// registers the target has, or to pairs of narrower ones). Passed by reference only: a vector argument's
+// registers the target has, or to several narrower ones). Passed by reference only: a vector argument's
 // ABI would depend on the target.
 template <class T>
 struct LanesOf;
@@ -277,15 +293,15 @@ void transform_output_grad(const Plan& p, const T* dy, const Block& b, const Scr
 // The correlation of p on transformed filters s.u [16, o, c]: out [n, o, oh, ow].
 template <class T>
 void correlate(const Plan& p, const T* in, const Scratch<T>& s, const T* bias, T* out) {
-  const std::int64_t step = block_rows(p);
-  for (std::int64_t r0 = 0; r0 < p.n * p.th; r0 += step) {
-    const Block b{r0, std::min(r0 + step, p.n * p.th)};
+  for_each_block(p, [&](const Block& b) {
     const std::int64_t tiles = b.tiles(p);
     transform_input(p, in, b, s);
     for (std::int64_t xi = 0; xi < kCells; ++xi)
-      gemm<T>(false, false, p.o, tiles, p.c, s.u + xi * p.o * p.c, s.v + xi * v_cell(p, tiles), T(0), s.m + xi * m_cell(p, tiles));
+      gemm<T>(false, false, p.o, tiles, p.c, s.u + xi * p.o * p.c, s.v + xi * v_cell(p, tiles), T(0),
+              s.m + xi * m_cell(p, tiles));
+    clear_gaps(p, tiles, s);
     transform_output(p, b, s, bias, out);
-  }
+  });
 }
 
 }  // namespace
@@ -294,6 +310,8 @@ bool winograd_fits(const ConvShape& s) {
   const ConvGeometry& g = s.g;
   const bool shape = s.kh == 3 && s.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.groups == 1 &&
                      g.ph <= 2 && g.pw <= 2;  // the input gradient pads by 2 - padding
+  const bool empty = s.n == 0 || s.c == 0 || s.o == 0 || s.h == 0 || s.w == 0 || s.oh == 0 || s.ow == 0;
+  if (empty) return false;  // im2col's loops do nothing there, and its weight gradient is zeros
   switch (conv_kernel()) {
     case ConvKernel::kIm2col: return false;
     case ConvKernel::kWinograd: return shape;
@@ -332,16 +350,14 @@ template <class T>
 void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
   const Plan p = make_plan(s.n, s.c, s.h, s.w, s.o, s.oh, s.ow, s.g.ph, s.g.pw);
   const Scratch<T> sc = scratch_for<T>(p);
-  const std::int64_t step = block_rows(p);
-  for (std::int64_t r0 = 0; r0 < p.n * p.th; r0 += step) {  // sc.u[xi] = sum over tiles of Z_xi V_xi^T
-    const Block b{r0, std::min(r0 + step, p.n * p.th)};
+  for_each_block(p, [&](const Block& b) {  // sc.u[xi] = sum over tiles of Z_xi V_xi^T
     const std::int64_t tiles = b.tiles(p);
     transform_input(p, x, b, sc);
     transform_output_grad(p, dy, b, sc);
     for (std::int64_t xi = 0; xi < kCells; ++xi)
-      gemm<T>(false, true, p.o, p.c, tiles, sc.m + xi * m_cell(p, tiles), sc.v + xi * v_cell(p, tiles), r0 == 0 ? T(0) : T(1),
-              sc.u + xi * p.o * p.c);
-  }
+      gemm<T>(false, true, p.o, p.c, tiles, sc.m + xi * m_cell(p, tiles), sc.v + xi * v_cell(p, tiles),
+              b.r0 == 0 ? T(0) : T(1), sc.u + xi * p.o * p.c);
+  });
   // dw[oc, ic] = G^T S G for the summed products S (cell xi at sc.u[xi, oc, ic]),
   // G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]
   const std::int64_t cell = s.o * s.c;

@@ -1,8 +1,9 @@
 #pragma once
 // Convolutions, as torch.nn.functional's: NCHW, PyTorch's weight layouts (so its weights load as they
 // are), zero padding given as integers (PyTorch's 'same' and 'valid' strings are not taken). Forward and
-// both gradients are OpenBLAS gemm products: Winograd F(2x2, 3x3) for 3x3 kernels at stride 1 with enough
-// channels, im2col for the rest. Every gradient is itself a recorded convolution, so the family is
+// both gradients are OpenBLAS gemm products: Winograd F(2x2, 3x3) for 3x3 kernels at stride 1 and dilation
+// 1, one group, padding <= 2 and enough channels (an infinite input there gives NaN where im2col gives
+// infinities: the transforms subtract it from itself), im2col for the rest. Every gradient is itself a recorded convolution, so the family is
 // differentiable to any order.
 //
 // Output sizes, per spatial dimension (input size I, kernel k):
