@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "autograd_testing.hpp"
+#include "tapegrad/function.hpp"
 
 namespace tg {
 namespace {
@@ -111,6 +112,69 @@ TEST(Activation, PiecewiseLinearGradientsAtZero) {
   x.zero_grad();
   elu(x).sum().backward();
   expect_values(x.grad(), {3}, {0.1353352832366127, 1, 1});  // e^x below the kink
+}
+
+// ---- the backward writes over the sweep's gradient, never over one somebody holds ----
+
+// The identity, whose backward hands on a gradient of its own making and notes where its values live,
+// so that a test can see whether the next backward wrote over that buffer.
+struct NoteGradient : autograd::Function<NoteGradient> {
+  static inline const void* made = nullptr;
+  static Tensor forward(autograd::AutogradContext*, const Tensor& x) { return x.clone(); }
+  static autograd::variable_list backward(autograd::AutogradContext*, autograd::variable_list grad_outputs) {
+    Tensor g = grad_outputs[0].clone();
+    made = g.data<double>();
+    return {g};
+  }
+};
+
+struct InPlaceCase {
+  const char* name;
+  UnaryOp op;
+  std::vector<double> slope;  // op'(x) at away_from_zero()'s values
+};
+
+std::vector<InPlaceCase> in_place_cases() {
+  const std::vector<double> x = {-1.3, -0.4, 0.2, 0.75, 1.6, -0.05};
+  std::vector<double> sig, th;
+  for (const double u : x) {
+    const double s = 1 / (1 + std::exp(-u));
+    sig.push_back(s * (1 - s));
+    th.push_back(1 - std::tanh(u) * std::tanh(u));
+  }
+  return {{"relu", [](const Tensor& t) { return relu(t); }, {0, 0, 1, 1, 1, 0}},
+          {"sigmoid", [](const Tensor& t) { return sigmoid(t); }, sig},
+          {"tanh", [](const Tensor& t) { return tanh(t); }, th}};
+}
+
+TEST(Activation, BackwardWritesOverAGradientOnlyTheSweepHolds) {
+  const Tensor w = f64({1, 2, 3, 4, 5, 6}, {2, 3});
+  for (const InPlaceCase& c : in_place_cases()) {
+    SCOPED_TRACE(c.name);
+    Tensor x = away_from_zero();
+    (NoteGradient::apply(c.op(x)) * w).sum().backward();
+    std::vector<double> expected;
+    for (std::size_t i = 0; i < c.slope.size(); ++i) expected.push_back(static_cast<double>(i + 1) * c.slope[i]);
+    expect_values(x.grad(), {2, 3}, expected);  // 1e-15: the same operations, up to sigmoid's split by sign
+    EXPECT_EQ(x.grad().data<double>(), NoteGradient::made) << "the backward made a new buffer for dx";
+  }
+}
+
+TEST(Activation, BackwardLeavesAGradientTheCallerHoldsAlone) {
+  for (const InPlaceCase& c : in_place_cases()) {
+    SCOPED_TRACE(c.name);
+    Tensor x = away_from_zero();
+    Tensor h = c.op(x);
+    h.retain_grad();
+    const Tensor g = f64({1, 2, 3, 4, 5, 6}, {2, 3});
+    h.backward(g);  // the seed is the caller's: the sweep must not write over it
+    expect_values(g, {2, 3}, {1, 2, 3, 4, 5, 6});
+    expect_values(h.grad(), {2, 3}, {1, 2, 3, 4, 5, 6});
+    std::vector<double> expected;
+    for (std::size_t i = 0; i < c.slope.size(); ++i) expected.push_back(static_cast<double>(i + 1) * c.slope[i]);
+    expect_values(x.grad(), {2, 3}, expected);
+    EXPECT_NE(x.grad().data<double>(), g.data<double>());
+  }
 }
 
 // ---- numerical stability at +-1000 ----

