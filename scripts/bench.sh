@@ -57,11 +57,15 @@ source "$root/scripts/env.sh"
 # TAPEGRAD_BENCH_THREADS (bench/bench_libtorch.cpp).
 export OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" TAPEGRAD_BENCH_THREADS="$threads"
 
+build_dir=$(realpath -m "$build_dir")  # setup.sh runs from the repository's root
 bin="$build_dir/bench/tapegrad_bench"
 if [[ $build -eq 1 ]]; then
-  if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
-    cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >&2
-  fi
+  # The LibTorch column needs Debian's LibTorch; without it the bench builds and the column is missing.
+  # setup.sh installs the rest and configures again, so that CMake finds LibTorch installed after a
+  # first configure.
+  source "$root/scripts/packages.sh"
+  require_packages bench.sh libtorch-dev
+  bash "$root/scripts/setup.sh" "$build_dir" >&2
   cmake --build "$build_dir" -j2 --target tapegrad_bench >&2
 fi
 if [[ ! -x "$bin" ]]; then
