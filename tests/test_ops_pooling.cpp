@@ -181,6 +181,16 @@ TEST(MaxPool2d, TwoByTwoFastPathMatchesTheGeneralKernelBitForBit) {
         expect_bitwise(dx, general.dx);
       }
       expect_bitwise(max_pool2d(tensor(x, shape, dtype), 2), y);  // without indices (no gradient needed)
+      // max_pool2d with a gradient keeps 0..3 codes instead of indices; a recorded sweep (create_graph)
+      // rebuilds the indices from them
+      for (const bool create_graph : {false, true}) {
+        Tensor coded_x = tensor(x, shape, dtype);
+        coded_x.requires_grad_();
+        const Tensor coded_y = max_pool2d(coded_x, 2);
+        expect_bitwise(coded_y, y);
+        expect_bitwise(autograd::grad({coded_y}, {coded_x}, {tensor(dy, out, dtype)}, std::nullopt, create_graph)[0],
+                       dx);
+      }
     }
   EXPECT_GT(all_minus_inf, 10);
   EXPECT_GT(two_nans, 10);

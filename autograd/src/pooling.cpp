@@ -170,10 +170,18 @@ void for_each_block(std::int64_t n, bool spill, const Block& block) {
     for (; j < n; ++j) block.template operator()<1>(j);
 }
 
+// Where the 2 x 2 fast path puts each window's argmax: nowhere (At = void, no gradient wanted), its flat
+// index in the plane (std::int64_t: max_pool2d_with_indices, PyTorch's indices), or its offset from the
+// window's first cell, 0, 1, w or w + 1 (std::int32_t: max_pool2d's own backward). Offsets halve the bytes
+// written and read back: int64 indices were a third of fashion_cnn's pooling time. Bytes 0..3 were
+// slower: GCC 12 did not vectorise the backward's loop over them (3 ms became 8 on [128, 32, 28, 28]).
+template <class At>
+constexpr bool kWrites = !std::is_void_v<At>;
+
 // B windows of one row: r0 and r1 point at the first window's top and bottom rows, whose top-left cell has
-// flat index `base` in a plane of width w. y[j] is window j's maximum, at[j] its flat index.
-template <int B, bool kIndices, class T>
-void max_pool_2x2_block(const T* __restrict r0, const T* __restrict r1, T* __restrict y, std::int64_t* __restrict at,
+// flat index `base` in a plane of width w. y[j] is window j's maximum, at[j] where it is (see kWrites).
+template <int B, class At, class T>
+void max_pool_2x2_block(const T* __restrict r0, const T* __restrict r1, T* __restrict y, At* __restrict at,
                         std::int64_t base, std::int64_t w) {
   const auto w1 = static_cast<WindowCode<T>>(w);
   WindowCode<T> code[B];
@@ -192,7 +200,10 @@ void max_pool_2x2_block(const T* __restrict r0, const T* __restrict r1, T* __res
     y[j] = best;
     code[j] = k;
   }
-  if constexpr (kIndices) {  // a separate pass, so that both loops vectorise
+  if constexpr (std::is_same_v<At, std::int32_t>) {  // separate passes, so that the loops vectorise
+#pragma GCC unroll 1
+    for (int j = 0; j < B; ++j) at[j] = static_cast<std::int32_t>(code[j]);
+  } else if constexpr (kWrites<At>) {
 #pragma GCC unroll 1
     for (int j = 0; j < B; ++j) at[j] = base + 2 * j + code[j];
   }
@@ -200,8 +211,8 @@ void max_pool_2x2_block(const T* __restrict r0, const T* __restrict r1, T* __res
 
 // max_pool_kernel for kernel 2, stride 2, no padding or dilation, windows inside the input. A row's blocks
 // may run past its end while the reads stay inside x and the writes inside y and the indices.
-template <int B, bool kIndices, class T>
-void max_pool_2x2_blocks(const T* x, T* y, std::int64_t* at, const Planes& in, const Window2d& g) {
+template <int B, class At, class T>
+void max_pool_2x2_blocks(const T* x, T* y, At* at, const Planes& in, const Window2d& g) {
   const T* x_end = x + in.count * in.h * in.w;
   const T* y_end = y + in.count * g.oh * g.ow;
   for (std::int64_t plane = 0; plane < in.count; ++plane) {
@@ -210,31 +221,34 @@ void max_pool_2x2_blocks(const T* x, T* y, std::int64_t* at, const Planes& in, c
       const T* r0 = xp + 2 * oh * in.w;
       const bool spill = x_end - (r0 + in.w + 2 * g.ow) >= 2 * B && y_end - (y + g.ow) >= B;
       for_each_block<B>(g.ow, spill, [&]<int kB>(std::int64_t j) {
-        max_pool_2x2_block<kB, kIndices>(r0 + 2 * j, r0 + in.w + 2 * j, y + j, kIndices ? at + j : nullptr,
-                                         2 * oh * in.w + 2 * j, in.w);
+        At* where = nullptr;
+        if constexpr (kWrites<At>) where = at + j;
+        max_pool_2x2_block<kB, At>(r0 + 2 * j, r0 + in.w + 2 * j, y + j, where, 2 * oh * in.w + 2 * j, in.w);
       });
       y += g.ow;
-      if constexpr (kIndices) at += g.ow;
+      if constexpr (kWrites<At>) at += g.ow;
     }
   }
 }
 
-template <bool kIndices, class T>
-void max_pool_2x2(const T* x, T* y, std::int64_t* at, const Planes& in, const Window2d& g) {
-  if (g.ow > 4) max_pool_2x2_blocks<8, kIndices>(x, y, at, in, g);
-  else if (g.ow > 1) max_pool_2x2_blocks<4, kIndices>(x, y, at, in, g);
-  else max_pool_2x2_blocks<1, kIndices>(x, y, at, in, g);
+template <class At, class T>
+void max_pool_2x2(const T* x, T* y, At* at, const Planes& in, const Window2d& g) {
+  if (g.ow > 4) max_pool_2x2_blocks<8>(x, y, at, in, g);
+  else if (g.ow > 1) max_pool_2x2_blocks<4>(x, y, at, in, g);
+  else max_pool_2x2_blocks<1>(x, y, at, in, g);
 }
 
 // The backward of B windows of one row (as max_pool_2x2_block): each writes its four cells of dx, dy[j] at
 // its argmax and 0 at the others. dy + 0 is what the scatter into zeros gives (a -0 comes out +0).
-template <int B, class T>
-void max_pool_2x2_backward_block(const T* __restrict dy, const std::int64_t* __restrict at, T* __restrict dx0,
+template <int B, class At, class T>
+void max_pool_2x2_backward_block(const T* __restrict dy, const At* __restrict at, T* __restrict dx0,
                                  T* __restrict dx1, std::int64_t base, std::int64_t w) {
   const auto w1 = static_cast<WindowCode<T>>(w);
 #pragma GCC unroll 1
-  for (int j = 0; j < B; ++j) {
-    const auto o = static_cast<WindowCode<T>>(at[j] - (base + 2 * j));  // 0, 1, w or w + 1
+  for (int j = 0; j < B; ++j) {  // o: the argmax's offset from the window's first cell, 0, 1, w or w + 1
+    WindowCode<T> o;
+    if constexpr (std::is_same_v<At, std::int32_t>) o = at[j];
+    else o = static_cast<WindowCode<T>>(at[j] - (base + 2 * j));
     const T v = dy[j] + T(0);
     dx0[2 * j] = o == 0 ? v : T(0);
     dx0[2 * j + 1] = o == 1 ? v : T(0);
@@ -248,8 +262,8 @@ void max_pool_2x2_backward_block(const T* __restrict dy, const std::int64_t* __r
 // [planes, oh, ow]. Here the blocks do not run past a row's end but overlap: a block writes both rows of
 // its windows, and its top row's run-on would land on bottom-row cells an earlier block wrote (a pass per
 // row of dx instead, which allows it, measured slower).
-template <int B, class T>
-void max_pool_2x2_backward_blocks(const T* dy, const std::int64_t* at, T* dx, const Planes& in, std::int64_t oh,
+template <int B, class At, class T>
+void max_pool_2x2_backward_blocks(const T* dy, const At* at, T* dx, const Planes& in, std::int64_t oh,
                                   std::int64_t ow) {
   for (std::int64_t plane = 0; plane < in.count; ++plane) {
     T* dp = dx + plane * in.h * in.w;
@@ -265,30 +279,58 @@ void max_pool_2x2_backward_blocks(const T* dy, const std::int64_t* at, T* dx, co
   }
 }
 
-template <class T>
-void max_pool_2x2_backward(const T* dy, const std::int64_t* at, T* dx, const Planes& in, std::int64_t oh,
+template <class At, class T>
+void max_pool_2x2_backward(const T* dy, const At* at, T* dx, const Planes& in, std::int64_t oh,
                            std::int64_t ow) {
   if (ow >= 8) max_pool_2x2_backward_blocks<8>(dy, at, dx, in, oh, ow);
   else if (ow >= 4) max_pool_2x2_backward_blocks<4>(dy, at, dx, in, oh, ow);
   else max_pool_2x2_backward_blocks<1>(dy, at, dx, in, oh, ow);
 }
 
+// The fast path's argmax offsets (kWrites) live in an int64 tensor's storage, viewed as int32: tapegrad
+// has no int32 dtype, and a tensor comes from the storage cache and carries the version the tape checks.
+// Only these functions touch that storage.
+Tensor empty_offsets(std::int64_t windows) { return empty({(windows + 1) / 2}, kInt64); }
+const std::int32_t* offsets_of(const Tensor& offsets) {
+  return static_cast<const std::int32_t*>(static_cast<const void*>(offsets.data<std::int64_t>()));
+}
+std::int32_t* offsets_of(Tensor& offsets) {
+  return static_cast<std::int32_t*>(static_cast<void*>(offsets.data<std::int64_t>()));
+}
+
+// PyTorch's flat indices [..., oh, ow] from the fast path's offsets, for a recorded backward.
+Tensor indices_from_offsets(const Tensor& offsets, const Shape& out_shape, const Planes& in) {
+  Tensor indices = empty(out_shape, kInt64);
+  const int nd = out_shape.size();
+  const std::int64_t oh = out_shape[nd - 2], ow = out_shape[nd - 1];
+  const std::int32_t* offset = offsets_of(offsets);
+  std::int64_t* at = indices.data<std::int64_t>();
+  for (std::int64_t plane = 0; plane < in.count; ++plane)
+    for (std::int64_t i = 0; i < oh; ++i)
+      for (std::int64_t j = 0; j < ow; ++j) *at++ = 2 * i * in.w + 2 * j + *offset++;
+  return indices;
+}
+
 // dx of x's shape: 0, with dx[plane][indices[plane][j]] += dy[plane][j]. One raw pass when the sweep is not
 // recorded (for the 2 x 2 fast path, a pass that writes every cell of dx, without the zero fill); else
 // scatter_add over [planes, H * W], which a second sweep differentiates (a gather of the gradient through
-// the same indices).
-Tensor scatter_to_argmax(const Tensor& dy, const Tensor& indices, const Shape& x_shape, const Planes& in,
+// the same indices). `saved` holds the indices, or with `offsets` the fast path's offsets.
+Tensor scatter_to_argmax(const Tensor& dy, const Tensor& saved, bool offsets, const Shape& x_shape, const Planes& in,
                          bool two_by_two) {
-  const std::int64_t per_plane = indices.numel() / std::max<std::int64_t>(in.count, 1);
+  const int nd = dy.dim();
   if (!is_grad_enabled() && two_by_two) {
     Tensor dx = empty(x_shape, dy.dtype());
-    const int nd = indices.dim();
     visit_dtype(dy.dtype(), [&]<class T>() {
-      max_pool_2x2_backward(dy.data<T>(), indices.data<std::int64_t>(), dx.data<T>(), in, indices.size(nd - 2),
-                            indices.size(nd - 1));
+      if (offsets)
+        max_pool_2x2_backward(dy.data<T>(), offsets_of(saved), dx.data<T>(), in, dy.size(nd - 2), dy.size(nd - 1));
+      else
+        max_pool_2x2_backward(dy.data<T>(), saved.data<std::int64_t>(), dx.data<T>(), in, dy.size(nd - 2),
+                              dy.size(nd - 1));
     });
     return dx;
   }
+  const Tensor indices = offsets ? indices_from_offsets(saved, dy.shape(), in) : saved;
+  const std::int64_t per_plane = indices.numel() / std::max<std::int64_t>(in.count, 1);
   if (!is_grad_enabled()) {
     Tensor dx = zeros(x_shape, dy.dtype());
     visit_dtype(dy.dtype(), [&]<class T>() {
@@ -311,23 +353,26 @@ std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, Size2 k, std
   const Window2d g = plan_windows(op, x, in, k, stride, p, d, ceil);
   const Shape out_shape = pooled_shape(x.shape(), g.oh, g.ow);
   const bool grad = needs_grad(x);
-  Tensor y = empty(out_shape, x.dtype());
-  Tensor indices = grad || want_indices ? empty(out_shape, kInt64) : Tensor();
   const bool two_by_two = g.k == Size2(2) && g.s == Size2(2) && g.p == Size2(0) && g.d == Size2(1) &&
                           2 * g.oh <= in.h && 2 * g.ow <= in.w &&  // no ceil_mode window past the input
                           in.w < std::numeric_limits<std::int32_t>::max();  // w + 1 fits a WindowCode
+  const bool offsets = two_by_two && grad && !want_indices;
+  Tensor y = empty(out_shape, x.dtype());
+  Tensor saved = offsets               ? empty_offsets(out_shape.numel())
+                 : grad || want_indices ? empty(out_shape, kInt64)
+                                        : Tensor();
   visit_dtype(x.dtype(), [&]<class T>() {
-    std::int64_t* at = indices.defined() ? indices.data<std::int64_t>() : nullptr;
-    if (two_by_two && at != nullptr) max_pool_2x2<true>(x.data<T>(), y.data<T>(), at, in, g);
-    else if (two_by_two) max_pool_2x2<false, T>(x.data<T>(), y.data<T>(), nullptr, in, g);
-    else if (at != nullptr) max_pool_kernel<true>(x.data<T>(), y.data<T>(), at, in, g);
+    if (offsets) max_pool_2x2(x.data<T>(), y.data<T>(), offsets_of(saved), in, g);
+    else if (two_by_two && saved.defined()) max_pool_2x2(x.data<T>(), y.data<T>(), saved.data<std::int64_t>(), in, g);
+    else if (two_by_two) max_pool_2x2<void, T>(x.data<T>(), y.data<T>(), nullptr, in, g);
+    else if (saved.defined()) max_pool_kernel<true>(x.data<T>(), y.data<T>(), saved.data<std::int64_t>(), in, g);
     else max_pool_kernel<false, T>(x.data<T>(), y.data<T>(), nullptr, in, g);
   });
-  if (grad)  // y = max over windows: dx[argmax] += dy (the indices are saved: overwriting them is an error)
-    record(op, y, saves(indices), [x, indices, in, two_by_two](const Tensor& dy, const Tensor&) {
-      accumulate_grad(x, scatter_to_argmax(dy, indices, x.shape(), in, two_by_two));
+  if (grad)  // y = max over windows: dx[argmax] += dy (what locates them is saved: overwriting it is an error)
+    record(op, y, saves(saved), [x, saved, offsets, in, two_by_two](const Tensor& dy, const Tensor&) {
+      accumulate_grad(x, scatter_to_argmax(dy, saved, offsets, x.shape(), in, two_by_two));
     });
-  return {y, indices};
+  return {y, offsets ? Tensor() : saved};
 }
 
 // ---- average pooling ----
