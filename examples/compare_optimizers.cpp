@@ -25,6 +25,7 @@
 #include "common.hpp"
 #include "compare/document.hpp"
 #include "compare/experiment.hpp"
+#include "compare/model.hpp"
 #include "compare/parallel.hpp"
 #include "compare/plot.hpp"
 #include "compare/report.hpp"

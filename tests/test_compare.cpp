@@ -16,6 +16,7 @@
 
 #include "../examples/compare/document.hpp"
 #include "../examples/compare/experiment.hpp"
+#include "../examples/compare/model.hpp"
 #include "../examples/compare/parallel.hpp"
 #include "../examples/compare/plot.hpp"
 #include "../examples/compare/report.hpp"

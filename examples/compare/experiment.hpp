@@ -1,6 +1,6 @@
 #pragma once
-// The pieces of compare_optimizers: the data it trains on, the model it builds, the optimizers it knows
-// and the training run that records one History per optimizer.
+// The pieces of compare_optimizers: the data it trains on, the optimizers it knows and the training run
+// that records one History per optimizer (model.hpp builds the network).
 
 #include <cstdint>
 #include <filesystem>
@@ -37,15 +37,6 @@ inline constexpr double kHeldOutFraction = 0.1;
 /// MNIST-format files (the same), or a CSV file (label last; a seeded 80/10/10 split, standardised on the
 /// training part). csv_header: the CSV file's first line names the columns.
 [[nodiscard]] Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header = false);
-
-/// Parses "64-128-128-10"; throws std::invalid_argument naming the option, also for a network whose
-/// parameters and their gradients (float32) alone would not fit in this machine's memory.
-[[nodiscard]] std::vector<std::int64_t> parse_layers(const std::string& text);
-
-/// Linear layers of the given widths with `activation` between them (none after the last: the output
-/// is logits). Initial weights come from Generator(seed), so every optimizer starts from the same point.
-[[nodiscard]] std::unique_ptr<tg::nn::Sequential> make_model(const std::vector<std::int64_t>& layers,
-                                                             const std::string& activation, std::uint64_t seed);
 
 /// The optimizers the tool knows, in the order of its default list.
 [[nodiscard]] const std::vector<std::string>& optimizer_names();
