@@ -1,5 +1,6 @@
 #include "experiment.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include "tapegrad/nn/idx.hpp"
 #include "tapegrad/nn/loss.hpp"
 #include "tapegrad/optim/optim.hpp"
+#include "tapegrad/shape_ops.hpp"
 
 namespace compare {
 
@@ -159,7 +161,10 @@ std::unique_ptr<tg::optim::Optimizer> make_optimizer(const std::string& name, do
 Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data) {
   const tg::NoGradGuard no_grad;
   model.eval();
-  const tg::Tensor logits = model(data.inputs);
+  std::vector<tg::Tensor> parts;  // one at least: an empty set gives what the model gives for no rows
+  for (std::int64_t start = 0; parts.empty() || start < data.size(); start += kEvaluationRows)
+    parts.push_back(model(tg::slice(data.inputs, 0, start, std::min(start + kEvaluationRows, data.size()))));
+  const tg::Tensor logits = parts.size() == 1 ? parts.front() : tg::cat(parts);
   model.train();
   return {tg::nn::cross_entropy(logits, data.labels).item(), examples::accuracy(logits, data.labels)};
 }
