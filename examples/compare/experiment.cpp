@@ -175,6 +175,19 @@ double best_accuracy(const History& history) {
   return best;
 }
 
+namespace {
+
+// The run's entries, then options.model's.
+void save_best(const tg::nn::Layer& model, const RunOptions& options, int epoch, double accuracy,
+               const std::string& optimizer) {
+  tg::nn::Metadata metadata{{"seed", std::to_string(options.seed)}, {"epoch", std::to_string(epoch)},
+                            {"accuracy", std::to_string(accuracy)}, {"optimizer", optimizer}};
+  metadata.insert(options.model.begin(), options.model.end());
+  tg::nn::save(model, options.best_model, metadata);
+}
+
+}  // namespace
+
 History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data& data, const RunOptions& options,
               const Callbacks& callbacks) {
   tg::nn::DataLoader loader(data.train, {.batch_size = options.batch, .shuffle = true, .seed = options.seed});
@@ -208,10 +221,7 @@ History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data&
     const bool improved = history.epochs.empty() || val.accuracy > best_accuracy(history);
     history.epochs.push_back({epoch, loss_sum / static_cast<double>(samples), val.loss, val.accuracy, test.loss,
                               test.accuracy, elapsed.count()});
-    if (improved && !options.best_model.empty())
-      tg::nn::save(model, options.best_model,
-                   {{"seed", std::to_string(options.seed)}, {"epoch", std::to_string(epoch)},
-                    {"accuracy", std::to_string(val.accuracy)}, {"optimizer", optimizer.name()}});
+    if (improved && !options.best_model.empty()) save_best(model, options, epoch, val.accuracy, optimizer.name());
     if (callbacks.on_epoch) callbacks.on_epoch(history.epochs.back());
   }
   return history;

@@ -12,6 +12,7 @@
 
 #include "tapegrad/nn/dataset.hpp"
 #include "tapegrad/nn/layers.hpp"
+#include "tapegrad/nn/safetensors.hpp"
 #include "tapegrad/optim/optimizer.hpp"
 
 namespace compare {
@@ -78,8 +79,9 @@ struct RunOptions {
   std::int64_t batch = 64;
   std::uint64_t seed = 0;
   /// When set, the model is saved here (safetensors) after every epoch that improves the best validation accuracy,
-  /// with the seed, epoch and accuracy in its metadata.
+  /// with the seed, epoch, accuracy and optimizer in its metadata, and `model` (what network it is).
   std::filesystem::path best_model;
+  tg::nn::Metadata model;
 };
 
 /// What train() reports while it runs; either may be empty.

@@ -7,6 +7,9 @@
 #include <functional>
 #include <map>
 #include <stdexcept>
+#include <utility>
+
+#include "../models/cnn.hpp"
 
 namespace compare {
 
@@ -100,6 +103,72 @@ std::unique_ptr<tg::nn::Sequential> make_model(const std::vector<std::int64_t>& 
     model->emplace<tg::nn::Linear>(layers[i], layers[i + 1], gen);
   }
   return model;
+}
+
+namespace {
+
+// The side of the square image whose pixels `features` are, 0 if there is none with a side divisible by 4.
+std::int64_t cnn_side(std::int64_t features) {
+  const auto side = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(features))));
+  return side > 0 && side * side == features && side % 4 == 0 ? side : 0;
+}
+
+Network choose_cnn(const tg::nn::Dataset& train, const std::string& dataset) {
+  const std::int64_t features = train.features();
+  const std::int64_t side = cnn_side(features);
+  if (side == 0)
+    throw std::invalid_argument("--model cnn: --dataset " + dataset + " has " + std::to_string(features) +
+                                " features per sample, not the pixels of a square image whose side is a multiple "
+                                "of 4 (as 64 = 8x8 and 784 = 28x28 are); use --model mlp");
+  const std::string size = std::to_string(side) + "x" + std::to_string(side);
+  return {.model = "cnn",
+          .layers = size + "-conv32-pool-conv64-pool-128-" + std::to_string(train.num_classes),
+          .activation = "relu",
+          .widths = {},
+          .side = side,
+          .classes = train.num_classes};
+}
+
+}  // namespace
+
+std::unique_ptr<tg::nn::Sequential> Network::make(std::uint64_t seed) const {
+  if (model == "mlp") return make_model(widths, activation, seed);
+  tg::Generator gen(seed);
+  return examples::make_cnn(side, classes, gen);
+}
+
+std::string Network::description() const {
+  return (model == "mlp" ? "" : model + " ") + layers + " " + activation;
+}
+
+void check_model_options(const std::string& model, const std::string& layers, const std::string& activation) {
+  if (model != "mlp" && model != "cnn")
+    throw std::invalid_argument("--model: unknown model '" + model + "' (choose mlp or cnn)");
+  if (model == "cnn")
+    for (const auto& [option, value] : {std::pair{"--layers", &layers}, std::pair{"--activation", &activation}})
+      if (!value->empty())
+        throw std::invalid_argument(std::string(option) + " '" + *value + "' describes an mlp; --model cnn trains " +
+                                    "fashion_cnn's network, which takes neither --layers nor --activation");
+}
+
+Network choose_network(const std::string& model, const std::string& layers, const std::string& activation,
+                       const tg::nn::Dataset& train, const std::string& dataset) {
+  check_model_options(model, layers, activation);
+  if (model == "cnn") return choose_cnn(train, dataset);
+  std::vector<std::int64_t> widths = parse_layers(layers);
+  if (widths.front() != train.features())
+    throw std::invalid_argument("--layers: '" + layers + "' starts with width " + std::to_string(widths.front()) +
+                                " but the data has " + std::to_string(train.features()) + " features");
+  if (widths.back() != train.num_classes)
+    throw std::invalid_argument("--layers: '" + layers + "' ends with width " + std::to_string(widths.back()) +
+                                " but the data has " + std::to_string(train.num_classes) + " classes");
+  static_cast<void>(activation_maker(activation));  // an unknown one is refused before any training
+  return {.model = "mlp",
+          .layers = layers,
+          .activation = activation,
+          .widths = std::move(widths),
+          .side = 0,
+          .classes = 0};
 }
 
 }  // namespace compare
