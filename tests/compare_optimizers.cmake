@@ -151,4 +151,11 @@ if(TARGET digits)
                    "-DEXPECT=seed_too_large\\.safetensors: metadata 'seed' is '18446744073709551616', not a whole number"
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
   set_tests_properties(Examples.DigitsRejectsASavedSeedOutOfRange PROPERTIES FIXTURES_REQUIRED bad_inputs)
+  # A cnn's best model is not digits' network: its metadata says which it is.
+  add_test(NAME Examples.DigitsRejectsASavedCnn
+           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:digits>|--load|${_cnn}/adam-best.safetensors"
+                   -DEXPECT_EXIT=1
+                   "-DEXPECT=--load: [^ ]*adam-best\\.safetensors holds the network 'cnn 8x8-conv32-pool-conv64-pool-128-10 relu', not this example's 'mlp 64-128-128-10 sigmoid'"
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+  set_tests_properties(Examples.DigitsRejectsASavedCnn PROPERTIES FIXTURES_REQUIRED saved_cnn)
 endif()
