@@ -13,6 +13,7 @@
 #include "autograd_net.hpp"
 #include "cnn.hpp"
 #include "heap_counter.hpp"  // tests/heap_counter.hpp
+#include "models/cnn.hpp"    // examples/models/cnn.hpp
 #include "tapegrad/detail/impl.hpp"
 #include "workloads.hpp"
 
@@ -38,25 +39,19 @@ void train_step_autograd(benchmark::State& state, const Workload& w) {
   time_steps(state, [&] { benchmark::DoNotOptimize(net.step().impl()); }, tg::bench::flops_per_step(w));
 }
 
-// fashion_cnn as a tapegrad user writes it, with PyTorch's default initialisation.
+// fashion_cnn as the example builds it (examples/models/cnn.hpp), with PyTorch's default initialisation.
 void train_step_autograd_cnn(benchmark::State& state) {
   namespace cnn = tg::bench::cnn;
   const cnn::Batch batch = cnn::make_batch();
   const tg::Tensor x = tg::tensor(std::vector<double>(batch.x.begin(), batch.x.end()),
-                                  {cnn::kBatch, 1, cnn::kSide, cnn::kSide});
+                                  {cnn::kBatch, cnn::kSide * cnn::kSide});  // rows: the model unflattens them
   const tg::Tensor labels = tg::tensor(batch.labels, {cnn::kBatch});
   tg::Generator gen(1);
-  tg::nn::Sequential model(
-      std::make_shared<tg::nn::Conv2d>(1, 32, 3, gen, tg::nn::Conv2dOptions{.padding = 1}),
-      std::make_shared<tg::nn::ReLU>(), std::make_shared<tg::nn::MaxPool2d>(2),
-      std::make_shared<tg::nn::Conv2d>(32, 64, 3, gen, tg::nn::Conv2dOptions{.padding = 1}),
-      std::make_shared<tg::nn::ReLU>(), std::make_shared<tg::nn::MaxPool2d>(2), std::make_shared<tg::nn::Flatten>(),
-      std::make_shared<tg::nn::Linear>(3136, 128, gen), std::make_shared<tg::nn::ReLU>(),
-      std::make_shared<tg::nn::Linear>(128, cnn::kClasses, gen));
-  tg::optim::Adam optimizer(model.parameters(), tg::optim::AdamOptions{.lr = cnn::kLr});
+  const std::unique_ptr<tg::nn::Sequential> model = examples::make_cnn(cnn::kSide, cnn::kClasses, gen);
+  tg::optim::Adam optimizer(model->parameters(), tg::optim::AdamOptions{.lr = cnn::kLr});
   const auto step = [&] {
     optimizer.zero_grad();
-    const tg::Tensor loss = tg::nn::cross_entropy(model(x), labels);
+    const tg::Tensor loss = tg::nn::cross_entropy((*model)(x), labels);
     loss.backward();
     optimizer.step();
     benchmark::DoNotOptimize(loss.impl());

@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "common.hpp"
@@ -66,6 +67,13 @@ int main(int argc, char** argv) try {
                    load_file.c_str(), text.c_str());
       return 1;
     }
+  }
+  if (saved.contains("model")) {  // compare_optimizers names the network; another one would not score here
+    const auto entry = [&](const char* key) { return saved.contains(key) ? saved.at(key) : std::string("?"); };
+    const std::string network = entry("model") + " " + entry("layers") + " " + entry("activation");
+    if (network != "mlp 64-128-128-10 sigmoid")
+      throw std::invalid_argument("--load: " + load_file + " holds the network '" + network +
+                                  "', not this example's 'mlp 64-128-128-10 sigmoid'");
   }
   const tg::nn::Split sets = tg::nn::split(digits, 0.1, useed);
   tg::nn::DataLoader loader(sets.train, {.batch_size = 64, .shuffle = true, .seed = useed});

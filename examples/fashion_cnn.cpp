@@ -2,7 +2,8 @@
 // Fashion-MNIST (Debian's dataset-fashion-mnist, 60,000 training and 10,000 test images of 28x28,
 // pixels divided by 255):
 //   conv(1->32, 3x3, pad 1) - ReLU - maxpool 2 - conv(32->64, 3x3, pad 1) - ReLU - maxpool 2 - flatten -
-//   Linear(3136->128) - ReLU - Linear(128->10), softmax cross-entropy, Adam lr 1e-3, batch 128.
+//   Linear(3136->128) - ReLU - Linear(128->10), softmax cross-entropy, Adam lr 1e-3, batch 128
+//   (models/cnn.hpp builds it, for compare_optimizers --model cnn and the benchmark too).
 // Prints a progress bar (on a terminal), then each epoch's training loss, test accuracy and wall time.
 // Run: build/examples/fashion_cnn [--epochs N] [--seed S] [--data FOLDER] [--limit N] [--save FILE]
 //      (10 epochs, seed 0, the Debian package's folder; --limit trains and tests on the first N images)
@@ -18,6 +19,7 @@
 #include <string>
 
 #include "common.hpp"
+#include "models/cnn.hpp"
 #include "tapegrad/nn.hpp"
 #include "tapegrad/nn/data.hpp"
 #include "tapegrad/optim/adam.hpp"
@@ -27,9 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The images as the network takes them: [B, 784] rows to [B, 1, 28, 28] planes (a view).
-tg::Tensor planes(const tg::Tensor& rows) { return rows.reshape({rows.size(0), 1, 28, 28}); }
-
 // Accuracy on a whole set, in eval mode, without recording, 1000 images at a time (the first
 // convolution's output for all 10,000 test images would take 1 GB).
 double test_accuracy(tg::nn::Layer& model, const tg::nn::Dataset& data) {
@@ -38,7 +37,7 @@ double test_accuracy(tg::nn::Layer& model, const tg::nn::Dataset& data) {
   double correct = 0;
   for (std::int64_t start = 0; start < data.size(); start += 1000) {
     const std::int64_t n = std::min<std::int64_t>(1000, data.size() - start);
-    const tg::Tensor logits = model(planes(tg::slice(data.inputs, 0, start, start + n)));
+    const tg::Tensor logits = model(tg::slice(data.inputs, 0, start, start + n));
     correct += examples::accuracy(logits, tg::slice(data.labels, 0, start, start + n)) * static_cast<double>(n);
   }
   model.train();
@@ -86,15 +85,10 @@ int main(int argc, char** argv) try {
               static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), folder.c_str(),
               static_cast<unsigned long long>(useed), tg::num_threads());
 
-  // model: two 3x3 convolutions with max pooling, then two linear layers
+  // model: the rows as 28x28 planes, two 3x3 convolutions with max pooling, then two linear layers
   tg::Generator gen(useed);
-  tg::nn::Sequential model(
-      std::make_shared<tg::nn::Conv2d>(1, 32, 3, gen, tg::nn::Conv2dOptions{.padding = 1}),
-      std::make_shared<tg::nn::ReLU>(), std::make_shared<tg::nn::MaxPool2d>(2),
-      std::make_shared<tg::nn::Conv2d>(32, 64, 3, gen, tg::nn::Conv2dOptions{.padding = 1}),
-      std::make_shared<tg::nn::ReLU>(), std::make_shared<tg::nn::MaxPool2d>(2), std::make_shared<tg::nn::Flatten>(),
-      std::make_shared<tg::nn::Linear>(3136, 128, gen), std::make_shared<tg::nn::ReLU>(),
-      std::make_shared<tg::nn::Linear>(128, 10, gen));
+  const std::unique_ptr<tg::nn::Sequential> network = examples::make_cnn(28, 10, gen);  // models/cnn.hpp
+  tg::nn::Sequential& model = *network;
   tg::optim::Adam optimizer(model.parameters(), tg::optim::AdamOptions{.lr = 1e-3});
 
   const bool terminal = isatty(STDERR_FILENO) != 0;
@@ -103,7 +97,7 @@ int main(int argc, char** argv) try {
     double loss_sum = 0;
     std::int64_t step = 0;
     for (const tg::nn::Batch& batch : loader) {
-      const tg::Tensor logits = model(planes(batch.inputs));                 // forward
+      const tg::Tensor logits = model(batch.inputs);                         // forward
       const tg::Tensor loss = tg::nn::cross_entropy(logits, batch.labels);  // loss
       optimizer.zero_grad();
       loss.backward();

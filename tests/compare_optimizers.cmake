@@ -76,13 +76,33 @@ compare_optimizers_case(SweepNotListed 1 "--lr-sweep: adam has a grid but is not
 compare_optimizers_case(JobsZero nonzero "--jobs: must be a whole number from 1 to 256, got 0" "--jobs|0")
 compare_optimizers_case(JobsWithThreads 1 "--jobs 2 runs each training on one OpenBLAS thread; --threads 2 goes only with --jobs 1"
   "--jobs|2|--threads|2")
-compare_optimizers_case(ModelCnnComesLater 1 "--model cnn: the convolutional network comes with the CNN issue" "--model|cnn")
-compare_optimizers_case(ModelUnknown 1 "--model: unknown model 'rnn' \\(choose mlp\\)" "--model|rnn")
+compare_optimizers_case(ModelUnknown 1 "--model: unknown model 'rnn' \\(choose mlp or cnn\\)" "--model|rnn")
+# --model cnn: --layers and --activation describe the mlp; the cnn needs square images (one_class.csv has 3 features).
+compare_optimizers_case(CnnRefusesLayers 1
+  "--layers '64-128-10' describes an mlp; --model cnn trains fashion_cnn's network, which takes neither --layers nor --activation"
+  "--model|cnn|--layers|64-128-10" UNEXPECTED "data: ")
+compare_optimizers_case(CnnRefusesActivation 1 "--activation 'tanh' describes an mlp; --model cnn" "--model|cnn|--activation|tanh")
+compare_optimizers_case(CnnRefusesNonSquareData 1
+  "--model cnn: --dataset [^ ]*one_class.csv has 3 features per sample, not the pixels of a square image whose side is a multiple of 4"
+  "--model|cnn|--dataset|${_bad}/one_class.csv" UNEXPECTED "epoch 1/")
+# The cnn on digits, 3 epochs: both optimizers past 0.7 best validation and test accuracy (chance: 0.1).
+set(_cnn ${CMAKE_BINARY_DIR}/compare-cnn)
+set(_above_07 "(0\\.[7-9]|1\\.0)[0-9]*")
+compare_optimizers_case(CnnOnDigits 0
+  "model: cnn 8x8-conv32-pool-conv64-pool-128-10, relu, softmax cross-entropy; batch 64, 3 epochs.*\\| sgd +\\| 0\\.5 +\\| 1 +\\| [0-9.]+ +\\| ${_above_07} +\\| [0-9.]+ +\\| ${_above_07} +\\|.*\\| adam +\\| 0\\.001 +\\| 1 +\\| [0-9.]+ +\\| ${_above_07} +\\| [0-9.]+ +\\| ${_above_07} +\\|"
+  "--model|cnn|--optimizers|sgd,adam|--epochs|3|--seeds|1|--save-best|--out|${_cnn}" ${_cnn}/history.csv ${_cnn}/adam-best.safetensors)
+set_tests_properties(CompareOptimizers.CnnOnDigits PROPERTIES FIXTURES_SETUP saved_cnn)
 # --jobs 2 gives the same CSV bytes as --jobs 1 (a sweep, two seeds, a few epochs), and its report.html
 # holds the tables and both plots inline.
 add_test(NAME CompareOptimizers.JobsGiveIdenticalCsvFiles
          COMMAND ${CMAKE_COMMAND} -DTOOL=${_tool} -DOUT=${CMAKE_BINARY_DIR}/compare-jobs
                  "-DARGS=--optimizers|sgd,adam|--lr-sweep|adam:1e-3..1e-2:3|--seeds|2|--epochs|3"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/compare_jobs.cmake)
+# The same for the cnn (each training its own convolution buffers), whose reports name it.
+add_test(NAME CompareOptimizers.CnnJobsGiveIdenticalCsvFiles
+         COMMAND ${CMAKE_COMMAND} -DTOOL=${_tool} -DOUT=${CMAKE_BINARY_DIR}/compare-cnn-jobs
+                 "-DARGS=--model|cnn|--optimizers|sgd,adam|--lr-sweep|sgd:0.1..0.5:2,adam:1e-3..3e-3:2|--seeds|2|--epochs|1"
+                 "-DEXPECT_REPORT=# compare_optimizers: cnn 8x8-conv32-pool-conv64-pool-128-10 relu on digits\n.*model: cnn 8x8-conv32-pool-conv64-pool-128-10 relu"
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/compare_jobs.cmake)
 
 # Output destinations are checked before training (no epoch is logged).
@@ -131,4 +151,11 @@ if(TARGET digits)
                    "-DEXPECT=seed_too_large\\.safetensors: metadata 'seed' is '18446744073709551616', not a whole number"
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
   set_tests_properties(Examples.DigitsRejectsASavedSeedOutOfRange PROPERTIES FIXTURES_REQUIRED bad_inputs)
+  # A cnn's best model is not digits' network: its metadata says which it is.
+  add_test(NAME Examples.DigitsRejectsASavedCnn
+           COMMAND ${CMAKE_COMMAND} "-DARGS=$<TARGET_FILE:digits>|--load|${_cnn}/adam-best.safetensors"
+                   -DEXPECT_EXIT=1
+                   "-DEXPECT=--load: [^ ]*adam-best\\.safetensors holds the network 'cnn 8x8-conv32-pool-conv64-pool-128-10 relu', not this example's 'mlp 64-128-128-10 sigmoid'"
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_and_check.cmake)
+  set_tests_properties(Examples.DigitsRejectsASavedCnn PROPERTIES FIXTURES_REQUIRED saved_cnn)
 endif()

@@ -16,6 +16,7 @@
 
 #include "../examples/compare/document.hpp"
 #include "../examples/compare/experiment.hpp"
+#include "../examples/compare/model.hpp"
 #include "../examples/compare/parallel.hpp"
 #include "../examples/compare/plot.hpp"
 #include "../examples/compare/report.hpp"
@@ -61,7 +62,7 @@ TEST(Compare, EveryOptimizerTrainsTheDigitsNetworkToNinetyPercent) {
   for (const std::string& name : compare::optimizer_names()) {
     const auto model = compare::make_model({64, 128, 128, 10}, "sigmoid", 0);
     const auto optimizer = compare::make_optimizer(name, compare::default_lr(name, "digits"), model->parameters());
-    const compare::History history = compare::train(*model, *optimizer, data, {.epochs = 50, .batch = 64, .seed = 0, .best_model = {}}, {});
+    const compare::History history = compare::train(*model, *optimizer, data, {.epochs = 50, .batch = 64, .seed = 0, .best_model = {}, .model = {}}, {});
     EXPECT_GE(compare::best_accuracy(history), 0.9) << name;
   }
 }
@@ -103,7 +104,7 @@ TEST(Compare, StopsAnOptimizerWhoseLossDiverges) {
   const auto model = compare::make_model({64, 16, 10}, "sigmoid", 0);
   const auto optimizer = compare::make_optimizer("sgd", 1e308, model->parameters());
   const compare::History history =
-      compare::train(*model, *optimizer, data, {.epochs = 3, .batch = 64, .seed = 0, .best_model = {}}, {});
+      compare::train(*model, *optimizer, data, {.epochs = 3, .batch = 64, .seed = 0, .best_model = {}, .model = {}}, {});
   ASSERT_TRUE(history.diverged.has_value());
   EXPECT_EQ(history.diverged->epoch, 1);
   EXPECT_GE(history.diverged->step, 2);  // the first loss comes from the initial weights: finite

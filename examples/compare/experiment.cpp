@@ -1,14 +1,12 @@
 #include "experiment.hpp"
 
-#include <unistd.h>
-
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <span>
 #include <stdexcept>
 
@@ -20,6 +18,7 @@
 #include "tapegrad/nn/idx.hpp"
 #include "tapegrad/nn/loss.hpp"
 #include "tapegrad/optim/optim.hpp"
+#include "tapegrad/shape_ops.hpp"
 
 namespace compare {
 
@@ -85,86 +84,6 @@ Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header) 
   data.validation = scale.apply(data.validation);
   data.test = scale.apply(data.test);
   return data;
-}
-
-namespace {
-
-// Bytes of memory on this machine, 0 if the system does not say.
-double physical_memory() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page_size = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page_size > 0 ? static_cast<double>(pages) * static_cast<double>(page_size) : 0;
-}
-
-// The float32 parameters and their gradients are the least any optimizer keeps, so a network whose
-// parameters need more than the machine's memory twice over is refused here rather than by bad_alloc
-// (or the OOM killer) later. Counted in double: the products of int64 widths may overflow int64.
-void check_fits_in_memory(const std::vector<std::int64_t>& widths, const std::string& text) {
-  const auto weights = [&](std::size_t i) { return static_cast<double>(widths[i]) * static_cast<double>(widths[i + 1]); };
-  double parameters = 0;
-  std::size_t largest = 0;
-  for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
-    parameters += weights(i) + static_cast<double>(widths[i + 1]);  // weights and biases
-    if (weights(i) > weights(largest)) largest = i;
-  }
-  const double needed = 2 * sizeof(float) * parameters;
-  const double memory = physical_memory();
-  if (memory == 0 || needed <= memory) return;
-  char sizes[160];
-  std::snprintf(sizes, sizeof sizes,
-                "%.1f GB for its float32 parameters and their gradients alone, more than this machine's %.1f GB",
-                needed / 1e9, memory / 1e9);
-  throw std::invalid_argument("--layers: '" + text + "' needs " + sizes + " of memory; its largest layer is " +
-                              std::to_string(largest + 1) + " (" + std::to_string(widths[largest]) + " x " +
-                              std::to_string(widths[largest + 1]) + ")");
-}
-
-}  // namespace
-
-std::vector<std::int64_t> parse_layers(const std::string& text) {
-  std::vector<std::int64_t> widths;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t end = std::min(text.find('-', start), text.size());
-    const std::string part = text.substr(start, end - start);
-    std::size_t used = 0;
-    long long value = 0;
-    try {
-      value = std::stoll(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (part.empty() || used != part.size() || value <= 0)
-      throw std::invalid_argument("--layers: '" + part + "' in '" + text + "' is not a positive width");
-    widths.push_back(value);
-    start = end + 1;
-  }
-  if (widths.size() < 2)
-    throw std::invalid_argument("--layers: '" + text + "' needs at least an input and an output width, e.g. 64-10");
-  check_fits_in_memory(widths, text);
-  return widths;
-}
-
-std::unique_ptr<tg::nn::Sequential> make_model(const std::vector<std::int64_t>& layers, const std::string& activation,
-                                               std::uint64_t seed) {
-  static const std::map<std::string, std::function<std::shared_ptr<tg::nn::Layer>()>> activations = {
-      {"sigmoid", [] { return std::make_shared<tg::nn::Sigmoid>(); }},
-      {"tanh", [] { return std::make_shared<tg::nn::Tanh>(); }},
-      {"relu", [] { return std::make_shared<tg::nn::ReLU>(); }},
-      {"leaky_relu", [] { return std::make_shared<tg::nn::LeakyReLU>(); }},
-      {"elu", [] { return std::make_shared<tg::nn::ELU>(); }},
-  };
-  const auto make_activation = activations.find(activation);
-  if (make_activation == activations.end())
-    throw std::invalid_argument("--activation: unknown activation '" + activation +
-                                "' (choose sigmoid, tanh, relu, leaky_relu or elu)");
-  tg::Generator gen(seed);
-  auto model = std::make_unique<tg::nn::Sequential>();
-  for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
-    if (i > 0) model->push_back(make_activation->second());
-    model->emplace<tg::nn::Linear>(layers[i], layers[i + 1], gen);
-  }
-  return model;
 }
 
 namespace {
@@ -242,7 +161,10 @@ std::unique_ptr<tg::optim::Optimizer> make_optimizer(const std::string& name, do
 Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data) {
   const tg::NoGradGuard no_grad;
   model.eval();
-  const tg::Tensor logits = model(data.inputs);
+  std::vector<tg::Tensor> parts;  // one at least: an empty set gives what the model gives for no rows
+  for (std::int64_t start = 0; parts.empty() || start < data.size(); start += kEvaluationRows)
+    parts.push_back(model(tg::slice(data.inputs, 0, start, std::min(start + kEvaluationRows, data.size()))));
+  const tg::Tensor logits = parts.size() == 1 ? parts.front() : tg::cat(parts);
   model.train();
   return {tg::nn::cross_entropy(logits, data.labels).item(), examples::accuracy(logits, data.labels)};
 }
@@ -252,6 +174,19 @@ double best_accuracy(const History& history) {
   for (const Epoch& e : history.epochs) best = std::max(best, e.val_accuracy);
   return best;
 }
+
+namespace {
+
+// The run's entries, then options.model's.
+void save_best(const tg::nn::Layer& model, const RunOptions& options, int epoch, double accuracy,
+               const std::string& optimizer) {
+  tg::nn::Metadata metadata{{"seed", std::to_string(options.seed)}, {"epoch", std::to_string(epoch)},
+                            {"accuracy", std::to_string(accuracy)}, {"optimizer", optimizer}};
+  metadata.insert(options.model.begin(), options.model.end());
+  tg::nn::save(model, options.best_model, metadata);
+}
+
+}  // namespace
 
 History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data& data, const RunOptions& options,
               const Callbacks& callbacks) {
@@ -286,10 +221,7 @@ History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data&
     const bool improved = history.epochs.empty() || val.accuracy > best_accuracy(history);
     history.epochs.push_back({epoch, loss_sum / static_cast<double>(samples), val.loss, val.accuracy, test.loss,
                               test.accuracy, elapsed.count()});
-    if (improved && !options.best_model.empty())
-      tg::nn::save(model, options.best_model,
-                   {{"seed", std::to_string(options.seed)}, {"epoch", std::to_string(epoch)},
-                    {"accuracy", std::to_string(val.accuracy)}, {"optimizer", optimizer.name()}});
+    if (improved && !options.best_model.empty()) save_best(model, options, epoch, val.accuracy, optimizer.name());
     if (callbacks.on_epoch) callbacks.on_epoch(history.epochs.back());
   }
   return history;

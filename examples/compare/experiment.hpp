@@ -1,6 +1,6 @@
 #pragma once
-// The pieces of compare_optimizers: the data it trains on, the model it builds, the optimizers it knows
-// and the training run that records one History per optimizer.
+// The pieces of compare_optimizers: the data it trains on, the optimizers it knows and the training run
+// that records one History per optimizer (model.hpp builds the network).
 
 #include <cstdint>
 #include <filesystem>
@@ -12,6 +12,7 @@
 
 #include "tapegrad/nn/dataset.hpp"
 #include "tapegrad/nn/layers.hpp"
+#include "tapegrad/nn/safetensors.hpp"
 #include "tapegrad/optim/optimizer.hpp"
 
 namespace compare {
@@ -37,15 +38,6 @@ inline constexpr double kHeldOutFraction = 0.1;
 /// MNIST-format files (the same), or a CSV file (label last; a seeded 80/10/10 split, standardised on the
 /// training part). csv_header: the CSV file's first line names the columns.
 [[nodiscard]] Data load_data(const std::string& dataset, std::uint64_t seed, bool csv_header = false);
-
-/// Parses "64-128-128-10"; throws std::invalid_argument naming the option, also for a network whose
-/// parameters and their gradients (float32) alone would not fit in this machine's memory.
-[[nodiscard]] std::vector<std::int64_t> parse_layers(const std::string& text);
-
-/// Linear layers of the given widths with `activation` between them (none after the last: the output
-/// is logits). Initial weights come from Generator(seed), so every optimizer starts from the same point.
-[[nodiscard]] std::unique_ptr<tg::nn::Sequential> make_model(const std::vector<std::int64_t>& layers,
-                                                             const std::string& activation, std::uint64_t seed);
 
 /// The optimizers the tool knows, in the order of its default list.
 [[nodiscard]] const std::vector<std::string>& optimizer_names();
@@ -87,8 +79,9 @@ struct RunOptions {
   std::int64_t batch = 64;
   std::uint64_t seed = 0;
   /// When set, the model is saved here (safetensors) after every epoch that improves the best validation accuracy,
-  /// with the seed, epoch and accuracy in its metadata.
+  /// with the seed, epoch, accuracy and optimizer in its metadata, and `model` (what network it is).
   std::filesystem::path best_model;
+  tg::nn::Metadata model;
 };
 
 /// What train() reports while it runs; either may be empty.
@@ -109,7 +102,9 @@ struct Callbacks {
 /// The best validation accuracy over the epochs so far (0 before the first).
 [[nodiscard]] double best_accuracy(const History& history);
 
-/// Mean cross-entropy and accuracy of model on data, without recording.
+/// Mean cross-entropy and accuracy of model on data, without recording; the forward pass takes at most
+/// kEvaluationRows samples at a time (the cnn's first activations for 10,000 images would take 1.2 GB).
+inline constexpr std::int64_t kEvaluationRows = 1000;
 struct Evaluation {
   double loss = 0;
   double accuracy = 0;

@@ -1,6 +1,6 @@
 # Script mode: compare_optimizers --jobs 1 and --jobs 2 must write byte-identical CSV files, and the
 # --jobs 2 run a report.html with its tables and both plots inline.
-#   -DTOOL=compare_optimizers -DOUT=<folder> -DARGS=<args joined with |>
+#   -DTOOL=compare_optimizers -DOUT=<folder> -DARGS=<args joined with |> [-DEXPECT_REPORT=<regex report.md matches>]
 string(REPLACE "|" ";" args "${ARGS}")
 file(REMOVE_RECURSE ${OUT})
 foreach(jobs 1 2)
@@ -31,5 +31,8 @@ endif()
 file(READ ${OUT}/jobs2/report.md md)
 if(NOT md MATCHES "\\| optimizer +\\| lr +\\| seeds" OR NOT md MATCHES "lr_sweep.png")
   message(FATAL_ERROR "report.md lacks its table or the sweep plot:\n${md}")
+endif()
+if(EXPECT_REPORT AND NOT md MATCHES "${EXPECT_REPORT}")
+  message(FATAL_ERROR "report.md does not match '${EXPECT_REPORT}':\n${md}")
 endif()
 message(STATUS "ok: --jobs 1 and --jobs 2 wrote the same CSV files; report.html has its tables and plots")
