@@ -128,7 +128,8 @@ Tensor tanh(const Tensor& x) {
   if (needs_grad(x))  // dx = dy * (1 - y^2), fused as sigmoid's when the sweep is not recorded
     record("tanh", y, saves_output, [x](Tensor& dy, const Tensor& y) {
       if (!is_grad_enabled())
-        accumulate_grad(x, detail::zip_reusing(std::move(dy), y, [](auto g, auto t) { return g * (decltype(t)(1) - t * t); }));
+        accumulate_grad(x, detail::zip_reusing(std::move(dy), y,
+                                               [](auto g, auto t) { return g * (decltype(t)(1) - t * t); }));
       else
         accumulate_grad(x, dy * (1.0 - y * y));
     });
@@ -141,7 +142,8 @@ Tensor relu(const Tensor& x) {
   if (needs_grad(x))  // dx = dy where x > 0 (the gradient at 0 is 0, as in PyTorch); fused as sigmoid's
     record("relu", y, saves(x), [x](Tensor& dy, const Tensor&) {
       if (!is_grad_enabled())
-        accumulate_grad(x, detail::zip_reusing(std::move(dy), x, [](auto g, auto u) { return u > 0 ? g : decltype(g)(0); }));
+        accumulate_grad(x, detail::zip_reusing(std::move(dy), x,
+                                               [](auto g, auto u) { return u > 0 ? g : decltype(g)(0); }));
       else
         accumulate_grad(x, dy * slope(x, 0.0));
     });

@@ -73,16 +73,22 @@ template <class Out = void, class F>
   return y;
 }
 
-/// z[i] = f(x[i], y[i]) for two tensors of the same shape and dtype.
+/// z[i] = f(x[i], y[i]) for tensors of one shape and dtype; z may be x.
 template <class F>
-[[nodiscard]] Tensor zip(const Tensor& x, const Tensor& y, F f) {
-  Tensor z = empty(x.shape(), x.dtype());
+void zip_into(const Tensor& x, const Tensor& y, Tensor& z, F f) {
   visit_dtype(x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
     const T* py = y.data<T>();
     T* pz = z.data<T>();
     for (std::int64_t i = 0, n = x.numel(); i < n; ++i) pz[i] = f(px[i], py[i]);
   });
+}
+
+/// z[i] = f(x[i], y[i]) for two tensors of the same shape and dtype.
+template <class F>
+[[nodiscard]] Tensor zip(const Tensor& x, const Tensor& y, F f) {
+  Tensor z = empty(x.shape(), x.dtype());
+  zip_into(x, y, z, f);
   return z;
 }
 
@@ -92,11 +98,7 @@ template <class F>
 template <class F>
 [[nodiscard]] Tensor zip_reusing(Tensor&& x, const Tensor& y, F f) {
   if (!uniquely_owned(x)) return zip(x, y, f);
-  visit_dtype(x.dtype(), [&]<class T>() {
-    T* px = x.data<T>();
-    const T* py = y.data<T>();
-    for (std::int64_t i = 0, n = x.numel(); i < n; ++i) px[i] = f(px[i], py[i]);
-  });
+  zip_into(x, y, x, f);
   return std::move(x);
 }
 

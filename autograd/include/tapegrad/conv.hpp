@@ -3,8 +3,8 @@
 // are), zero padding given as integers (PyTorch's 'same' and 'valid' strings are not taken). Forward and
 // both gradients are OpenBLAS gemm products: Winograd F(2x2, 3x3) for 3x3 kernels at stride 1 and dilation
 // 1, one group, padding <= 2 and enough channels (an infinite input there gives NaN where im2col gives
-// infinities: the transforms subtract it from itself), im2col for the rest. Every gradient is itself a recorded convolution, so the family is
-// differentiable to any order.
+// infinities: the transforms subtract it from itself), im2col for the rest. Every gradient is itself a
+// recorded convolution, so the family is differentiable to any order.
 //
 // Output sizes, per spatial dimension (input size I, kernel k):
 //   conv:            O = floor((I + 2 padding - dilation (k - 1) - 1) / stride) + 1

@@ -15,9 +15,9 @@
 // A backward closure receives dy and the op's own output y (so that it never captures y, which would
 // keep its own record alive). dy is the sweep's, dropped after the call: a closure that declares it
 // `Tensor& dy` may take it (std::move), and write its result into dy's storage when uniquely_owned(dy)
-// says nobody else can see it (see zip_reusing in kernels.hpp). It must capture (by value) every input it sends a gradient to: the
-// captures keep the inputs, and the records that made them, alive. Closures up to kInline bytes live
-// inside the record.
+// says nobody else can see it (see zip_reusing in kernels.hpp). It must capture (by value) every input it
+// sends a gradient to: the captures keep the inputs, and the records that made them, alive. Closures up
+// to kInline bytes live inside the record.
 //
 // The third argument says which values the backward reads: saves(a, b) for inputs (each one a tensor the
 // closure captures; an undefined one, such as an absent bias, is skipped), saves_output for y,
