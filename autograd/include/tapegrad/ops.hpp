@@ -13,6 +13,7 @@
 #include "tapegrad/pooling.hpp"
 #include "tapegrad/reduction.hpp"
 #include "tapegrad/random.hpp"
+#include "tapegrad/recurrent.hpp"
 #include "tapegrad/scan.hpp"
 #include "tapegrad/shape_ops.hpp"
 #include "tapegrad/sorting.hpp"

@@ -104,7 +104,7 @@ class BackwardFn {
 };
 
 /// Tensors a record keeps versions of: the inputs its backward reads, and its output.
-inline constexpr std::size_t kMaxSaved = 4;
+inline constexpr std::size_t kMaxSaved = 5;
 
 /// What a backward reads besides dy (see the top of this file): N inputs (a null entry is an undefined
 /// tensor, e.g. an absent bias) and, if `output`, the op's output y. N is known at compile time, so
