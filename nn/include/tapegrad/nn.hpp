@@ -10,3 +10,4 @@
 #include "tapegrad/nn/module.hpp"
 #include "tapegrad/nn/normalization.hpp"
 #include "tapegrad/nn/pooling.hpp"
+#include "tapegrad/nn/recurrent.hpp"

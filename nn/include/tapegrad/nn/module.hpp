@@ -4,8 +4,8 @@
 // train()/eval(), to() and the checkpoints (tapegrad/nn/checkpoint.hpp) reach the whole tree. A buffer
 // is state that is not trained: BatchNorm's running_mean, running_var and num_batches_tracked. It is in
 // state_dict() and follows to() (when it is floating point, as in PyTorch), but optimizers never see it. It has no forward(): as in LibTorch,
-// each module declares its own, with the arguments and results it needs; a recurrent cell declares
-// `std::pair<Tensor, Tensor> forward(const Tensor& x, const Tensor& h)` and its parent calls it directly.
+// each module declares its own, with the arguments and results it needs; nn::LSTM declares
+// `std::tuple<Tensor, std::tuple<Tensor, Tensor>> forward(input, hx)` and its parent calls it directly.
 //
 // Layer: a Module whose forward takes one tensor and returns one, as a virtual function. It is what
 // Sequential chains and what code that runs "some model" on a batch takes (Layer&); every module of
