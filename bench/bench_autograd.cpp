@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "autograd_net.hpp"
+#include "charlm.hpp"
 #include "cnn.hpp"
 #include "heap_counter.hpp"  // tests/heap_counter.hpp
 #include "models/cnn.hpp"    // examples/models/cnn.hpp
 #include "tapegrad/detail/impl.hpp"
+#include "tapegrad/nn/recurrent.hpp"
+#include "tapegrad/optim/clip.hpp"
 #include "workloads.hpp"
 
 namespace {
@@ -59,11 +62,39 @@ void train_step_autograd_cnn(benchmark::State& state) {
   time_steps(state, step, cnn::flops_per_step());
 }
 
+// charlm: tg::nn::Embedding, LSTM and Linear, with PyTorch's default initialisation.
+void train_step_autograd_charlm(benchmark::State& state) {
+  namespace lm = tg::bench::charlm;
+  const lm::Batch batch = lm::make_batch();
+  const tg::Tensor inputs = tg::tensor(batch.inputs, {lm::kBatch, lm::kSteps});
+  const tg::Tensor targets = tg::tensor(batch.targets, {lm::kBatch * lm::kSteps});
+  tg::Generator gen(1);
+  tg::nn::Embedding embedding(lm::kVocab, lm::kEmbedding, gen);
+  tg::nn::LSTM lstm(lm::kEmbedding, lm::kHidden, gen, {.batch_first = true});
+  tg::nn::Linear head(lm::kHidden, lm::kVocab, gen);
+  std::vector<tg::Tensor> params = embedding.parameters();
+  for (const tg::nn::Module* m : {static_cast<const tg::nn::Module*>(&lstm), static_cast<const tg::nn::Module*>(&head)})
+    for (const tg::Tensor& p : m->parameters()) params.push_back(p);
+  tg::optim::Adam optimizer(params, tg::optim::AdamOptions{.lr = lm::kLr});
+  const auto step = [&] {
+    optimizer.zero_grad();
+    const auto [out, state_n] = lstm.forward(embedding(inputs));
+    const tg::Tensor loss =
+        tg::nn::cross_entropy(head(tg::reshape(out, {lm::kBatch * lm::kSteps, lm::kHidden})), targets);
+    loss.backward();
+    static_cast<void>(tg::optim::clip_grad_norm_(params, lm::kClip));
+    optimizer.step();
+    benchmark::DoNotOptimize(loss.impl());
+  };
+  time_steps(state, step, lm::flops_per_step());
+}
+
 const bool kRegistered = [] {
   for (const Workload& w : tg::bench::kWorkloads)
     benchmark::RegisterBenchmark(("train_step/autograd/" + std::string(w.name)).c_str(), train_step_autograd, w)
         ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("train_step/autograd/fashion_cnn", train_step_autograd_cnn)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("train_step/autograd/charlm", train_step_autograd_charlm)->Unit(benchmark::kMicrosecond);
   return true;
 }();
 

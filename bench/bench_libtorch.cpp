@@ -7,6 +7,9 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/rnn.h>
+#include <torch/nn/utils/clip_grad.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
@@ -18,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "charlm.hpp"
 #include "cnn.hpp"
 #include "workloads.hpp"
 
@@ -92,6 +96,32 @@ void train_step_libtorch_cnn(benchmark::State& state) {
   state.counters["FLOPS"] = benchmark::Counter(cnn::flops_per_step(), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// charlm as a LibTorch user writes it: torch::nn::Embedding, LSTM (batch_first) and Linear.
+void train_step_libtorch_charlm(benchmark::State& state) {
+  namespace lm = tg::bench::charlm;
+  torch::manual_seed(1);
+  lm::Batch batch = lm::make_batch();
+  const torch::Tensor inputs = torch::from_blob(batch.inputs.data(), {lm::kBatch, lm::kSteps}, torch::kLong).clone();
+  const torch::Tensor targets =
+      torch::from_blob(batch.targets.data(), {lm::kBatch * lm::kSteps}, torch::kLong).clone();
+  torch::nn::Embedding embedding(lm::kVocab, lm::kEmbedding);
+  torch::nn::LSTM lstm(torch::nn::LSTMOptions(lm::kEmbedding, lm::kHidden).batch_first(true));
+  torch::nn::Linear head(lm::kHidden, lm::kVocab);
+  std::vector<torch::Tensor> params = embedding->parameters();
+  for (const auto& p : lstm->parameters()) params.push_back(p);
+  for (const auto& p : head->parameters()) params.push_back(p);
+  torch::optim::Adam optimizer(params, torch::optim::AdamOptions(lm::kLr));
+  for (auto _ : state) {
+    optimizer.zero_grad();
+    const torch::Tensor out = std::get<0>(lstm->forward(embedding->forward(inputs)));
+    const torch::Tensor loss = F::cross_entropy(head->forward(out.reshape({-1, lm::kHidden})), targets);
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(params, lm::kClip);
+    optimizer.step();
+  }
+  state.counters["FLOPS"] = benchmark::Counter(lm::flops_per_step(), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // The thread count the bench runs with, from the environment; 0 leaves LibTorch's default.
 int bench_threads() {
   for (const char* name : {"TAPEGRAD_BENCH_THREADS", "OPENBLAS_NUM_THREADS"})
@@ -106,6 +136,7 @@ const bool kRegistered = [] {
     benchmark::RegisterBenchmark(("train_step/libtorch/" + std::string(w.name)).c_str(), train_step_libtorch, w)
         ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("train_step/libtorch/fashion_cnn", train_step_libtorch_cnn)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("train_step/libtorch/charlm", train_step_libtorch_charlm)->Unit(benchmark::kMicrosecond);
   return true;
 }();
 
