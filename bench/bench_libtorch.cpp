@@ -1,6 +1,7 @@
 // train_step/libtorch/<workload>: the same nets in LibTorch (Debian's libtorch-dev, PyTorch 1.13) with
-// torch::nn::Linear (and Conv2d, MaxPool2d for fashion_cnn), torch::optim::SGD / Adam and F::cross_entropy / F::mse_loss, as a PyTorch user writes
-// them. Built only when CMake finds Torch; the LibTorch headers compile slowly, so they stay in this file.
+// torch::nn::Linear (and Conv2d, MaxPool2d for fashion_cnn; Embedding, LSTM for charlm), torch::optim::SGD /
+// Adam and F::cross_entropy / F::mse_loss, as a PyTorch user writes them. Built only when CMake finds Torch;
+// the LibTorch headers compile slowly, so they stay in this file.
 // Threads: TAPEGRAD_BENCH_THREADS, else OPENBLAS_NUM_THREADS, else LibTorch's default (one per core).
 
 #include <benchmark/benchmark.h>

@@ -375,7 +375,8 @@ TEST(GruModule, RejectsAnHxWithTheWrongNumberOfLayers) {
   GRU gru(3, 4, f64_options({.num_layers = 2, .bidirectional = true}));
   const Tensor x = tg::zeros({4, 3, 3}, tg::kFloat64);
   const Tensor h0 = tg::zeros({2, 3, 4}, tg::kFloat64);  // L D = 4
-  EXPECT_THAT([&] { static_cast<void>(gru.forward(x, h0)); }, message("GRU", "hx", "[2, 3, 4]", "[4, 3, 4]"));  // forward's hx
+  // named hx, as forward's argument
+  EXPECT_THAT([&] { static_cast<void>(gru.forward(x, h0)); }, message("GRU", "hx", "[2, 3, 4]", "[4, 3, 4]"));
 }
 
 TEST(RnnModule, RejectsABatchFirstInputOfAnotherSize) {

@@ -83,7 +83,8 @@ void hidden_weight_grad(const detail::ScanSizes& s, std::int64_t gh, const T* dg
   const std::int64_t ng = s.batch * gh;
   gemm<T>(true, false, gh, s.hidden, s.batch, dg + s.at(0) * ng, h0, T(0), dw);
   if (s.steps > 1)
-    gemm<T>(true, false, gh, s.hidden, (s.steps - 1) * s.batch, s.reverse ? dg : dg + ng, s.reverse ? hs + nh : hs, T(1), dw);
+    gemm<T>(true, false, gh, s.hidden, (s.steps - 1) * s.batch, s.reverse ? dg : dg + ng, s.reverse ? hs + nh : hs,
+            T(1), dw);
 }
 
 // h_{t-1} for step `step`: h0 at the first step, else the output of the step before.
@@ -125,10 +126,12 @@ void rnn_backward(const detail::ScanSizes& s, bool relu, const T* dy, const T* h
 Tensor rnn_scan(const char* op, bool relu, const Tensor& gx, const Tensor& h0, const Tensor& w, bool reverse) {
   const detail::ScanSizes s = check_scan(op, 1, gx, h0, nullptr, w, nullptr, reverse);
   Tensor y = empty(gx.shape(), gx.dtype());
-  visit_dtype(gx.dtype(), [&]<class T>() { rnn_forward(s, relu, gx.data<T>(), h0.data<T>(), w.data<T>(), y.data<T>()); });
+  visit_dtype(gx.dtype(),
+              [&]<class T>() { rnn_forward(s, relu, gx.data<T>(), h0.data<T>(), w.data<T>(), y.data<T>()); });
   if (needs_grad(gx, h0, w))
     record(op, y, saves(gx, h0, w).and_output(), [gx, h0, w, relu, s](const Tensor& dy, const Tensor& y) {
-      if (is_grad_enabled()) return detail::send(detail::rnn_backward_composed(s, relu, dy, gx, h0, w), gx, h0, {}, w, {});
+      if (is_grad_enabled())
+        return detail::send(detail::rnn_backward_composed(s, relu, dy, gx, h0, w), gx, h0, {}, w, {});
       Tensor dgx = empty(gx.shape(), gx.dtype());
       Tensor dh0 = empty(h0.shape(), h0.dtype());
       Tensor dw = w.requires_grad() ? empty(w.shape(), w.dtype()) : Tensor();
@@ -337,7 +340,8 @@ Tensor lstm_scan(const Tensor& gates_x, const Tensor& h0, const Tensor& c0, cons
              visit_dtype(gx.dtype(), [&]<class T>() {
                lstm_backward(s, dy.data<T>(), y.data<T>(), act.data<T>(), c0.data<T>(), w.data<T>(), dgx.data<T>(),
                              dh0.data<T>(), dc0.data<T>());
-               if (dw.defined()) hidden_weight_grad(s, 4 * s.hidden, dgx.data<T>(), y.data<T>(), h0.data<T>(), dw.data<T>());
+               if (dw.defined())
+                 hidden_weight_grad(s, 4 * s.hidden, dgx.data<T>(), y.data<T>(), h0.data<T>(), dw.data<T>());
              });
              detail::send({dgx, dh0, dc0, dw, {}}, gx, h0, c0, w, {});
            });
@@ -365,7 +369,8 @@ Tensor gru_scan(const Tensor& gates_x, const Tensor& h0, const Tensor& w_hh, con
              visit_dtype(gx.dtype(), [&]<class T>() {
                gru_backward(s, dy.data<T>(), y.data<T>(), act.data<T>(), h0.data<T>(), w.data<T>(), dgx.data<T>(),
                             dhh.data<T>(), dh0.data<T>());
-               if (dw.defined()) hidden_weight_grad(s, 3 * s.hidden, dhh.data<T>(), y.data<T>(), h0.data<T>(), dw.data<T>());
+               if (dw.defined())
+                 hidden_weight_grad(s, 3 * s.hidden, dhh.data<T>(), y.data<T>(), h0.data<T>(), dw.data<T>());
              });
              // db_hh = dhh summed over every step and batch row
              const Tensor db = b.requires_grad() ? sum(reshape(dhh, {s.steps * s.batch, 3 * s.hidden}), {0}) : Tensor();

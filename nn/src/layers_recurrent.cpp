@@ -144,7 +144,8 @@ std::vector<Tensor> RecurrentBase::all_weights(std::int64_t layer, int direction
   if (layer < 0 || layer >= options_.num_layers || direction < 0 || direction >= directions())
     fail(kind_, "no layer " + std::to_string(layer) + " in direction " + std::to_string(direction));
   const std::size_t per = options_.bias ? 4 : 2;
-  const auto first = weights_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(state_row(layer, direction)) * per);
+  const auto first = weights_.begin() + static_cast<std::ptrdiff_t>(state_row(layer, direction)) *
+                                            static_cast<std::ptrdiff_t>(per);
   return {first, first + static_cast<std::ptrdiff_t>(per)};
 }
 
@@ -222,8 +223,9 @@ Tensor RecurrentBase::last_step(const Tensor& y, int direction) {
 Tensor RecurrentBase::input_gates(const Tensor& x, std::int64_t layer, int direction, bool fold_hidden_bias) const {
   const std::vector<Tensor> w = all_weights(layer, direction);
   const std::int64_t steps = x.size(0), batch = x.size(1);
-  Tensor g = matmul(reshape(x, {steps * batch, x.size(2)}), w[0], false, true);  // every step in one product
-  if (options_.bias) g = g + (fold_hidden_bias ? w[2] + w[3] : w[2]);
+  // Every step in one product, the bias fused into it (linear's, on the [I, G H] transpose of weight_ih).
+  const Tensor bias = !options_.bias ? Tensor() : fold_hidden_bias ? w[2] + w[3] : w[2];
+  const Tensor g = linear(reshape(x, {steps * batch, x.size(2)}), transpose(w[0], 0, 1), bias);
   return reshape(g, {steps, batch, w[0].size(0)});
 }
 

@@ -107,7 +107,9 @@ class RecurrentBase : public Module {
   [[nodiscard]] Tensor input_gates(const Tensor& x, std::int64_t layer, int direction, bool fold_hidden_bias) const;
   [[nodiscard]] int directions() const { return options_.bidirectional ? 2 : 1; }
   /// The row of h0 and h_n that belongs to a layer and direction.
-  [[nodiscard]] std::int64_t state_row(std::int64_t layer, int direction) const { return layer * directions() + direction; }
+  [[nodiscard]] std::int64_t state_row(std::int64_t layer, int direction) const {
+    return layer * directions() + direction;
+  }
   /// A direction's final state: h_{T-1} of [T, N, H] going forward, h_0 in reverse.
   [[nodiscard]] static Tensor last_step(const Tensor& y, int direction);
   [[nodiscard]] const Tensor& weight_hh(std::int64_t layer, int direction) const;
