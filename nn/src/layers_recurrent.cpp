@@ -211,6 +211,20 @@ Tensor RecurrentBase::run_layers(const Sequence& seq,
   return options_.batch_first ? transpose(x, 0, 1) : x;
 }
 
+std::tuple<Tensor, Tensor> RecurrentBase::run_one_state(
+    const Tensor& input, const Tensor& hx,
+    const std::function<Tensor(std::int64_t, int, const Tensor&, const Tensor&)>& scan) {
+  const Sequence seq = time_major(input);
+  const Tensor h0 = initial_state(hx, "hx", seq);
+  std::vector<Tensor> h_n;
+  Tensor output = run_layers(seq, [&](std::int64_t layer, int direction, const Tensor& x) {
+    Tensor y = scan(layer, direction, x, select(h0, 0, state_row(layer, direction)));
+    h_n.push_back(last_step(y, direction));
+    return y;
+  });
+  return {std::move(output), final_states(h_n, seq)};
+}
+
 Tensor RecurrentBase::final_states(const std::vector<Tensor>& states, const Sequence& seq) {
   const Tensor h = stack(states, 0);
   return seq.batched ? h : squeeze(h, 1);
@@ -238,19 +252,12 @@ RNN::RNN(std::int64_t input_size, std::int64_t hidden_size, RecurrentOptions opt
     : RNN(input_size, hidden_size, default_generator(), std::move(options)) {}
 
 std::tuple<Tensor, Tensor> RNN::forward(const Tensor& input, const Tensor& hx) {
-  const Sequence seq = time_major(input);
-  const Tensor h0 = initial_state(hx, "hx", seq);
   const bool relu = options().nonlinearity == "relu";
-  std::vector<Tensor> h_n;
-  Tensor output = run_layers(seq, [&](std::int64_t layer, int direction, const Tensor& x) {
+  return run_one_state(input, hx, [&](std::int64_t layer, int direction, const Tensor& x, const Tensor& h0) {
     const Tensor gx = input_gates(x, layer, direction, true);
-    const Tensor h = select(h0, 0, state_row(layer, direction));
-    Tensor y = relu ? rnn_relu_scan(gx, h, weight_hh(layer, direction), direction == 1)
-                    : rnn_tanh_scan(gx, h, weight_hh(layer, direction), direction == 1);
-    h_n.push_back(last_step(y, direction));
-    return y;
+    return relu ? rnn_relu_scan(gx, h0, weight_hh(layer, direction), direction == 1)
+                : rnn_tanh_scan(gx, h0, weight_hh(layer, direction), direction == 1);
   });
-  return {std::move(output), final_states(h_n, seq)};
 }
 
 LSTM::LSTM(std::int64_t input_size, std::int64_t hidden_size, Generator& gen, RecurrentOptions options)
@@ -284,17 +291,11 @@ GRU::GRU(std::int64_t input_size, std::int64_t hidden_size, RecurrentOptions opt
     : GRU(input_size, hidden_size, default_generator(), std::move(options)) {}
 
 std::tuple<Tensor, Tensor> GRU::forward(const Tensor& input, const Tensor& hx) {
-  const Sequence seq = time_major(input);
-  const Tensor h0 = initial_state(hx, "hx", seq);
-  std::vector<Tensor> h_n;
-  Tensor output = run_layers(seq, [&](std::int64_t layer, int direction, const Tensor& x) {
+  return run_one_state(input, hx, [&](std::int64_t layer, int direction, const Tensor& x, const Tensor& h0) {
     // b_hn sits inside the reset product, so b_hh stays in the scan
-    Tensor y = gru_scan(input_gates(x, layer, direction, false), select(h0, 0, state_row(layer, direction)),
-                        weight_hh(layer, direction), bias_hh(layer, direction), direction == 1);
-    h_n.push_back(last_step(y, direction));
-    return y;
+    return gru_scan(input_gates(x, layer, direction, false), h0, weight_hh(layer, direction),
+                    bias_hh(layer, direction), direction == 1);
   });
-  return {std::move(output), final_states(h_n, seq)};
 }
 
 // ---- cells

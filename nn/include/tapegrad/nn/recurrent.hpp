@@ -101,6 +101,11 @@ class RecurrentBase : public Module {
   /// the caller's layout.
   [[nodiscard]] Tensor run_layers(const Sequence& seq,
                                   const std::function<Tensor(std::int64_t, int, const Tensor&)>& scan);
+  /// forward of a layer kind with one state (RNN, GRU): scan(layer, direction, x, h0) gives that layer and
+  /// direction's [T, N, H] from its input x and its row of hx; returns (output, h_n).
+  [[nodiscard]] std::tuple<Tensor, Tensor> run_one_state(
+      const Tensor& input, const Tensor& hx,
+      const std::function<Tensor(std::int64_t, int, const Tensor&, const Tensor&)>& scan);
   /// The final states of every layer and direction ([N, H] each) as [L D, N, H] ([L D, H] unbatched).
   [[nodiscard]] static Tensor final_states(const std::vector<Tensor>& states, const Sequence& seq);
   /// x [T, N, *] -> [T, N, G H]: x W_ih^T + b_ih (+ b_hh when fold_hidden_bias), one product for every t.
