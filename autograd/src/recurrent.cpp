@@ -10,12 +10,14 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "activation_kernels.hpp"
 #include "blas.hpp"
 #include "kernels.hpp"
 #include "recurrent_composed.hpp"
+#include "thin_gemm.hpp"
 #include "tapegrad/detail/tape.hpp"
 #include "tapegrad/elementwise.hpp"
 #include "tapegrad/grad_mode.hpp"
@@ -93,15 +95,47 @@ const T* previous(const detail::ScanSizes& s, std::int64_t step, const T* hs, co
   return step == 0 ? h0 : hs + s.at(step - 1) * s.batch * s.hidden;
 }
 
+// The per-step products with w_hh [G H, H]: forward h_{t-1} W^T [N, G H], backward dG W [N, H] (into or onto
+// `out`). float32 takes thin_gemm where it has a kernel (the forward on a [H, G H] transpose of W made once
+// per scan, the backward on W itself), everything else gemm.
+template <class T>
+class HiddenProduct {
+ public:
+  HiddenProduct(const T* w, std::int64_t gh, std::int64_t h, bool forward) : w_(w), gh_(gh), h_(h) {
+    if constexpr (std::is_same_v<T, float>)
+      if (forward && detail::thin_gemm_fits(gh)) {
+        wt_.resize(static_cast<std::size_t>(gh * h));
+        for (std::int64_t i = 0; i < gh; ++i)
+          for (std::int64_t j = 0; j < h; ++j) wt_[static_cast<std::size_t>(j * gh + i)] = w[i * h + j];
+      }
+  }
+  void forward(std::int64_t n, const T* h_prev, T* out, bool accumulate) const {
+    if constexpr (std::is_same_v<T, float>)
+      if (!wt_.empty() && detail::thin_gemm(n, gh_, h_, h_prev, wt_.data(), out, accumulate)) return;
+    gemm<T>(false, true, n, gh_, h_, h_prev, w_, accumulate ? T(1) : T(0), out);
+  }
+  void backward(std::int64_t n, const T* dg, T* out, bool accumulate) const {
+    if constexpr (std::is_same_v<T, float>)
+      if (detail::thin_gemm(n, h_, gh_, dg, w_, out, accumulate)) return;
+    gemm<T>(false, false, n, h_, gh_, dg, w_, accumulate ? T(1) : T(0), out);
+  }
+
+ private:
+  const T* w_;
+  std::int64_t gh_, h_;
+  std::vector<T> wt_;
+};
+
 // ---- Elman RNN: h_t = act(gx_t + h_{t-1} W^T), gx [T, N, H], W [H, H].
 
 template <class T>
 void rnn_forward(const detail::ScanSizes& s, bool relu, const T* gx, const T* h0, const T* w, T* hs) {
   const std::int64_t nh = s.batch * s.hidden;
+  const HiddenProduct<T> product(w, s.hidden, s.hidden, true);
   for (std::int64_t step = 0; step < s.steps; ++step) {
     T* y = hs + s.at(step) * nh;
     std::copy(gx + s.at(step) * nh, gx + s.at(step) * nh + nh, y);
-    gemm<T>(false, true, s.batch, s.hidden, s.hidden, previous(s, step, hs, h0), w, T(1), y);  // y = gx_t + h_{t-1} W^T
+    product.forward(s.batch, previous(s, step, hs, h0), y, true);  // y = gx_t + h_{t-1} W^T
     for (std::int64_t i = 0; i < nh; ++i) y[i] = relu ? std::max(y[i], T(0)) : tanh_of(y[i]);
   }
 }
@@ -112,6 +146,7 @@ template <class T>
 void rnn_backward(const detail::ScanSizes& s, bool relu, const T* dy, const T* hs, const T* w, T* dgx, T* dh0) {
   const std::int64_t nh = s.batch * s.hidden;
   std::fill(dh0, dh0 + nh, T(0));
+  const HiddenProduct<T> product(w, s.hidden, s.hidden, false);
   for (std::int64_t step = s.steps - 1; step >= 0; --step) {
     const std::int64_t off = s.at(step) * nh;
     for (std::int64_t i = 0; i < nh; ++i) {
@@ -119,7 +154,7 @@ void rnn_backward(const detail::ScanSizes& s, bool relu, const T* dy, const T* h
       const T h = hs[off + i];
       dgx[off + i] = relu ? (h > 0 ? g : T(0)) : g * (T(1) - h * h);
     }
-    gemm<T>(false, false, s.batch, s.hidden, s.hidden, dgx + off, w, T(0), dh0);
+    product.backward(s.batch, dgx + off, dh0, false);
   }
 }
 
@@ -167,10 +202,11 @@ void lstm_forward(const detail::ScanSizes& s, const T* gx, const T* h0, const T*
   const std::int64_t nh = s.batch * s.hidden;
   const std::int64_t h4 = 4 * s.hidden;
   T* cs = hs + s.steps * nh;
+  const HiddenProduct<T> product(w, h4, s.hidden, true);
   for (std::int64_t step = 0; step < s.steps; ++step) {
     const std::int64_t t = s.at(step);
     T* gates = act + t * s.batch * h4;
-    gemm<T>(false, true, s.batch, h4, s.hidden, previous(s, step, hs, h0), w, T(0), gates);  // h_{t-1} W^T
+    product.forward(s.batch, previous(s, step, hs, h0), gates, false);  // h_{t-1} W^T
     const T* c_prev = previous(s, step, cs, c0);
     for (std::int64_t n = 0; n < s.batch; ++n)
       lstm_gates(s.hidden, gx + (t * s.batch + n) * h4, gates + n * h4, c_prev + n * s.hidden,
@@ -207,6 +243,7 @@ void lstm_backward(const detail::ScanSizes& s, const T* dy, const T* hs, const T
   const T* cs = hs + s.steps * nh;
   std::fill(dh0, dh0 + nh, T(0));
   std::fill(dc0, dc0 + nh, T(0));
+  const HiddenProduct<T> product(w, h4, s.hidden, false);
   for (std::int64_t step = s.steps - 1; step >= 0; --step) {
     const std::int64_t t = s.at(step);
     const T* c_prev = previous(s, step, cs, c0);
@@ -215,7 +252,7 @@ void lstm_backward(const detail::ScanSizes& s, const T* dy, const T* hs, const T
       lstm_gates_backward(s.hidden, dy + t * nh + k, dy + (s.steps + t) * nh + k, act + (t * s.batch + n) * h4,
                           cs + t * nh + k, c_prev + k, dh0 + k, dc0 + k, dgx + (t * s.batch + n) * h4);
     }
-    gemm<T>(false, false, s.batch, s.hidden, h4, dgx + t * s.batch * h4, w, T(0), dh0);
+    product.backward(s.batch, dgx + t * s.batch * h4, dh0, false);
   }
 }
 
@@ -227,12 +264,13 @@ void gru_forward(const detail::ScanSizes& s, const T* gx, const T* h0, const T* 
                  T* hh) {
   const std::int64_t nh = s.batch * s.hidden;
   const std::int64_t h3 = 3 * s.hidden;
+  const HiddenProduct<T> product(w, h3, s.hidden, true);
   for (std::int64_t step = 0; step < s.steps; ++step) {
     const std::int64_t t = s.at(step);
     for (std::int64_t n = 0; n < s.batch; ++n)
       for (std::int64_t j = 0; j < h3; ++j) hh[n * h3 + j] = b != nullptr ? b[j] : T(0);
     const T* h_prev = previous(s, step, hs, h0);
-    gemm<T>(false, true, s.batch, h3, s.hidden, h_prev, w, T(1), hh);
+    product.forward(s.batch, h_prev, hh, true);
     for (std::int64_t n = 0; n < s.batch; ++n) {
       const T* x = gx + (t * s.batch + n) * h3;
       const T* u = hh + n * h3;
@@ -256,6 +294,7 @@ void gru_backward(const detail::ScanSizes& s, const T* dy, const T* hs, const T*
   const std::int64_t nh = s.batch * s.hidden;
   const std::int64_t h3 = 3 * s.hidden;
   std::fill(dh0, dh0 + nh, T(0));
+  const HiddenProduct<T> product(w, h3, s.hidden, false);
   for (std::int64_t step = s.steps - 1; step >= 0; --step) {
     const std::int64_t t = s.at(step);
     const T* h_prev = previous(s, step, hs, h0);
@@ -277,7 +316,7 @@ void gru_backward(const detail::ScanSizes& s, const T* dy, const T* hs, const T*
         dh0[k] = gh * z;
       }
     }
-    gemm<T>(false, false, s.batch, s.hidden, h3, dhh + t * s.batch * h3, w, T(1), dh0);
+    product.backward(s.batch, dhh + t * s.batch * h3, dh0, true);
   }
 }
 
