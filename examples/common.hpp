@@ -1,6 +1,6 @@
 #pragma once
-// Shared by the examples: `--name VALUE` command-line options, classification accuracy, the check of a
-// save destination made before training, and main's last-resort error handler.
+// Shared by the examples: `--name VALUE` command-line options, classification accuracy, a progress bar, the
+// check of a save destination made before training, and main's last-resort error handler.
 
 #include <charconv>
 #include <cstdint>
@@ -101,6 +101,18 @@ inline std::string store(const Flag& flag, std::string_view text) {
   std::size_t correct = 0;
   for (std::size_t i = 0; i < p.size(); ++i) correct += (p[i] > 0.5 ? 1.0 : 0.0) == t[i] ? 1 : 0;
   return static_cast<double>(correct) / static_cast<double>(p.size());
+}
+
+/// "epoch 3/10 [=========>          ] 212/469  loss 0.3121" on stderr, redrawn in place: the progress bar of
+/// fashion_cnn and char_rnn, drawn only when stderr is a terminal (the caller checks isatty).
+inline void draw_progress(std::int64_t epoch, std::int64_t epochs, std::int64_t step, std::int64_t steps,
+                          double loss) {
+  constexpr int kWidth = 30;
+  const int filled = static_cast<int>(kWidth * step / steps);
+  std::fprintf(stderr, "\repoch %lld/%lld [%s%s] %lld/%lld  loss %.4f", static_cast<long long>(epoch),
+               static_cast<long long>(epochs), std::string(filled, '=').c_str(),
+               std::string(kWidth - filled, ' ').c_str(), static_cast<long long>(step), static_cast<long long>(steps),
+               loss);
 }
 
 /// Throws std::invalid_argument naming `option` unless tg::nn::save could write `file` now

@@ -44,16 +44,6 @@ double test_accuracy(tg::nn::Layer& model, const tg::nn::Dataset& data) {
   return correct / static_cast<double>(data.size());
 }
 
-// "epoch 3/10 [=========>          ] 212/469  loss 0.3121", redrawn in place on a terminal.
-void draw_progress(std::int64_t epoch, std::int64_t epochs, std::int64_t step, std::int64_t steps, double loss) {
-  constexpr int kWidth = 30;
-  const int filled = static_cast<int>(kWidth * step / steps);
-  std::fprintf(stderr, "\repoch %lld/%lld [%s%s] %lld/%lld  loss %.4f", static_cast<long long>(epoch),
-               static_cast<long long>(epochs), std::string(filled, '=').c_str(),
-               std::string(kWidth - filled, ' ').c_str(), static_cast<long long>(step), static_cast<long long>(steps),
-               loss);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -104,7 +94,7 @@ int main(int argc, char** argv) try {
       optimizer.step();
       loss_sum += loss.item();
       if (terminal && (++step % 10 == 0 || step == loader.size()))
-        draw_progress(epoch, epochs, step, loader.size(), loss_sum / static_cast<double>(step));
+        examples::draw_progress(epoch, epochs, step, loader.size(), loss_sum / static_cast<double>(step));
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (terminal) std::fprintf(stderr, "\r%80s\r", "");

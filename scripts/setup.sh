@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 
 source scripts/packages.sh
+# bible-kjv and bible-kjv-text: the King James Bible, char_rnn's default text (see examples/CMakeLists.txt)
 require_packages setup g++ cmake make libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev \
-  libcli11-dev nlohmann-json3-dev gnuplot-nox graphviz dataset-fashion-mnist python3
+  libcli11-dev nlohmann-json3-dev gnuplot-nox graphviz dataset-fashion-mnist bible-kjv bible-kjv-text python3
 
 source scripts/env.sh
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -100,6 +100,41 @@ example_bad_args(network_221 dot_to_missing_folder
   "network_221: error: write_dot: [^\n]*/no-such-folder/graph\\.dot: the folder [^\n]*/no-such-folder does not exist"
   "--dot|${CMAKE_BINARY_DIR}/no-such-folder/graph.dot" 1)
 
+# char_rnn on the first 20,000 characters of the King James Bible (build/data/kjv.txt, written by the build
+# from Debian's bible-kjv-text), 2 epochs of each model, about 2 s: the hand-written BPTT agrees with autograd
+# to better than 1e-12, each model prints its epochs, its validation loss falls from the untrained model's,
+# and it prints a sample. Skipped where the text cannot be made (no bible-kjv).
+if(TARGET kjv_text)
+  set(_epoch "epoch +[12]  loss [0-9.]+ nats/char  [0-9.]+ bits/char  validation [0-9.]+ nats/char  [0-9.]+ bits/char")
+  set(_sample "sample \\(temperature 0\\.8\\):\n[^\n]+")
+  example_case(char_rnn
+    "by autograd: loss [0-9.]+ and [0-9.]+, largest gradient difference (0|[0-9.]+e-(1[3-9]|[2-9][0-9]))\n.*rnn   ${_epoch}.*rnn   ${_epoch}.*rnn: validation loss fell from [0-9.]+ to [0-9.]+ nats/char.*rnn ${_sample}.*lstm  ${_epoch}.*lstm  ${_epoch}.*lstm: validation loss fell from [0-9.]+ to .*lstm ${_sample}"
+    --limit 20000 --epochs 2 --sample-length 80 --temperature 0.8)
+endif()
+# Texts char_rnn must refuse: an empty file and one too short to train on.
+file(WRITE ${CMAKE_BINARY_DIR}/char_rnn-empty.txt "")
+file(WRITE ${CMAKE_BINARY_DIR}/char_rnn-short.txt "In the beginning")
+example_bad_args(char_rnn unknown_argument "The following argument was not expected: --bogus" "--bogus")
+example_bad_args(char_rnn bad_epochs "--epochs: must be a whole number from 1 to 9223372036854775807, got 0" "--epochs|0")
+example_bad_args(char_rnn missing_value "--epochs: 1 required" "--epochs")
+example_bad_args(char_rnn bad_model "--model: gru not in \\{rnn,lstm,both\\}" "--model|gru")
+example_bad_args(char_rnn temperature_not_a_number "--temperature: must be a positive number, got hot" "--temperature|hot")
+example_bad_args(char_rnn zero_temperature "--temperature: must be a positive number, got 0" "--temperature|0")
+example_bad_args(char_rnn negative_limit "--limit: must be a whole number from 0 to 9223372036854775807, got -1"
+  "--limit|-1")
+example_bad_args(char_rnn hidden_not_whole "--hidden: must be a whole number from 1 to 4096, got 1.5" "--hidden|1.5")
+example_bad_args(char_rnn missing_text "char_rnn: error: --text: no such file: '[^']*/missing\\.txt'"
+  "--text|${CMAKE_BINARY_DIR}/missing.txt" 1)
+example_bad_args(char_rnn text_is_a_folder "char_rnn: error: --text: '[^']*' is a folder, expected a text file"
+  "--text|${CMAKE_BINARY_DIR}" 1)
+example_bad_args(char_rnn empty_text "char_rnn: error: --text: '[^']*char_rnn-empty\\.txt' is empty"
+  "--text|${CMAKE_BINARY_DIR}/char_rnn-empty.txt" 1)
+example_bad_args(char_rnn short_text
+  "char_rnn: error: --text: '[^']*char_rnn-short\\.txt' gives 16 characters \\(after --limit\\), too few: training needs 26 of them"
+  "--text|${CMAKE_BINARY_DIR}/char_rnn-short.txt" 1)
+example_bad_args(char_rnn endless_text "char_rnn: error: --text: '/dev/zero' is larger than 64 MiB; pass --limit N"
+  "--text|/dev/zero|--limit|0" 1)
+
 # The CNN on the first 1024 Fashion-MNIST images for one epoch (the whole run, 10 epochs of 60,000 images,
 # is measured by hand; see the README): it must train and report a test accuracy well above chance (0.1).
 # Skipped where Debian's dataset-fashion-mnist is not installed.
