@@ -7,7 +7,7 @@ build_dir=${1:-build}
 
 source scripts/packages.sh
 require_packages setup g++ cmake make libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev \
-  libcli11-dev nlohmann-json3-dev gnuplot-nox graphviz dataset-fashion-mnist python3
+  libcli11-dev nlohmann-json3-dev gnuplot-nox graphviz dataset-fashion-mnist python3 libopenmpi-dev openmpi-bin
 
 source scripts/env.sh
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
