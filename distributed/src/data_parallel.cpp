@@ -4,6 +4,7 @@
 #include "tapegrad/distributed/data_parallel.hpp"
 
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -72,6 +73,9 @@ void DistributedDataParallel::State::assign_buckets(std::int64_t cap_bytes) {
   for (Bucket& b : buckets) {
     std::int64_t numel = 0;
     for (const std::size_t i : b.params) numel += params[i].second.numel();
+    if (numel > std::numeric_limits<int>::max())  // MPI counts are int
+      throw std::invalid_argument("DistributedDataParallel: a bucket of " + std::to_string(numel) +
+                                  " elements exceeds MPI's int count; lower bucket_cap_bytes");
     b.flat = zeros({numel}, b.flat.dtype());
     b.pending = b.params.size();
   }
@@ -86,6 +90,11 @@ void DistributedDataParallel::State::on_ready(std::size_t index) {
                            "synchronize(); run one backward() per synchronize() (no gradient accumulation over "
                            "several backward sweeps)");
   Bucket& bucket = buckets[slot.bucket];
+  if (p.dtype() != bucket.flat.dtype())
+    throw std::logic_error("DistributedDataParallel: parameter '" + name + "' is " +
+                           std::string(dtype_name(p.dtype())) + " but was " +
+                           std::string(dtype_name(bucket.flat.dtype())) + " when its bucket was made; convert the "
+                           "model (Module::to) before building DistributedDataParallel");
   const std::size_t width = element_size(p.dtype());
   std::memcpy(bytes_of(bucket.flat) + static_cast<std::size_t>(slot.offset) * width, bytes_of(p.grad()),
               static_cast<std::size_t>(p.numel()) * width);
