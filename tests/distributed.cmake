@@ -38,3 +38,12 @@ add_test(NAME MPI.FaultKill COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${TAPEGRAD_FAULT
          "-DEXPECT=rank 1 with PID [0-9]+ on node .* exited on signal 9"
          "-DREJECT=finished all steps" -P ${CMAKE_CURRENT_SOURCE_DIR}/distributed/expect_failure.cmake)
 set_tests_properties(MPI.FaultThrow MPI.FaultKill PROPERTIES TIMEOUT 30 PROCESSORS 2)
+
+# Under AddressSanitizer (scripts/sanitize.sh) the MPI tests keep every check but the leak check: Open MPI
+# leaves about 120 kB in some 3,000 allocations at MPI_Finalize, from components it has dlclose'd by then,
+# so LeakSanitizer can neither name nor suppress them narrowly (lsan.supp). tapegrad's own allocations
+# are the Tensors every other test checks for leaks.
+if(TAPEGRAD_SANITIZE MATCHES "address")
+  set_tests_properties(MPI.DataParallelEquivalence.1Ranks MPI.DataParallelEquivalence.2Ranks MPI.FaultThrow
+                       MPI.FaultKill PROPERTIES ENVIRONMENT_MODIFICATION "ASAN_OPTIONS=string_append::detect_leaks=0")
+endif()
