@@ -10,6 +10,8 @@ source scripts/packages.sh
 require_packages setup g++ cmake make libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev \
   libcli11-dev nlohmann-json3-dev gnuplot-nox graphviz dataset-fashion-mnist bible-kjv bible-kjv-text python3
 
+# Open MPI for tapegrad::distributed and its mpirun tests (CMake builds them only when it finds MPI).
+require_packages setup libopenmpi-dev openmpi-bin
 source scripts/env.sh
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"

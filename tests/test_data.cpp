@@ -704,6 +704,53 @@ TEST(DataLoader, FloatTargetsPassThroughUnchanged) {
   EXPECT_EQ(tg::nn::subset(data, std::vector<std::int64_t>{2}).labels.to_vector(), (std::vector<double>{2.25}));
 }
 
+// The property data-parallel training rests on: R ranks with batch B / R each see, step for step, exactly
+// the samples of one process with batch B (every epoch reshuffled alike), the last short batch included
+// when R divides N. No MPI: the ranks are R loaders in one process.
+TEST(DataLoader, ShardsTogetherMakeTheOneProcessBatches) {
+  for (const std::int64_t replicas : {2, 4}) {
+    DataLoader whole(traceable(48), {.batch_size = 12, .shuffle = true, .seed = 3});
+    std::vector<DataLoader> ranks;
+    for (std::int64_t r = 0; r < replicas; ++r)
+      ranks.emplace_back(traceable(48), tg::nn::DataLoaderOptions{.batch_size = 12 / replicas, .shuffle = true,
+                                                                  .seed = 3, .num_replicas = replicas, .rank = r});
+    for (int epoch = 0; epoch < 3; ++epoch) {
+      std::vector<DataLoader::Iterator> its;
+      for (DataLoader& l : ranks) its.push_back(l.begin());
+      for (const Batch& b : whole) {
+        std::vector<std::int64_t> expected = ids_of(b.inputs, b.labels);
+        std::vector<std::int64_t> got;
+        for (DataLoader::Iterator& it : its) {
+          ASSERT_FALSE(it == std::default_sentinel);
+          const std::vector<std::int64_t> share = ids_of(it->inputs, it->labels);
+          got.insert(got.end(), share.begin(), share.end());
+          ++it;
+        }
+        std::sort(expected.begin(), expected.end());
+        std::sort(got.begin(), got.end());
+        EXPECT_EQ(got, expected) << replicas << " replicas, epoch " << epoch;
+      }
+      for (DataLoader::Iterator& it : its) EXPECT_TRUE(it == std::default_sentinel);
+    }
+  }
+}
+
+TEST(DataLoader, ShardingPadsAsDistributedSampler) {
+  // torch.utils.data.DistributedSampler(range(5), num_replicas=2, rank=r, shuffle=False): [0, 2, 4] and
+  // [1, 3, 0], the order padded with its first sample so that both ranks run as many steps.
+  std::vector<std::vector<std::int64_t>> shares;
+  for (std::int64_t r = 0; r < 2; ++r) {
+    DataLoader loader(traceable(5), {.batch_size = 2, .num_replicas = 2, .rank = r});
+    EXPECT_EQ(loader.size(), 2);
+    shares.push_back(epochs_of(loader, 1)[0]);
+  }
+  EXPECT_EQ(shares[0], (std::vector<std::int64_t>{0, 2, 4}));
+  EXPECT_EQ(shares[1], (std::vector<std::int64_t>{1, 3, 0}));
+  // More ranks than samples: the order repeats.
+  DataLoader last(traceable(2), {.batch_size = 4, .num_replicas = 5, .rank = 4});
+  EXPECT_EQ(epochs_of(last, 1)[0], (std::vector<std::int64_t>{0}));
+}
+
 TEST(DataLoader, BadArguments) {
   EXPECT_ERROR(std::invalid_argument, DataLoader(traceable(4), {.batch_size = 0}),
                "DataLoader: batch_size must be >= 1, got 0");
@@ -717,6 +764,10 @@ TEST(DataLoader, BadArguments) {
   broken.labels = tg::zeros({4}, tg::kBool);
   EXPECT_ERROR(std::invalid_argument, DataLoader(broken), "DataLoader: labels are bool but inputs are float32");
   EXPECT_ERROR(std::invalid_argument, DataLoader(Dataset{}), "undefined inputs or labels");
+  EXPECT_ERROR(std::invalid_argument, DataLoader(traceable(4), {.num_replicas = 0}),
+               "DataLoader: num_replicas must be >= 1, got 0");
+  EXPECT_ERROR(std::invalid_argument, DataLoader(traceable(4), {.num_replicas = 2, .rank = 2}),
+               "DataLoader: rank must be in [0, 2), got 2");
 }
 
 }  // namespace

@@ -3,14 +3,15 @@
 #
 # 1. A row whose status starts with yes or partial lists spellings (the `quoted` names of its tapegrad
 #    column; a trailing `(args)` or `<T>` is ignored) that must each be declared in a header of its header
-#    column (include paths, `tapegrad/...`, under autograd/include or nn/include); a spelling in a row
+#    column (include paths, `tapegrad/...`, under autograd/, nn/ or distributed/include); a spelling in a row
 #    marked no must not be (planned rows are not checked, so that an op may land before its row flips):
 #    - `Class::member` (the part before the last is capitalised): a public or protected member of class
 #      or struct Class, found in its body;
 #    - `ns::name`, or a bare `operator+`: a function, type or constant declared at namespace level (on a
 #      line starting in column 0, outside detail namespaces) in a header that opens namespace ns (tg).
 # 2. Every free function declared at namespace level in a public header (autograd/include/tapegrad/*.hpp,
-#    nn/include/tapegrad/*.hpp and its nn/ and optim/ folders; detail namespaces left out) must be named
+#    nn/include/tapegrad/*.hpp and its nn/ and optim/ folders, distributed/include/tapegrad/distributed/*.hpp,
+#    which are checked whether or not MPI is there to build them; detail namespaces left out) must be named
 #    by a row that lists that header, so that no op is added without a line in the table. A planned row
 #    counts wherever the function lands, since its header is a guess until then.
 #
@@ -58,7 +59,7 @@ endfunction()
 # The absolute path of an include path such as tapegrad/nn/layers.hpp, or "" when no such header exists.
 function(resolve_header include out)
   set(${out} "" PARENT_SCOPE)
-  foreach(root autograd/include nn/include)
+  foreach(root autograd/include nn/include distributed/include)
     if(EXISTS "${SOURCE}/${root}/${include}")
       set(${out} "${SOURCE}/${root}/${include}" PARENT_SCOPE)
     endif()
@@ -227,7 +228,7 @@ foreach(line IN LISTS lines)
     string(REGEX REPLACE "^`(.*)`$" "\\1" include "${span}")
     resolve_header("${include}" path)
     if(NOT path)
-      report("${where}: no header ${include} under autograd/include or nn/include")
+      report("${where}: no header ${include} under autograd/include, nn/include or distributed/include")
     else()
       list(APPEND headers "${include}")
     endif()
@@ -272,7 +273,9 @@ endforeach()
 file(GLOB public_headers RELATIVE "${SOURCE}/autograd/include" "${SOURCE}/autograd/include/tapegrad/*.hpp")
 file(GLOB nn_headers RELATIVE "${SOURCE}/nn/include" "${SOURCE}/nn/include/tapegrad/*.hpp"
      "${SOURCE}/nn/include/tapegrad/nn/*.hpp" "${SOURCE}/nn/include/tapegrad/optim/*.hpp")
-list(APPEND public_headers ${nn_headers})
+file(GLOB distributed_headers RELATIVE "${SOURCE}/distributed/include"
+     "${SOURCE}/distributed/include/tapegrad/distributed/*.hpp")
+list(APPEND public_headers ${nn_headers} ${distributed_headers})
 set(functions 0)
 foreach(include IN LISTS public_headers)
   resolve_header("${include}" path)
