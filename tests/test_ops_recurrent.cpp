@@ -161,7 +161,7 @@ TEST(RecurrentScan, Float32AgreesWithFloat64) {
   // where the build has AVX-512 (its row blocks of 16, 8, 4 and 1 with batches 20 and 37), H = 8 the
   // LSTM's forward only.
   for (const NamedScan& scan : scans())
-    for (const auto [hidden, batch] : {std::pair{4, 2}, std::pair{8, 20}, std::pair{32, 20}, std::pair{32, 37}}) {
+    for (const auto& [hidden, batch] : {std::pair{4, 2}, std::pair{8, 20}, std::pair{32, 20}, std::pair{32, 37}}) {
       SCOPED_TRACE(std::string(scan.name) + ", H " + std::to_string(hidden) + ", N " + std::to_string(batch));
       const Inputs in64 = scan.pick(operands(6, batch, hidden, scan.gates, 31));
       const Tensor y64 = scan.run(in64, false);
