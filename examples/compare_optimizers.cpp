@@ -11,6 +11,7 @@
 //      build/examples/compare_optimizers --dataset fashion --layers 784-256-256-10 --activation relu
 //          --optimizers adam --lr 1e-3 --batch 128 --epochs 10 --seeds 1
 //      build/examples/compare_optimizers --model cnn          (fashion_cnn's network on the 8x8 digits)
+//      mpirun -np 2 build/examples/compare_optimizers --distributed   (data-parallel: the same table)
 //      build/examples/compare_optimizers --help
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,7 @@
 
 #include "cli_checks.hpp"
 #include "common.hpp"
+#include "compare/cluster.hpp"
 #include "compare/document.hpp"
 #include "compare/experiment.hpp"
 #include "compare/model.hpp"
@@ -60,6 +62,7 @@ struct Settings {
   std::string out = "out/compare";
   bool save_best = false;
   bool header = false;  // the CSV file's first line names the columns
+  bool distributed = false;  // data-parallel over the ranks of mpirun
 };
 
 struct Choice {
@@ -123,6 +126,9 @@ void check_settings(Settings& s) {
   if (s.seed > std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(s.seeds - 1))
     throw std::invalid_argument("--seed: " + std::to_string(s.seed) + " plus " + std::to_string(s.seeds - 1) +
                                 " (the last of --seeds " + std::to_string(s.seeds) + ") does not fit in 64 bits");
+  if (s.distributed && s.jobs > 1)
+    throw std::invalid_argument("--distributed trains every run on all the ranks together; --jobs " +
+                                std::to_string(s.jobs) + " goes only without it");
   if (s.jobs > 1) {
     if (s.threads_given && s.threads != 1)
       throw std::invalid_argument("--jobs " + std::to_string(s.jobs) + " runs each training on one OpenBLAS thread; "
@@ -170,12 +176,14 @@ void check_destinations(const Settings& s, const std::vector<std::vector<compare
 
 std::mutex output_mutex;  // one warning line at a time from the --jobs threads
 
-// Trains one configuration from seed s.seed + index; a divergence is reported here, and the run kept.
+// Trains one configuration from seed s.seed + index (on every rank of `cluster` together, when there is one);
+// a divergence is reported here, and the run kept. Only rank 0 reports.
 compare::History train_one(const Settings& s, const compare::Config& config, std::size_t index,
                            const compare::Network& network, const compare::Data& data,
-                           const std::filesystem::path& out) {
+                           const std::filesystem::path& out, const compare::Cluster* cluster) {
   const std::uint64_t seed = s.seed + index;  // seed s of N is the base seed + s
   const auto model = network.make(seed);  // the same start for every optimizer
+  const compare::Replicas replicas = cluster ? cluster->replicate(*model) : compare::Replicas{};
   const auto optimizer = compare::make_optimizer(config.optimizer, config.lr, model->parameters());
   char label[96];
   std::snprintf(label, sizeof label, "%s lr %g seed %llu", config.optimizer.c_str(), config.lr,
@@ -185,13 +193,17 @@ compare::History train_one(const Settings& s, const compare::Config& config, std
       *model, *optimizer, data,
       {.epochs = s.epochs, .batch = s.batch, .seed = seed,
        .best_model = s.save_best && index == 0 ? best_model_file(s, config, out) : std::filesystem::path(),
-       .model = {{"model", network.model}, {"layers", network.layers}, {"activation", network.activation}}},
-      {.on_step = [&](int epoch, std::int64_t step, std::int64_t steps,
-                      double loss) { progress.update(epoch, step, steps, loss); },
-       .on_epoch = [&](const compare::Epoch& e) { progress.finish_epoch(e); }});
+       .model = {{"model", network.model}, {"layers", network.layers}, {"activation", network.activation}},
+       .replicas = replicas},
+      replicas.rank != 0
+          ? compare::Callbacks{}  // only rank 0 reports
+          : compare::Callbacks{
+                .on_step = [&](int epoch, std::int64_t step, std::int64_t steps,
+                               double loss) { progress.update(epoch, step, steps, loss); },
+                .on_epoch = [&](const compare::Epoch& e) { progress.finish_epoch(e); }});
   history.optimizer = config.optimizer;
   history.lr = config.lr;
-  if (const auto& d = history.diverged) {
+  if (const auto& d = history.diverged; d && replicas.rank == 0) {
     const std::lock_guard lock(output_mutex);
     progress.stop();
     std::fprintf(stderr,
@@ -204,8 +216,8 @@ compare::History train_one(const Settings& s, const compare::Config& config, std
 }
 
 // Every (configuration, seed) on --jobs threads; the results go back by index, whatever the schedule.
-void train_all(const Settings& s, std::vector<std::vector<compare::Config>>& sweeps,
-               const compare::Network& network, const compare::Data& data, const std::filesystem::path& out) {
+void train_all(const Settings& s, std::vector<std::vector<compare::Config>>& sweeps, const compare::Network& network,
+               const compare::Data& data, const std::filesystem::path& out, const compare::Cluster* cluster) {
   struct Job {
     compare::Config* config;
     std::size_t seed;
@@ -216,7 +228,7 @@ void train_all(const Settings& s, std::vector<std::vector<compare::Config>>& swe
       for (std::size_t seed = 0; seed < config.runs.size(); ++seed) jobs.push_back({&config, seed});
   const std::vector<compare::History> runs = compare::run_parallel<compare::History>(
       jobs.size(), s.jobs,
-      [&](std::size_t i) { return train_one(s, *jobs[i].config, jobs[i].seed, network, data, out); });
+      [&](std::size_t i) { return train_one(s, *jobs[i].config, jobs[i].seed, network, data, out, cluster); });
   for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].config->runs[jobs[i].seed] = runs[i];
 }
 
@@ -323,26 +335,45 @@ void write_csv_files(const Settings& s, const compare::Network& network, const O
               (out / "history.csv").c_str(), s.save_best ? " and the first seed's best models" : "");
 }
 
-int run(Settings& s, const compare::Provenance& where) {
-  check_settings(s);
+// "1 process", or "2 ranks (data-parallel: each batch of 64 split 32 + 32)".
+std::string processes_text(const Settings& s, const compare::Cluster* cluster) {
+  if (!cluster) return "1 process";
+  const int world = cluster->world_size();
+  std::string split;
+  for (int r = 0; r < world && r < 4; ++r) {
+    const compare::Share part = compare::share(s.batch, r, world);
+    split += (r == 0 ? "" : " + ") + std::to_string(part.last - part.first);
+  }
+  return std::to_string(world) + (world == 1 ? " rank" : " ranks") + " (data-parallel: each batch of " +
+         std::to_string(s.batch) + " split " + split + (world > 4 ? " + ..." : "") + ")";
+}
+
+// The comparison, on this process alone or (ranks not null) on every rank of the cluster together.
+int compare_all(Settings& s, const compare::Provenance& where, const compare::Cluster* ranks) {
+  const bool speaks = !ranks || ranks->rank() == 0;  // only rank 0 prints and writes
   const compare::Data data = compare::load_data(s.dataset, s.seed, s.header);
   apply_defaults(s, data);
   const compare::Network network = compare::choose_network(s.model, s.layers, s.activation, data.train, s.dataset);
   std::vector<std::vector<compare::Config>> sweeps = plan_configs(s, parse_optimizers(s));
   tg::set_num_threads(s.threads);  // once, before any --jobs thread starts
-  std::printf("data: %s: %lld training, %lld validation, %lld test samples\nmodel: %s %s, %s, softmax cross-entropy; "
-              "batch %lld, %d epochs, %s, %d job(s), %d BLAS thread(s)\n",
-              data.description.c_str(), static_cast<long long>(data.train.size()),
-              static_cast<long long>(data.validation.size()), static_cast<long long>(data.test.size()),
-              network.model.c_str(), network.layers.c_str(), network.activation.c_str(), static_cast<long long>(s.batch),
-              s.epochs, seeds_text(s).c_str(),
-              s.jobs, s.threads);
+  if (speaks)
+    std::printf("data: %s: %lld training, %lld validation, %lld test samples\nmodel: %s %s, %s, softmax "
+                "cross-entropy; batch %lld, %d epochs, %s, %d job(s), %d BLAS thread(s), %s\n",
+                data.description.c_str(), static_cast<long long>(data.train.size()),
+                static_cast<long long>(data.validation.size()), static_cast<long long>(data.test.size()),
+                network.model.c_str(), network.layers.c_str(), network.activation.c_str(),
+                static_cast<long long>(s.batch), s.epochs, seeds_text(s).c_str(), s.jobs, s.threads,
+                processes_text(s, ranks).c_str());
   std::fflush(stdout);  // before the progress lines on stderr
   const std::filesystem::path out(s.out);
-  check_destinations(s, sweeps, out);
-  train_all(s, sweeps, network, data, out);
+  if (speaks) check_destinations(s, sweeps, out);
+  train_all(s, sweeps, network, data, out, ranks);
 
   const Outcome o = choose(s, sweeps);
+  const bool diverged = std::any_of(o.chosen.begin(), o.chosen.end(), [](const compare::Config& c) {
+    return std::any_of(c.runs.begin(), c.runs.end(), [](const compare::History& h) { return h.diverged.has_value(); });
+  });
+  if (!speaks) return diverged ? kDiverged : 0;
   const compare::Table results = compare::results_table(o.chosen, *s.target);
   std::printf("\n%s on the validation set (chooses), test accuracy on the held-out test set; mean ± std (min–max) over "
               "%s; time is wall time per run.\n%s",
@@ -353,10 +384,21 @@ int run(Settings& s, const compare::Provenance& where) {
                 compare::markdown(compare::sweep_table(sweeps, o.chosen_index)).c_str());
   write_csv_files(s, network, o, out);
   write_pictures_and_reports(s, network, data, o, sweeps, results, where, out);
-  const bool diverged = std::any_of(o.chosen.begin(), o.chosen.end(), [](const compare::Config& c) {
-    return std::any_of(c.runs.begin(), c.runs.end(), [](const compare::History& h) { return h.diverged.has_value(); });
-  });
   return diverged ? kDiverged : 0;
+}
+
+int run(Settings& s, const compare::Provenance& where) {
+  check_settings(s);
+  if (!s.distributed) return compare_all(s, where, nullptr);
+  const compare::Cluster cluster;  // MPI first, so that every rank meets the same errors
+  try {
+    return compare_all(s, where, &cluster);
+  } catch (const std::exception& e) {
+    // The error goes out with its rank; leaving `cluster` by an exception then ends every rank (MPI_Abort),
+    // the others too, wherever they wait.
+    std::fprintf(stderr, "compare_optimizers: rank %d: error: %s\n", cluster.rank(), e.what());
+    throw;
+  }
 }
 
 }  // namespace
@@ -406,6 +448,10 @@ int main(int argc, char** argv) try {
                "save each configuration's best model of its first seed as <out>/<optimizer>-best.safetensors "
                "(<optimizer>-lr<rate>-best with --lr-sweep; its metadata names the network; score the default mlp "
                "on digits with digits --load)");
+  app.add_flag("--distributed", s.distributed,
+               "data-parallel: run under mpirun -np N; every rank takes its share of each batch of --batch, "
+               "gradients are averaged over the ranks, and rank 0 prints and writes the results of one process "
+               "with that batch");
   app.footer("Exit status: 0 when every reported configuration trained; 3 when a run of one diverged (its loss became "
              "NaN or infinite; the others' results are written); 1 on an error; CLI11's codes (above 100) on a bad option.");
   CLI11_PARSE(app, argc, argv);

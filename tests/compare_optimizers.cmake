@@ -76,6 +76,8 @@ compare_optimizers_case(SweepNotListed 1 "--lr-sweep: adam has a grid but is not
 compare_optimizers_case(JobsZero nonzero "--jobs: must be a whole number from 1 to 256, got 0" "--jobs|0")
 compare_optimizers_case(JobsWithThreads 1 "--jobs 2 runs each training on one OpenBLAS thread; --threads 2 goes only with --jobs 1"
   "--jobs|2|--threads|2")
+compare_optimizers_case(DistributedWithJobs 1 "--distributed trains every run on all the ranks together; --jobs 2 goes only without it"
+  "--distributed|--jobs|2")
 compare_optimizers_case(ModelUnknown 1 "--model: unknown model 'rnn' \\(choose mlp or cnn\\)" "--model|rnn")
 # --model cnn: --layers and --activation describe the mlp; the cnn needs square images (one_class.csv has 3 features).
 compare_optimizers_case(CnnRefusesLayers 1

@@ -39,6 +39,41 @@ add_test(NAME MPI.FaultKill COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${TAPEGRAD_FAULT
          "-DREJECT=finished all steps" -P ${CMAKE_CURRENT_SOURCE_DIR}/distributed/expect_failure.cmake)
 set_tests_properties(MPI.FaultThrow MPI.FaultKill PROPERTIES TIMEOUT 30 PROCESSORS 2)
 
+# compare_optimizers --distributed on 2 ranks prints the table of one process with the same global batch, to
+# the printed digits (digits mlp, float32: the ranks' halves of a batch round differently only in the last
+# bits, far below the 4 printed decimals; 10 epochs keep the run to seconds under the sanitizers too).
+if(TARGET compare_optimizers)
+  set(TAPEGRAD_COMPARE_ARGS --epochs 10 --seeds 2 --optimizers sgd,momentum,adam --batch 50)
+  set(TAPEGRAD_COMPARE_SINGLE $<TARGET_FILE:compare_optimizers> ${TAPEGRAD_COMPARE_ARGS}
+      --out ${CMAKE_CURRENT_BINARY_DIR}/compare_single)
+  set(TAPEGRAD_COMPARE_DISTRIBUTED ${TAPEGRAD_MPIRUN} ${MPIEXEC_NUMPROC_FLAG} 2 ${MPIEXEC_PREFLAGS}
+      $<TARGET_FILE:compare_optimizers> ${MPIEXEC_POSTFLAGS} --distributed ${TAPEGRAD_COMPARE_ARGS}
+      --out ${CMAKE_CURRENT_BINARY_DIR}/compare_distributed)
+  list(JOIN TAPEGRAD_COMPARE_SINGLE "@@" TAPEGRAD_COMPARE_SINGLE)
+  list(JOIN TAPEGRAD_COMPARE_DISTRIBUTED "@@" TAPEGRAD_COMPARE_DISTRIBUTED)
+  add_test(NAME MPI.CompareOptimizersSameTable
+           COMMAND ${CMAKE_COMMAND} "-DSINGLE=${TAPEGRAD_COMPARE_SINGLE}"
+                   "-DDISTRIBUTED=${TAPEGRAD_COMPARE_DISTRIBUTED}"
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/distributed/same_table.cmake)
+  set_tests_properties(MPI.CompareOptimizersSameTable PROPERTIES TIMEOUT 300 PROCESSORS 2
+                       ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+  # An error on rank 0 alone (its output folder, which the others never touch) ends both ranks with the
+  # error named, instead of leaving rank 1 waiting in the first all-reduce.
+  set(TAPEGRAD_COMPARE_FAULT ${TAPEGRAD_MPIRUN} ${MPIEXEC_NUMPROC_FLAG} 2 ${MPIEXEC_PREFLAGS}
+      $<TARGET_FILE:compare_optimizers> ${MPIEXEC_POSTFLAGS} --distributed --epochs 1 --seeds 1
+      --out ${CMAKE_CURRENT_BINARY_DIR}/CTestTestfile.cmake/out)
+  list(JOIN TAPEGRAD_COMPARE_FAULT "@@" TAPEGRAD_COMPARE_FAULT)
+  add_test(NAME MPI.CompareOptimizersRankZeroFails
+           COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${TAPEGRAD_COMPARE_FAULT}"
+                   "-DEXPECT=rank 0: error: --out: cannot create folder '[^']*CTestTestfile.cmake/out'"
+                   "-DREJECT=\\| optimizer" -P ${CMAKE_CURRENT_SOURCE_DIR}/distributed/expect_failure.cmake)
+  set_tests_properties(MPI.CompareOptimizersRankZeroFails PROPERTIES TIMEOUT 30 PROCESSORS 2)
+  if(TAPEGRAD_SANITIZE MATCHES "address")  # as below
+    set_tests_properties(MPI.CompareOptimizersSameTable MPI.CompareOptimizersRankZeroFails PROPERTIES
+                         ENVIRONMENT_MODIFICATION "ASAN_OPTIONS=string_append::detect_leaks=0")
+  endif()
+endif()
+
 # Under AddressSanitizer (scripts/sanitize.sh) the MPI tests keep every check but the leak check: Open MPI
 # leaves about 120 kB in some 3,000 allocations at MPI_Finalize, from components it has dlclose'd by then,
 # so LeakSanitizer can neither name nor suppress them narrowly (lsan.supp). tapegrad's own allocations

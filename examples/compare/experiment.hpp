@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,27 @@ struct History {
   std::optional<Divergence> diverged;
 };
 
+/// Data-parallel training (compare_optimizers --distributed): this process is rank `rank` of `world` that
+/// train one model together. Every rank draws the same batches as one process would; each takes its
+/// contiguous share of every batch (share()) and scales its summed loss so that the gradients averaged
+/// over the ranks are the whole batch's mean gradient, an uneven last batch included. With world 1 the
+/// training is the single-process one, bit for bit.
+struct Replicas {
+  int rank = 0;
+  int world = 1;
+  /// Sums values elementwise over the ranks, in place, the same result on every rank (MPI_Allreduce).
+  std::function<void(std::span<double>)> sum;
+  /// Between backward() and step(): leaves every gradient the average over the ranks.
+  std::function<void()> average_gradients;
+};
+
+/// Rank r's rows [first, last) of n rows shared by `world` ranks: contiguous, sizes differing by at most 1.
+struct Share {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+};
+[[nodiscard]] Share share(std::int64_t n, int rank, int world);
+
 struct RunOptions {
   int epochs = 50;
   std::int64_t batch = 64;
@@ -82,6 +104,7 @@ struct RunOptions {
   /// with the seed, epoch, accuracy and optimizer in its metadata, and `model` (what network it is).
   std::filesystem::path best_model;
   tg::nn::Metadata model;
+  Replicas replicas;
 };
 
 /// What train() reports while it runs; either may be empty.
@@ -96,6 +119,8 @@ struct Callbacks {
 /// options.seed, the same for every optimizer) and evaluates on data.validation and data.test after each
 /// epoch. Stops at the
 /// first batch whose loss is NaN or infinite (no step is taken on it) and records where in `diverged`.
+/// With options.replicas.world > 1 every rank calls it alike: losses and metrics are reduced over the
+/// ranks (the same History everywhere) and only rank 0 saves options.best_model.
 [[nodiscard]] History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data& data,
                             const RunOptions& options, const Callbacks& callbacks);
 
@@ -109,6 +134,7 @@ struct Evaluation {
   double loss = 0;
   double accuracy = 0;
 };
-[[nodiscard]] Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data);
+/// With replicas.world > 1 each rank scores its share() of data and the sums are reduced over the ranks.
+[[nodiscard]] Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data, const Replicas& replicas = {});
 
 }  // namespace compare
