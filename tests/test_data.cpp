@@ -673,6 +673,31 @@ TEST(DataLoader, ShuffleCoversEverySampleOncePerEpochAndIsSeeded) {
   EXPECT_NE(epochs_of(other, 1)[0], epochs[0]);
 }
 
+// Resuming from a checkpoint saved after 2 epochs: set_epoch(2) gives epoch 2's order, and from then on
+// the orders of an uninterrupted loader, at one rank or sharded (each rank's share of the same order).
+TEST(DataLoader, SetEpochResumesTheUninterruptedOrder) {
+  DataLoader straight(traceable(23), {.batch_size = 5, .shuffle = true, .seed = 9});
+  const auto epochs = epochs_of(straight, 4);
+  DataLoader resumed(traceable(23), {.batch_size = 5, .shuffle = true, .seed = 9});
+  static_cast<void>(epochs_of(resumed, 1));  // whatever ran before the resume is forgotten
+  resumed.set_epoch(2);
+  EXPECT_EQ(resumed.epochs(), 2);
+  const auto rest = epochs_of(resumed, 2);
+  EXPECT_EQ(rest, (std::vector<std::vector<std::int64_t>>{epochs[2], epochs[3]}));
+  EXPECT_EQ(resumed.epochs(), 4);
+  for (std::int64_t r = 0; r < 2; ++r) {
+    DataLoader shard(traceable(23), {.batch_size = 3, .shuffle = true, .seed = 9, .num_replicas = 2, .rank = r});
+    shard.set_epoch(3);
+    std::vector<std::int64_t> expected;  // positions r, r + 2, ... of epoch 3's order, padded to 24
+    for (std::size_t j = static_cast<std::size_t>(r); j < 24; j += 2) expected.push_back(epochs[3][j % 23]);
+    EXPECT_EQ(epochs_of(shard, 1)[0], expected) << "rank " << r;
+  }
+  DataLoader ordered(traceable(4), {.batch_size = 2});
+  ordered.set_epoch(5);
+  EXPECT_EQ(epochs_of(ordered, 1)[0], (std::vector<std::int64_t>{0, 1, 2, 3}));
+  EXPECT_ERROR(std::invalid_argument, ordered.set_epoch(-1), "DataLoader::set_epoch: epoch must be >= 0, got -1");
+}
+
 TEST(DataLoader, ReusesBuffersButNeverOverwritesAKeptBatch) {
   DataLoader loader(traceable(12, tg::kFloat64), {.batch_size = 4});
   auto it = loader.begin();

@@ -69,6 +69,15 @@ DataLoader::Iterator DataLoader::begin() {
   return Iterator(this);
 }
 
+void DataLoader::set_epoch(std::int64_t epoch) {
+  if (epoch < 0)
+    throw std::invalid_argument("DataLoader::set_epoch: epoch must be >= 0, got " + std::to_string(epoch));
+  gen_ = Generator(options_.seed);
+  if (options_.shuffle)
+    for (std::int64_t e = 0; e < epoch; ++e) static_cast<void>(permutation(data_.size(), gen_));
+  epochs_ = epoch;
+}
+
 std::int64_t DataLoader::size() const {
   const std::int64_t n = static_cast<std::int64_t>(order_.size());
   const std::int64_t b = options_.batch_size;

@@ -11,10 +11,14 @@
 //   kFloat32Bound below.
 // - the first bucket's all-reduce has started when the first layer's weight, the last gradient of the
 //   sweep, is final: communication overlaps the backward sweep.
-// Then a model with an unused parameter must make synchronize() name it.
+// Then a checkpoint must resume at another world size (resumes_at_another_world_size), and a model with
+// an unused parameter must make synchronize() name it.
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -26,6 +30,7 @@
 #include "tapegrad/distributed/data_parallel.hpp"
 #include "tapegrad/distributed/environment.hpp"
 #include "tapegrad/nn.hpp"
+#include "tapegrad/nn/checkpoint.hpp"
 #include "tapegrad/nn/data_loader.hpp"
 #include "tapegrad/optim/optim.hpp"
 #include "tapegrad/tapegrad.hpp"
@@ -133,6 +138,101 @@ bool run(const char* name, const Factory& make_optimizer, tg::Dtype dtype) {
   return ok;
 }
 
+// Epochs [from, to) of loader (set_epoch(from) first, as a resumed run does); ddp, when given, averages the
+// gradients before each step.
+void train_epochs(tg::nn::Sequential& model, tg::optim::Optimizer& optimizer, tg::nn::DataLoader& loader, int from,
+                  int to, dist::DistributedDataParallel* ddp) {
+  loader.set_epoch(from);
+  for (int epoch = from; epoch < to; ++epoch)
+    for (const tg::nn::Batch& batch : loader) {
+      const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.labels);
+      optimizer.zero_grad();
+      loss.backward();
+      if (ddp != nullptr) ddp->synchronize();
+      optimizer.step();
+    }
+}
+
+// Every rank waits here for the others.
+void barrier() {
+  tg::Tensor t = tg::zeros({1});
+  dist::all_reduce(t);
+}
+
+// A checkpoint saved after 2 of 4 epochs resumes at another world size, float64, Adam (its moments travel
+// in the checkpoint, so every rank loads the file rather than relying on DDP's broadcast of parameters):
+// (a) the ranks train 2 epochs data-parallel, rank 0 saves, and rank 0 alone resumes as one process with
+// the whole batch; (b) rank 0 alone trains 2 epochs as one process and saves, and every rank resumes from
+// it data-parallel. Both must end where 4 uninterrupted epochs of one process end, to kFloat64Bound.
+bool resumes_at_another_world_size() {
+  const int rank = dist::rank();
+  const int world = dist::world_size();
+  const tg::nn::Dataset data = make_data(tg::kFloat64);
+  const auto adam = [](const tg::nn::Sequential& model) {
+    return tg::optim::Adam(model.parameters(), tg::optim::AdamOptions{.lr = 1e-2});
+  };
+  const tg::nn::DataLoaderOptions whole{.batch_size = kGlobalBatch, .shuffle = true, .seed = 7};
+  const tg::nn::DataLoaderOptions shard{.batch_size = kGlobalBatch / world, .shuffle = true, .seed = 7,
+                                        .num_replicas = world, .rank = rank};
+  tg::Tensor pid = tg::tensor(std::vector<double>{static_cast<double>(getpid())}, {1}, tg::kFloat64);
+  dist::broadcast(pid, 0);  // one file name for every rank, another for every run of the test
+  const std::filesystem::path file = std::filesystem::temp_directory_path() /
+                                     ("tapegrad_resume_" + std::to_string(static_cast<long long>(pid.item())) +
+                                      ".safetensors");
+
+  const auto reference = make_model(100, tg::kFloat64);  // rank 0's start, which DDP broadcasts
+  if (rank == 0) {
+    tg::optim::Adam optimizer = adam(*reference);
+    tg::nn::DataLoader loader(data, whole);
+    train_epochs(*reference, optimizer, loader, 0, 4, nullptr);
+  }
+  std::vector<double> diffs;
+
+  {  // (a) saved by the ranks together, resumed by one process
+    const auto model = make_model(100 + static_cast<std::uint64_t>(rank), tg::kFloat64);
+    dist::DistributedDataParallel ddp(*model);
+    tg::optim::Adam optimizer = adam(*model);
+    tg::nn::DataLoader loader(data, shard);
+    train_epochs(*model, optimizer, loader, 0, 2, &ddp);
+    if (rank == 0) {
+      tg::nn::save_checkpoint(file, *model, optimizer, 2);
+      const auto alone = make_model(1, tg::kFloat64);
+      tg::optim::Adam resumed = adam(*alone);
+      const int epoch = tg::nn::load_checkpoint(file, *alone, resumed);
+      tg::nn::DataLoader loader_alone(data, whole);
+      train_epochs(*alone, resumed, loader_alone, epoch, 4, nullptr);
+      diffs.push_back(max_difference(alone->parameters(), reference->parameters()));
+    }
+  }
+  barrier();  // nobody reads the file before rank 0 has rewritten it below
+
+  {  // (b) saved by one process, resumed by the ranks together
+    if (rank == 0) {
+      const auto model = make_model(100, tg::kFloat64);
+      tg::optim::Adam optimizer = adam(*model);
+      tg::nn::DataLoader loader(data, whole);
+      train_epochs(*model, optimizer, loader, 0, 2, nullptr);
+      tg::nn::save_checkpoint(file, *model, optimizer, 2);
+    }
+    barrier();
+    const auto model = make_model(200 + static_cast<std::uint64_t>(rank), tg::kFloat64);
+    tg::optim::Adam optimizer = adam(*model);
+    const int epoch = tg::nn::load_checkpoint(file, *model, optimizer);
+    dist::DistributedDataParallel ddp(*model);
+    tg::nn::DataLoader loader(data, shard);
+    train_epochs(*model, optimizer, loader, epoch, 4, &ddp);
+    if (rank == 0) diffs.push_back(max_difference(model->parameters(), reference->parameters()));
+  }
+  barrier();
+  if (rank != 0) return true;
+  std::filesystem::remove(file);
+  const bool ok = diffs.size() == 2 && diffs[0] <= kFloat64Bound && diffs[1] <= kFloat64Bound;
+  std::printf("resume at another world size (Adam float64, %d ranks): max |resumed - one process| = %.3g saved by "
+              "the ranks, %.3g saved by one process (bound %.3g)%s\n", world, diffs[0], diffs[1], kFloat64Bound,
+              ok ? "" : "  FAILED");
+  return ok;
+}
+
 // A head that takes no part in the loss: synchronize() must name its parameter, on every rank.
 struct UnusedHead : tg::nn::Module {
   UnusedHead() {
@@ -176,6 +276,7 @@ int main(int argc, char** argv) {
     ok = run("SGD(momentum 0.9)", sgd, dtype) && ok;
     ok = run("Adam", adam, dtype) && ok;
   }
+  ok = resumes_at_another_world_size() && ok;
   ok = unused_parameter_is_named() && ok;
   return ok ? 0 : 1;
 }

@@ -63,8 +63,13 @@ class DataLoader {
   /// Batches per epoch: ceil(S / batch_size), or floor with drop_last, for this rank's S samples
   /// (S = N without sharding, else ceil(N / num_replicas)).
   [[nodiscard]] std::int64_t size() const;
-  /// Epochs started so far (calls to begin()).
+  /// Epochs started so far (calls to begin(), or set by set_epoch()).
   [[nodiscard]] std::int64_t epochs() const { return epochs_; }
+  /// Makes the next begin() start epoch `epoch` (0-based: epochs() becomes `epoch`) with the order an
+  /// uninterrupted loader would give it: the generator is seeded again and the shuffles of epochs
+  /// 0 .. epoch - 1 drawn and dropped. For resuming from a checkpoint saved after `epoch` epochs, at any
+  /// num_replicas (PyTorch's DistributedSampler.set_epoch). Throws std::invalid_argument for a negative epoch.
+  void set_epoch(std::int64_t epoch);
   [[nodiscard]] const Dataset& dataset() const { return data_; }
   [[nodiscard]] const DataLoaderOptions& options() const { return options_; }
 
