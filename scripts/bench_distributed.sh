@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The data-parallel comparison: the time of one training step of the fashion and wide workloads at 1 and 2
-# ranks (one OpenBLAS thread each, the same global batch), tapegrad's DistributedDataParallel
-# (build/bench/tapegrad_bench_ddp under mpirun, on this machine only), then a Markdown table with the
-# speed-ups and the check of the scaling model step(N) = compute(B / N) + all-reduce(bytes, N) against the
-# measured step. PyTorch's DDP (gloo) beside it is still to come (issue 16).
+# ranks (one thread each, the same global batch), tapegrad's DistributedDataParallel
+# (build/bench/tapegrad_bench_ddp under mpirun, on this machine only) beside PyTorch's DDP with the gloo
+# backend (scripts/pytorch_ddp.py, Debian's python3-torch), then the scaling model
+# step(N) = compute(B / N) + all-reduce(bytes, N) fitted to these runs (scripts/scaling_model.py): its check
+# against the measured 2-rank step (the script fails when they part by more than 25 %) and its predictions
+# for 8 and 64 machines at 10 and 100 Gbit/s. Takes about 2 minutes.
 #
 #   scripts/bench_distributed.sh                 # fashion and wide, 5 blocks each
 #   scripts/bench_distributed.sh --workloads fashion --repeats 7
@@ -41,7 +43,7 @@ for w in "${list[@]}"; do
 done
 
 source "$root/scripts/packages.sh"
-require_packages bench_distributed.sh openmpi-bin libopenmpi-dev
+require_packages bench_distributed.sh openmpi-bin libopenmpi-dev python3 python3-torch
 source "$root/scripts/env.sh"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 build_dir=$(realpath -m "$build_dir")
@@ -57,25 +59,25 @@ if [[ $(id -u) == 0 ]]; then mpirun+=(--allow-run-as-root); fi
 
 # value KEY LINE: the value of KEY=value in a result line.
 value() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-echo "data-parallel step, $(date -u '+%Y-%m-%d %H:%M UTC'), $(getconf _NPROCESSORS_ONLN) cores, OpenBLAS kernel ${OPENBLAS_CORETYPE:-auto}," \
-     "one thread per rank; medians of $repeats blocks"
-echo
-echo "| workload | ranks | tapegrad step (ms) | speed-up | compute(B/N) (ms) | all-reduce (ms) | model (ms) | model / measured |"
-echo "|---|---|---|---|---|---|---|---|"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+# bench RANKS ARGS...: one tapegrad_bench_ddp run; its line goes to the results (and, as it comes, to stderr).
+bench() {
+  "${mpirun[@]}" -np "$1" "$build_dir/bench/tapegrad_bench_ddp" "${@:2}" --repeats "$repeats" | tee -a "$results" >&2
+}
 for w in "${list[@]}"; do
-  declare -A tg=()
   for n in 1 2; do
-    tg[$n]=$("${mpirun[@]}" -np "$n" "$build_dir/bench/tapegrad_bench_ddp" --workload "$w" --repeats "$repeats")
+    bench "$n" --workload "$w"
+    /usr/bin/python3 "$root/scripts/pytorch_ddp.py" --workload "$w" --ranks "$n" --repeats "$repeats" |
+      tee -a "$results" >&2
   done
-  for n in 1 2; do
-    step=$(value step_ms "${tg[$n]}")
-    compute=$(value compute_ms "${tg[$n]}")
-    reduce=$(value allreduce_ms "${tg[$n]}")
-    model=$(awk -v c="$compute" -v r="$reduce" 'BEGIN { printf "%.3f", c + r }')
-    echo "| $w | $n | $step | $(ratio "$(value step_ms "${tg[1]}")" "$step") | $compute | $reduce | $model |" \
-         "$(ratio "$model" "$step") |"
-  done
-  unset tg
+  batch=$(value global_batch "$(grep -F "tapegrad_ddp workload=$w ranks=1 " "$results" | head -n 1)")
+  for n in 8 64; do bench 1 --workload "$w" --batch $((batch / n)); done  # one rank's share on a cluster
 done
+bench 2 --allreduce-sweep
+
+echo "data-parallel step, $(date -u '+%Y-%m-%d %H:%M UTC'), $(getconf _NPROCESSORS_ONLN) cores, OpenBLAS kernel" \
+     "${OPENBLAS_CORETYPE:-auto}, one thread per rank; medians of $repeats blocks"
+echo
+/usr/bin/python3 "$root/scripts/scaling_model.py" "$results"

@@ -9,7 +9,8 @@
 //                 DistributedDataParallel::synchronize, optimizer step
 //   compute_ms    the same step on every rank at once without any communication (a second model, no DDP):
 //                 compute(B / N) with N ranks sharing the machine
-//   allreduce_ms  one all-reduce of the gradients' bytes alone (float32, one buffer)
+//   allreduce_ms  one all-reduce (a sum) of the gradients' bytes alone (float32, one buffer)
+// or, with --allreduce-sweep, the all-reduce alone of buffers of 16 KiB to 16 MiB, a line per size;
 // which is what the scaling model step = compute(B / N) + all-reduce(bytes, N) is fitted from.
 
 #include <CLI/CLI.hpp>
@@ -76,17 +77,18 @@ struct Trainer {
   std::unique_ptr<tg::optim::Optimizer> optimizer;
 };
 
-int run(const std::string& name, double bucket_mib, int warmup, int repeats, int steps) {
+int run(const std::string& name, int global_batch, double bucket_mib, int warmup, int repeats, int steps) {
   const int ranks = d::world_size();
   const auto found = std::find_if(tg::bench::kWorkloads.begin(), tg::bench::kWorkloads.end(),
                                   [&](const Workload& w) { return w.name == name; });
   if (found == tg::bench::kWorkloads.end() || found->loss != tg::bench::Loss::kSoftmaxCrossEntropy)
     throw std::invalid_argument("--workload: unknown or not a classifier: '" + name + "' (digits, fashion or wide)");
-  if (found->batch % ranks != 0)
-    throw std::invalid_argument("--workload " + name + ": its batch " + std::to_string(found->batch) +
+  if (global_batch == 0) global_batch = found->batch;
+  if (global_batch % ranks != 0)
+    throw std::invalid_argument("--workload " + name + ": the global batch " + std::to_string(global_batch) +
                                 " does not split evenly over " + std::to_string(ranks) + " ranks");
   Workload local = *found;
-  local.batch = found->batch / ranks;
+  local.batch = global_batch / ranks;
   const tg::bench::Batch batch = tg::bench::make_batch(local, 42 + static_cast<std::uint32_t>(d::rank()));
 
   Trainer parallel(local, batch);
@@ -100,13 +102,29 @@ int run(const std::string& name, double bucket_mib, int warmup, int repeats, int
   std::int64_t parameters = 0;
   for (const tg::Tensor& p : alone.model->parameters()) parameters += p.numel();
   tg::Tensor gradients = tg::zeros({parameters});
-  const double allreduce_ms = median_ms([&] { d::all_reduce(gradients, d::ReduceOp::kAverage); }, warmup, repeats, steps);
+  const double allreduce_ms = median_ms([&] { d::all_reduce(gradients); }, warmup, repeats, steps);
 
   if (d::rank() == 0)
     std::printf("tapegrad_ddp workload=%s ranks=%d global_batch=%d per_rank=%d step_ms=%.3f compute_ms=%.3f "
                 "allreduce_ms=%.3f grad_bytes=%lld bucket_mib=%g buckets=%zu\n",
-                name.c_str(), ranks, found->batch, local.batch, step_ms, compute_ms, allreduce_ms,
+                name.c_str(), ranks, global_batch, local.batch, step_ms, compute_ms, allreduce_ms,
                 static_cast<long long>(parameters * 4), bucket_mib, std::max<std::size_t>(ddp.buckets().size(), 1));
+  return 0;
+}
+
+// The all-reduce (a sum, float32) of 16 KiB to 16 MiB alone, a line per size: what the scaling model's
+// all-reduce(bytes, N) is fitted to. Not beyond: there Open MPI 4.1's default algorithm for 2 ranks on
+// shared memory falls off a cliff (32 MiB took 80 ms here on 2026-12-04, 5 ms with the ring, mca
+// coll_tuned_allreduce_algorithm 4), which DistributedDataParallel's buckets of at most 25 MiB stay below.
+int sweep(int warmup, int repeats) {
+  for (std::int64_t bytes = std::int64_t{16} << 10; bytes <= std::int64_t{16} << 20; bytes *= 2) {
+    tg::Tensor buffer = tg::zeros({bytes / 4});
+    const int steps = static_cast<int>(std::clamp<std::int64_t>((std::int64_t{64} << 20) / bytes, 4, 200));
+    const double ms = median_ms([&] { d::all_reduce(buffer); }, warmup, repeats, steps);
+    if (d::rank() == 0)
+      std::printf("tapegrad_allreduce ranks=%d bytes=%lld ms=%.4f\n", d::world_size(), static_cast<long long>(bytes),
+                  ms);
+  }
   return 0;
 }
 
@@ -116,9 +134,12 @@ int main(int argc, char** argv) {
   d::Environment environment(argc, argv);
   CLI::App app{"One data-parallel training step of a bench workload, timed under mpirun."};
   std::string workload = "fashion";
-  int warmup = 20, repeats = 5, steps = 0;
+  int warmup = 20, repeats = 5, steps = 0, batch = 0;
+  bool allreduce_sweep = false;
   double bucket_mib = 25;
   app.add_option("--workload", workload, "fashion or wide (bench/workloads.hpp)")->capture_default_str();
+  app.add_option("--batch", batch, "the global batch, split evenly over the ranks (default the workload's: 128 "
+                 "for fashion, 256 for wide)")->check(CLI::PositiveNumber);
   app.add_option("--bucket-mib", bucket_mib, "DistributedDataParallel's bucket_cap_bytes in MiB (PyTorch's 25)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -127,11 +148,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--steps", steps, "steps per block (default 100 for fashion, 20 for wide)")
       ->check(CLI::PositiveNumber);
+  app.add_flag("--allreduce-sweep", allreduce_sweep,
+               "time the all-reduce alone of 16 KiB to 16 MiB instead (a line per size)");
   CLI11_PARSE(app, argc, argv);
   if (steps == 0) steps = workload == "wide" ? 20 : 100;
   tg::set_num_threads(1);
   try {
-    return run(workload, bucket_mib, warmup, repeats, steps);
+    if (allreduce_sweep) return sweep(warmup, repeats);
+    return run(workload, batch, bucket_mib, warmup, repeats, steps);
   } catch (const std::exception& e) {  // named here; leaving `environment` by it then ends every rank
     std::fprintf(stderr, "tapegrad_bench_ddp: rank %d: error: %s\n", d::rank(), e.what());
     throw;
