@@ -56,6 +56,11 @@ def ring_s(nbytes, n, alpha, beta):
     return 2 * (n - 1) * alpha + 2 * (n - 1) / n * nbytes / beta
 
 
+def copies_s(nbytes, beta):
+    """DistributedDataParallel's two passes over the gradients: into the bucket, and the average back."""
+    return 2 * nbytes / beta
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=argparse.FileType("r"))
@@ -97,14 +102,13 @@ def main():
     for w in workloads:
         two = tg[w, 2, full[w] // 2]
         reduce_ms = ring_s(two["grad_bytes"], 2, alpha, beta) * 1e3
-        copies_ms = 2 * two["grad_bytes"] / beta * 1e3
+        copies_ms = copies_s(two["grad_bytes"], beta) * 1e3
         model = two["compute_ms"] + copies_ms + reduce_ms
         ratio = model / two["step_ms"]
         if abs(ratio - 1) > args.tolerance:
             failed.append(f"{w}: model {model:.3f} ms against measured {two['step_ms']:.3f} ms")
         print(f"| {w} | {int(two['grad_bytes'])} | {two['compute_ms']:.3f} | {copies_ms:.3f} | {reduce_ms:.3f} "
-              f"| {model:.3f} "
-              f"| {two['step_ms']:.3f} | {ratio:.2f} |")
+              f"| {model:.3f} | {two['step_ms']:.3f} | {ratio:.2f} |")
 
     print()
     links = ((10, args.latency_us[0]), (100, args.latency_us[1]))
@@ -125,7 +129,7 @@ def main():
             cells = []
             for gbit, us in links:
                 reduce_ms = ring_s(alone["grad_bytes"], n, us * 1e-6, gbit * 1e9 / 8) * 1e3
-                step = alone["compute_ms"] + 2 * alone["grad_bytes"] / beta * 1e3 + reduce_ms
+                step = alone["compute_ms"] + copies_s(alone["grad_bytes"], beta) * 1e3 + reduce_ms
                 cells.append(f"{reduce_ms:.3f} | {step:.3f} | {one / step:.2f}x")
             print(f"| {w} | {n} | {b // n} | {alone['compute_ms']:.3f} | " + " | ".join(cells) + " |")
     if failed:

@@ -18,8 +18,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -68,6 +68,16 @@ std::shared_ptr<tg::nn::Sequential> make_model(std::uint64_t seed, tg::Dtype dty
   return model;
 }
 
+// One step on batch; ddp, when given, averages the gradients before the update.
+void train_step(tg::nn::Sequential& model, tg::optim::Optimizer& optimizer, const tg::nn::Batch& batch,
+                dist::DistributedDataParallel* ddp) {
+  const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.labels);
+  optimizer.zero_grad();
+  loss.backward();
+  if (ddp != nullptr) ddp->synchronize();
+  optimizer.step();
+}
+
 // kSteps steps over the loader's epochs; ddp, when given, averages the gradients before each step.
 void train(tg::nn::Sequential& model, tg::nn::DataLoader& loader, const Factory& make_optimizer,
            dist::DistributedDataParallel* ddp) {
@@ -76,11 +86,7 @@ void train(tg::nn::Sequential& model, tg::nn::DataLoader& loader, const Factory&
   while (step < kSteps)
     for (const tg::nn::Batch& batch : loader) {
       if (step++ == kSteps) break;
-      const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.labels);
-      optimizer->zero_grad();
-      loss.backward();
-      if (ddp != nullptr) ddp->synchronize();
-      optimizer->step();
+      train_step(model, *optimizer, batch, ddp);
     }
 }
 
@@ -138,19 +144,12 @@ bool run(const char* name, const Factory& make_optimizer, tg::Dtype dtype) {
   return ok;
 }
 
-// Epochs [from, to) of loader (set_epoch(from) first, as a resumed run does); ddp, when given, averages the
-// gradients before each step.
+// Epochs [from, to) of loader (set_epoch(from) first, as a resumed run does).
 void train_epochs(tg::nn::Sequential& model, tg::optim::Optimizer& optimizer, tg::nn::DataLoader& loader, int from,
                   int to, dist::DistributedDataParallel* ddp) {
   loader.set_epoch(from);
   for (int epoch = from; epoch < to; ++epoch)
-    for (const tg::nn::Batch& batch : loader) {
-      const tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.labels);
-      optimizer.zero_grad();
-      loss.backward();
-      if (ddp != nullptr) ddp->synchronize();
-      optimizer.step();
-    }
+    for (const tg::nn::Batch& batch : loader) train_step(model, optimizer, batch, ddp);
 }
 
 // Every rank waits here for the others.
