@@ -315,8 +315,8 @@ const std::vector<Case>& winograd_cases() {
 }
 
 // Shapes for the comparison with im2col only (too large for gradcheck): several 8-tile groups a tile row,
-// several blocks of 256 tiles (starting inside an image, a short last one), one tile row a block, tiny
-// images under padding 2, and every mixed padding.
+// several blocks of 256 tiles (starting inside an image, a short last one), one tile row a block, a weight
+// gradient in several products, tiny images under padding 2, and every mixed padding.
 const std::vector<Case>& winograd_layout_cases() {
   static const std::vector<Case> cases = {
       {"three 8-tile groups a row, the last of 3", {2, 2, 5, 37}, {2, 2, 3, 3}, true, 1, 1, 1, 0, 1},
@@ -324,6 +324,9 @@ const std::vector<Case>& winograd_layout_cases() {
       {"blocks starting inside an image, a short last block", {3, 2, 30, 30}, {2, 2, 3, 3}, true, 1, 1, 1, 0, 1},
       {"the CNN's 14 x 14 over two blocks", {6, 2, 14, 14}, {2, 2, 3, 3}, true, 1, 1, 1, 0, 1},
       {"258 tiles a row: a block of one row", {1, 2, 3, 515}, {2, 2, 3, 3}, true, 1, 1, 1, 0, 1},
+      // with OpenBLAS's small-matrix kernels (SkylakeX, Cooperlake), products of 31 and 9 output channels
+      {"33 -> 40 channels: the weight gradient split by output channels", {2, 33, 6, 6}, {40, 33, 3, 3}, true, 1, 1,
+       1, 0, 1},
       {"a 1 x 1 image under padding 2", {1, 2, 1, 1}, {2, 2, 3, 3}, true, 1, 2, 1, 0, 1},
       {"2 x 2 images under padding 2", {2, 2, 2, 2}, {2, 2, 3, 3}, true, 1, 2, 1, 0, 1},
       {"padding (2, 1)", {1, 2, 1, 4}, {2, 2, 3, 3}, true, 1, {2, 1}, 1, 0, 1},

@@ -3,6 +3,7 @@
 // matmul, bmm and linear, and conv.cpp's convolutions. Row-major throughout; transposes are flags.
 
 #include <cblas.h>
+#include <strings.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -38,6 +39,19 @@ inline void warn_if_generic_blas_kernel() {
     return true;
   }();
   (void)warned;
+}
+
+// Whether OpenBLAS has its small-matrix kernels here (0.3.21: the SkylakeX, Cooperlake and SapphireRapids
+// kernels, float32 and float64), which run small products straight from their operands, without packing them.
+inline bool blas_has_small_kernels() {
+  static const bool yes = [] {
+    const char* core = openblas_get_corename();
+    if (core == nullptr) return false;
+    for (const char* name : {"skylakex", "cooperlake", "sapphirerapids"})
+      if (strcasecmp(core, name) == 0) return true;
+    return false;
+  }();
+  return yes;
 }
 
 // C = op(A) @ op(B) + beta * C, row-major; op(A) is (M, K), op(B) is (K, N).
