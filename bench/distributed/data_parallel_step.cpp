@@ -34,22 +34,16 @@ namespace {
 namespace d = tg::distributed;
 using tg::bench::Workload;
 
-// Every rank waits here for the others (a one-element all-reduce).
-void barrier() {
-  tg::Tensor t = tg::zeros({1});
-  d::all_reduce(t);
-}
-
 // The median over `repeats` blocks of `steps` calls of step, in milliseconds per call, every rank starting
 // and ending each block together; after `warmup` calls.
 double median_ms(const std::function<void()>& step, int warmup, int repeats, int steps) {
   for (int i = 0; i < warmup; ++i) step();
   std::vector<double> blocks;
   for (int r = 0; r < repeats; ++r) {
-    barrier();
+    d::barrier();
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < steps; ++i) step();
-    barrier();
+    d::barrier();
     const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
     blocks.push_back(elapsed.count() / steps);
   }

@@ -1,4 +1,4 @@
-// broadcast and all_reduce over MPI_COMM_WORLD, in place.
+// barrier, broadcast and all_reduce over MPI_COMM_WORLD, in place.
 
 #include "tapegrad/distributed/collectives.hpp"
 
@@ -65,6 +65,11 @@ void check_same_layout(const std::vector<std::pair<std::string, Tensor>>& state,
 }
 
 }  // namespace
+
+void barrier() {
+  detail::require_initialized("barrier");
+  detail::check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+}
 
 void broadcast(Tensor& tensor, int root) {
   detail::require_initialized("broadcast");

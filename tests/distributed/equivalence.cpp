@@ -11,8 +11,9 @@
 //   kFloat32Bound below.
 // - the first bucket's all-reduce has started when the first layer's weight, the last gradient of the
 //   sweep, is final: communication overlaps the backward sweep.
-// Then a checkpoint must resume at another world size (resumes_at_another_world_size), and a model with
-// an unused parameter must make synchronize() name it.
+// Then barrier() must order a write on rank 0 before the reads of the others, a checkpoint must resume at
+// another world size (resumes_at_another_world_size), and a model with an unused parameter must make
+// synchronize() name it.
 
 #include <unistd.h>
 
@@ -152,10 +153,37 @@ void train_epochs(tg::nn::Sequential& model, tg::optim::Optimizer& optimizer, tg
     for (const tg::nn::Batch& batch : loader) train_step(model, optimizer, batch, ddp);
 }
 
-// Every rank waits here for the others.
-void barrier() {
-  tg::Tensor t = tg::zeros({1});
-  dist::all_reduce(t);
+// One path for every rank, another for every run of the test: stem and rank 0's process id, in the
+// temporary directory.
+std::filesystem::path shared_temp_file(const std::string& stem) {
+  tg::Tensor pid = tg::tensor(std::vector<double>{static_cast<double>(getpid())}, {1}, tg::kFloat64);
+  dist::broadcast(pid, 0);
+  return std::filesystem::temp_directory_path() /
+         (stem + std::to_string(static_cast<long long>(pid.item())));
+}
+
+// barrier(): what rank 0 writes before it, every rank reads after it. Rank 0 writes late (100 ms in), so
+// that without the wait the others would look before the file exists.
+bool barrier_orders_the_ranks() {
+  const std::filesystem::path file = shared_temp_file("tapegrad_barrier_");
+  if (dist::rank() == 0) {
+    usleep(100'000);
+    std::FILE* out = std::fopen(file.c_str(), "w");
+    const bool written = out != nullptr && std::fputs("written before the barrier", out) >= 0;
+    if (out != nullptr) std::fclose(out);
+    if (!written) std::printf("barrier: cannot write %s  FAILED\n", file.c_str());
+  }
+  dist::barrier();
+  std::string text(64, '\0');
+  std::FILE* in = std::fopen(file.c_str(), "r");
+  text.resize(in != nullptr ? std::fread(text.data(), 1, text.size(), in) : 0);
+  if (in != nullptr) std::fclose(in);
+  const bool ok = text == "written before the barrier";
+  dist::barrier();  // every rank has read it
+  if (dist::rank() == 0) std::filesystem::remove(file);
+  if (!ok || dist::rank() == 0)
+    std::printf("barrier: rank %d read '%s' after it%s\n", dist::rank(), text.c_str(), ok ? "" : "  FAILED");
+  return ok;
 }
 
 // A checkpoint saved after 2 of 4 epochs resumes at another world size, float64, Adam (its moments travel
@@ -173,11 +201,7 @@ bool resumes_at_another_world_size() {
   const tg::nn::DataLoaderOptions whole{.batch_size = kGlobalBatch, .shuffle = true, .seed = 7};
   const tg::nn::DataLoaderOptions shard{.batch_size = kGlobalBatch / world, .shuffle = true, .seed = 7,
                                         .num_replicas = world, .rank = rank};
-  tg::Tensor pid = tg::tensor(std::vector<double>{static_cast<double>(getpid())}, {1}, tg::kFloat64);
-  dist::broadcast(pid, 0);  // one file name for every rank, another for every run of the test
-  const std::filesystem::path file = std::filesystem::temp_directory_path() /
-                                     ("tapegrad_resume_" + std::to_string(static_cast<long long>(pid.item())) +
-                                      ".safetensors");
+  const std::filesystem::path file = shared_temp_file("tapegrad_resume_").concat(".safetensors");
 
   const auto reference = make_model(100, tg::kFloat64);  // rank 0's start, which DDP broadcasts
   if (rank == 0) {
@@ -203,7 +227,7 @@ bool resumes_at_another_world_size() {
       diffs.push_back(max_difference(alone->parameters(), reference->parameters()));
     }
   }
-  barrier();  // nobody reads the file before rank 0 has rewritten it below
+  dist::barrier();  // nobody reads the file before rank 0 has rewritten it below
 
   {  // (b) saved by one process, resumed by the ranks together
     if (rank == 0) {
@@ -213,7 +237,7 @@ bool resumes_at_another_world_size() {
       train_epochs(*model, optimizer, loader, 0, 2, nullptr);
       tg::nn::save_checkpoint(file, *model, optimizer, 2);
     }
-    barrier();
+    dist::barrier();
     const auto model = make_model(200 + static_cast<std::uint64_t>(rank), tg::kFloat64);
     tg::optim::Adam optimizer = adam(*model);
     const int epoch = tg::nn::load_checkpoint(file, *model, optimizer);
@@ -222,7 +246,7 @@ bool resumes_at_another_world_size() {
     train_epochs(*model, optimizer, loader, epoch, 4, &ddp);
     if (rank == 0) diffs.push_back(max_difference(model->parameters(), reference->parameters()));
   }
-  barrier();
+  dist::barrier();
   if (rank != 0) return true;
   std::filesystem::remove(file);
   const bool ok = diffs.size() == 2 && diffs[0] <= kFloat64Bound && diffs[1] <= kFloat64Bound;
@@ -275,6 +299,7 @@ int main(int argc, char** argv) {
     ok = run("SGD(momentum 0.9)", sgd, dtype) && ok;
     ok = run("Adam", adam, dtype) && ok;
   }
+  ok = barrier_orders_the_ranks() && ok;
   ok = resumes_at_another_world_size() && ok;
   ok = unused_parameter_is_named() && ok;
   return ok ? 0 : 1;

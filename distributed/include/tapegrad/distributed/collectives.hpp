@@ -11,6 +11,9 @@ namespace tg::distributed {
 /// PyTorch's ReduceOp.SUM and ReduceOp.AVG.
 enum class ReduceOp { kSum, kAverage };
 
+/// Returns once every rank has called it (torch.distributed.barrier): what a rank did before it, such as
+/// writing a file, is done when any rank returns.
+void barrier();
 /// Replaces tensor, on every rank, with its value on root (any dtype).
 void broadcast(Tensor& tensor, int root = 0);
 /// Replaces every parameter and buffer of module (state_dict() order) with root's, as PyTorch's DDP does
