@@ -22,10 +22,11 @@
 
 namespace examples {
 
-/// One `--name VALUE` option, written into *value: a whole number (at least `min`) or a text.
+/// One `--name VALUE` option, written into *value: a whole number (at least `min`) or a text; or a switch
+/// `--name` without a value, which sets *value to true.
 struct Flag {
   std::string_view name;
-  std::variant<std::int64_t*, std::string*> value;
+  std::variant<std::int64_t*, std::string*, bool*> value;
   std::int64_t min = 0;
 };
 
@@ -33,9 +34,11 @@ namespace detail {
 
 inline void print_usage(std::FILE* out, const char* program, std::initializer_list<Flag> flags) {
   std::fprintf(out, "usage: %s", program);
-  for (const Flag& flag : flags)
-    std::fprintf(out, " [%.*s %s]", static_cast<int>(flag.name.size()), flag.name.data(),
-                 std::holds_alternative<std::string*>(flag.value) ? "FILE" : "N");
+  for (const Flag& flag : flags) {
+    const bool is_switch = std::holds_alternative<bool*>(flag.value);
+    std::fprintf(out, " [%.*s%s]", static_cast<int>(flag.name.size()), flag.name.data(),
+                 is_switch ? "" : std::holds_alternative<std::string*>(flag.value) ? " FILE" : " N");
+  }
   std::fprintf(out, "\n");
 }
 
@@ -57,7 +60,8 @@ inline std::string store(const Flag& flag, std::string_view text) {
 
 }  // namespace detail
 
-/// Reads argv as `--name VALUE` pairs of the given flags; flags not given keep their values.
+/// Reads argv as `--name VALUE` pairs (and `--name` switches) of the given flags; flags not given keep
+/// their values.
 /// Returns the code main should exit with when the program must stop (0 after --help; 2 after a bad
 /// argument, with a message and the usage on stderr), std::nullopt when it should run.
 [[nodiscard]] inline std::optional<int> parse_flags(int argc, char** argv, std::initializer_list<Flag> flags) {
@@ -72,6 +76,7 @@ inline std::string store(const Flag& flag, std::string_view text) {
       if (f.name == arg) flag = &f;
     std::string error;
     if (flag == nullptr) error = "unknown argument '" + std::string(arg) + "'";
+    else if (bool* const* on = std::get_if<bool*>(&flag->value)) **on = true;
     else if (i + 1 == argc) error = std::string(arg) + " needs a value";
     else error = detail::store(*flag, argv[++i]);
     if (!error.empty()) {

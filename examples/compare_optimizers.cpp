@@ -25,7 +25,6 @@
 
 #include "cli_checks.hpp"
 #include "common.hpp"
-#include "compare/cluster.hpp"
 #include "compare/document.hpp"
 #include "compare/experiment.hpp"
 #include "compare/model.hpp"
@@ -33,6 +32,7 @@
 #include "compare/plot.hpp"
 #include "compare/report.hpp"
 #include "compare/stats.hpp"
+#include "training/data_parallel.hpp"
 #include "tapegrad/linalg.hpp"
 
 namespace {
@@ -180,10 +180,10 @@ std::mutex output_mutex;  // one warning line at a time from the --jobs threads
 // a divergence is reported here, and the run kept. Only rank 0 reports.
 compare::History train_one(const Settings& s, const compare::Config& config, std::size_t index,
                            const compare::Network& network, const compare::Data& data,
-                           const std::filesystem::path& out, const compare::Cluster* cluster) {
+                           const std::filesystem::path& out, const examples::Cluster* cluster) {
   const std::uint64_t seed = s.seed + index;  // seed s of N is the base seed + s
   const auto model = network.make(seed);  // the same start for every optimizer
-  const compare::Replicas replicas = cluster ? cluster->replicate(*model) : compare::Replicas{};
+  const examples::Replicas replicas = cluster ? cluster->replicate(*model) : examples::Replicas{};
   const auto optimizer = compare::make_optimizer(config.optimizer, config.lr, model->parameters());
   char label[96];
   std::snprintf(label, sizeof label, "%s lr %g seed %llu", config.optimizer.c_str(), config.lr,
@@ -217,7 +217,7 @@ compare::History train_one(const Settings& s, const compare::Config& config, std
 
 // Every (configuration, seed) on --jobs threads; the results go back by index, whatever the schedule.
 void train_all(const Settings& s, std::vector<std::vector<compare::Config>>& sweeps, const compare::Network& network,
-               const compare::Data& data, const std::filesystem::path& out, const compare::Cluster* cluster) {
+               const compare::Data& data, const std::filesystem::path& out, const examples::Cluster* cluster) {
   struct Job {
     compare::Config* config;
     std::size_t seed;
@@ -336,12 +336,12 @@ void write_csv_files(const Settings& s, const compare::Network& network, const O
 }
 
 // "1 process", or "2 ranks (data-parallel: each batch of 64 split 32 + 32)".
-std::string processes_text(const Settings& s, const compare::Cluster* cluster) {
+std::string processes_text(const Settings& s, const examples::Cluster* cluster) {
   if (!cluster) return "1 process";
   const int world = cluster->world_size();
   std::string split;
   for (int r = 0; r < world && r < 4; ++r) {
-    const compare::Share part = compare::share(s.batch, r, world);
+    const examples::Share part = examples::share(s.batch, r, world);
     split += (r == 0 ? "" : " + ") + std::to_string(part.last - part.first);
   }
   return std::to_string(world) + (world == 1 ? " rank" : " ranks") + " (data-parallel: each batch of " +
@@ -349,7 +349,7 @@ std::string processes_text(const Settings& s, const compare::Cluster* cluster) {
 }
 
 // The comparison, on this process alone or (ranks not null) on every rank of the cluster together.
-int compare_all(Settings& s, const compare::Provenance& where, const compare::Cluster* ranks) {
+int compare_all(Settings& s, const compare::Provenance& where, const examples::Cluster* ranks) {
   const bool speaks = !ranks || ranks->rank() == 0;  // only rank 0 prints and writes
   const compare::Data data = compare::load_data(s.dataset, s.seed, s.header);
   apply_defaults(s, data);
@@ -390,7 +390,7 @@ int compare_all(Settings& s, const compare::Provenance& where, const compare::Cl
 int run(Settings& s, const compare::Provenance& where) {
   check_settings(s);
   if (!s.distributed) return compare_all(s, where, nullptr);
-  const compare::Cluster cluster;  // MPI first, so that every rank meets the same errors
+  const examples::Cluster cluster;  // MPI first, so that every rank meets the same errors
   try {
     return compare_all(s, where, &cluster);
   } catch (const std::exception& e) {

@@ -74,6 +74,39 @@ if(TARGET compare_optimizers)
   endif()
 endif()
 
+# fashion_cnn --distributed prints the epoch lines of one process with the same global batch, and its
+# checkpoints resume at the other world size both ways: 2 ranks for epoch 1, one process for epoch 2, 2 ranks
+# for epoch 3, against 3 epochs of one process. Each printed number may differ by one unit in its last
+# (4th) decimal: the ranks' halves of a batch of 128 sum their float32 gradients in another order, which
+# moves the loss by about 1e-6 after these 12 steps, enough to round a 4th decimal the other way, never
+# two units (and an image whose two best logits tie that closely, changing the accuracy by 1/512, does
+# not occur in these 512).
+if(TARGET fashion_cnn AND EXISTS /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz)
+  set(TAPEGRAD_FASHION $<TARGET_FILE:fashion_cnn> --limit 512)
+  set(TAPEGRAD_FASHION_RANKS ${TAPEGRAD_MPIRUN} ${MPIEXEC_NUMPROC_FLAG} 2 ${MPIEXEC_PREFLAGS}
+      $<TARGET_FILE:fashion_cnn> ${MPIEXEC_POSTFLAGS} --limit 512 --distributed)
+  set(file ${CMAKE_CURRENT_BINARY_DIR}/fashion_cnn_ranks.safetensors)
+  list(JOIN TAPEGRAD_FASHION "@@" reference)
+  set(parts "")
+  set(i 0)
+  foreach(part IN ITEMS "${TAPEGRAD_FASHION_RANKS};--epochs;1;--checkpoint;${file}"
+                        "${TAPEGRAD_FASHION};--epochs;2;--resume;${file};--checkpoint;${file}"
+                        "${TAPEGRAD_FASHION_RANKS};--epochs;3;--resume;${file}")
+    math(EXPR i "${i} + 1")
+    list(JOIN part "@@" part)
+    list(APPEND parts "-DPART${i}=${part}")
+  endforeach()
+  add_test(NAME MPI.FashionCnnDataParallelResumes
+           COMMAND ${CMAKE_COMMAND} "-DREFERENCE=${reference}@@--epochs@@3" ${parts} -DTOLERANCE=1
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/same_epochs.cmake)
+  set_tests_properties(MPI.FashionCnnDataParallelResumes PROPERTIES TIMEOUT 300 PROCESSORS 2
+                       ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+  if(TAPEGRAD_SANITIZE MATCHES "address")  # as below
+    set_tests_properties(MPI.FashionCnnDataParallelResumes PROPERTIES
+                         ENVIRONMENT_MODIFICATION "ASAN_OPTIONS=string_append::detect_leaks=0")
+  endif()
+endif()
+
 # Under AddressSanitizer (scripts/sanitize.sh) the MPI tests keep every check but the leak check: Open MPI
 # leaves about 120 kB in some 3,000 allocations at MPI_Finalize, from components it has dlclose'd by then,
 # so LeakSanitizer can neither name nor suppress them narrowly (lsan.supp). tapegrad's own allocations

@@ -140,5 +140,21 @@ example_bad_args(char_rnn endless_text "char_rnn: error: --text: '/dev/zero' is 
 # Skipped where Debian's dataset-fashion-mnist is not installed.
 if(EXISTS /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz)
   example_case(fashion_cnn "epoch  1  training loss [0-9.]+  test accuracy 0\\.[3-9][0-9]*  [0-9.]+ s\n" --limit 1024 --epochs 1)
+  # --checkpoint and --resume: one epoch, then a run resumed from its checkpoint, print the two epoch lines
+  # of one uninterrupted run, to the letter (one process: the same batches, the same arithmetic).
+  if(TARGET fashion_cnn)
+    set(fashion $<TARGET_FILE:fashion_cnn>@@--limit@@512)
+    set(file ${CMAKE_CURRENT_BINARY_DIR}/fashion_cnn_resume.safetensors)
+    add_test(NAME example.fashion_cnn.resumes
+             COMMAND ${CMAKE_COMMAND} "-DREFERENCE=${fashion}@@--epochs@@2"
+                     "-DPART1=${fashion}@@--epochs@@1@@--checkpoint@@${file}"
+                     "-DPART2=${fashion}@@--epochs@@2@@--resume@@${file}" -DTOLERANCE=0
+                     -P ${CMAKE_CURRENT_SOURCE_DIR}/cli/same_epochs.cmake)
+    set_tests_properties(example.fashion_cnn.resumes PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+  endif()
 endif()
+example_bad_args(fashion_cnn missing_checkpoint
+  "fashion_cnn: error: --resume: load_safetensors: /nonexistent/x.safetensors: no such file"
+  "--resume|/nonexistent/x.safetensors" 1)
+example_bad_args(fashion_cnn checkpoint_in_missing_folder "--checkpoint: .*/nonexistent" "--checkpoint|/nonexistent/x" 1)
 example_bad_args(fashion_cnn missing_folder "no such|cannot open|does not exist|missing" "--data|/nonexistent/fashion")

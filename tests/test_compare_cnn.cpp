@@ -80,10 +80,10 @@ TEST(CompareCnn, TakesSquareImagesWhoseSideIsAMultipleOfFour) {
 
 TEST(CompareCnn, EvaluatesInChunksAsInOnePass) {
   tg::Generator gen(3);
-  const tg::nn::Dataset data{tg::randn({2 * compare::kEvaluationRows + 17, 64}, gen),
-                             tg::randint(0, 10, {2 * compare::kEvaluationRows + 17}, gen), 10};
+  const tg::nn::Dataset data{tg::randn({2 * examples::kEvaluationRows + 17, 64}, gen),
+                             tg::randint(0, 10, {2 * examples::kEvaluationRows + 17}, gen), 10};
   const auto model = compare::make_model({64, 32, 10}, "relu", 0);
-  const compare::Evaluation chunked = compare::evaluate(*model, data);
+  const examples::Evaluation chunked = examples::evaluate(*model, data);
   const tg::NoGradGuard no_grad;
   const tg::Tensor logits = (*model)(data.inputs);
   EXPECT_DOUBLE_EQ(chunked.loss, tg::nn::cross_entropy(logits, data.labels).item());
@@ -106,14 +106,14 @@ TEST(CompareCnn, SavedBestModelLoadsBackIntoTheCnnAndAnMlpFileDoesNot) {
   tg::nn::load(*loaded, dir / "cnn.safetensors");
   const tg::nn::Metadata saved = tg::nn::load_safetensors(dir / "cnn.safetensors").metadata;
   EXPECT_EQ(saved.at("model"), "cnn");
-  EXPECT_EQ(saved.at("accuracy"), std::to_string(compare::evaluate(*loaded, data.validation).accuracy));
+  EXPECT_EQ(saved.at("accuracy"), std::to_string(examples::evaluate(*loaded, data.validation).accuracy));
 
   const auto mlp = compare::make_model({64, 128, 10}, "relu", 0);
   tg::nn::save(*mlp, dir / "mlp.safetensors");
   EXPECT_THAT(message_of<tg::nn::CheckpointError>([&] { tg::nn::load(*loaded, dir / "mlp.safetensors"); }),
               HasSubstr("tensor '0.weight' is not a parameter or buffer of the model "
                         "Sequential(Unflatten(1, [1, 8, 8]), Conv2d("));
-  EXPECT_EQ(saved.at("accuracy"), std::to_string(compare::evaluate(*loaded, data.validation).accuracy));  // unchanged
+  EXPECT_EQ(saved.at("accuracy"), std::to_string(examples::evaluate(*loaded, data.validation).accuracy));  // unchanged
   fs::remove_all(dir);
 }
 

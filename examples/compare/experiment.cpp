@@ -159,42 +159,6 @@ std::unique_ptr<tg::optim::Optimizer> make_optimizer(const std::string& name, do
   return optimizer_kind(name).make(std::move(params), lr);
 }
 
-Share share(std::int64_t n, int rank, int world) {
-  const std::int64_t base = n / world;
-  const std::int64_t extra = n % world;  // the first `extra` ranks take one row more
-  const auto first = [&](std::int64_t r) { return r * base + std::min(r, extra); };
-  return {first(rank), first(rank + 1)};
-}
-
-namespace {
-
-// Rows of logits whose largest entry sits at the row's label.
-double correct_rows(const tg::Tensor& logits, const tg::Tensor& labels) {
-  if (labels.numel() == 0) return 0;
-  return static_cast<double>(std::llround(examples::accuracy(logits, labels) * static_cast<double>(labels.numel())));
-}
-
-}  // namespace
-
-Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data, const Replicas& replicas) {
-  const tg::NoGradGuard no_grad;
-  const Share mine = share(data.size(), replicas.rank, replicas.world);
-  model.eval();
-  std::vector<tg::Tensor> parts;  // one at least: an empty set gives what the model gives for no rows
-  for (std::int64_t start = mine.first; parts.empty() || start < mine.last; start += kEvaluationRows)
-    parts.push_back(model(tg::slice(data.inputs, 0, start, std::min(start + kEvaluationRows, mine.last))));
-  const tg::Tensor logits = parts.size() == 1 ? parts.front() : tg::cat(parts);
-  model.train();
-  if (replicas.world == 1)
-    return {tg::nn::cross_entropy(logits, data.labels).item(), examples::accuracy(logits, data.labels)};
-  const tg::Tensor labels = tg::slice(data.labels, 0, mine.first, mine.last);
-  std::array<double, 2> sums{tg::nn::cross_entropy(logits, labels, tg::nn::Reduction::Sum).item(),
-                             correct_rows(logits, labels)};
-  replicas.sum(sums);
-  const auto n = static_cast<double>(data.size());
-  return {sums[0] / n, sums[1] / n};
-}
-
 double best_accuracy(const History& history) {
   double best = 0;
   for (const Epoch& e : history.epochs) best = std::max(best, e.val_accuracy);
@@ -212,25 +176,6 @@ void save_best(const tg::nn::Layer& model, const RunOptions& options, int epoch,
   tg::nn::save(model, options.best_model, metadata);
 }
 
-// One batch's loss to differentiate, and its value: the batch's mean cross-entropy. Across replicas each rank
-// differentiates world / n times the summed loss of its share, so that the gradients DDP averages over the
-// ranks are the whole batch's mean gradient; the value is the sum over the ranks divided by n, on every rank.
-std::pair<tg::Tensor, double> batch_loss(tg::nn::Layer& model, const tg::nn::Batch& batch, const Replicas& replicas) {
-  if (replicas.world == 1) {
-    tg::Tensor loss = tg::nn::cross_entropy(model(batch.inputs), batch.labels);
-    const double value = loss.item();
-    return {std::move(loss), value};
-  }
-  const std::int64_t n = batch.inputs.size(0);
-  const Share mine = share(n, replicas.rank, replicas.world);
-  const tg::Tensor logits = model(tg::slice(batch.inputs, 0, mine.first, mine.last));
-  const tg::Tensor sum =
-      tg::nn::cross_entropy(logits, tg::slice(batch.labels, 0, mine.first, mine.last), tg::nn::Reduction::Sum);
-  std::array<double, 1> total{sum.item()};
-  replicas.sum(total);
-  return {sum * (static_cast<double>(replicas.world) / static_cast<double>(n)), total[0] / static_cast<double>(n)};
-}
-
 }  // namespace
 
 History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data& data, const RunOptions& options,
@@ -244,7 +189,7 @@ History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data&
     std::int64_t samples = 0;
     std::int64_t step = 0;
     for (const tg::nn::Batch& batch : loader) {
-      const auto [loss, value] = batch_loss(model, batch, options.replicas);  // forward, loss
+      const auto [loss, value] = examples::batch_loss(model, batch, options.replicas);  // forward, loss
       if (!std::isfinite(value)) {  // every later step would only spread the NaN
         // printf shows the sign bit of the NaN that 0 * inf and the like produce: "-nan"
         history.diverged = Divergence{epoch, step + 1, std::isnan(value) ? std::nan("") : value};
@@ -260,8 +205,8 @@ History train(tg::nn::Layer& model, tg::optim::Optimizer& optimizer, const Data&
       ++step;
       if (callbacks.on_step) callbacks.on_step(epoch, step, loader.size(), loss_sum / static_cast<double>(samples));
     }
-    const Evaluation val = evaluate(model, data.validation, options.replicas);
-    const Evaluation test = evaluate(model, data.test, options.replicas);
+    const examples::Evaluation val = examples::evaluate(model, data.validation, options.replicas);
+    const examples::Evaluation test = examples::evaluate(model, data.test, options.replicas);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     const bool improved = history.epochs.empty() || val.accuracy > best_accuracy(history);
     history.epochs.push_back({epoch, loss_sum / static_cast<double>(samples), val.loss, val.accuracy, test.loss,

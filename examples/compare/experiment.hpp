@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../training/data_parallel.hpp"
 #include "tapegrad/nn/dataset.hpp"
 #include "tapegrad/nn/layers.hpp"
 #include "tapegrad/nn/safetensors.hpp"
@@ -75,27 +76,6 @@ struct History {
   std::optional<Divergence> diverged;
 };
 
-/// Data-parallel training (compare_optimizers --distributed): this process is rank `rank` of `world` that
-/// train one model together. Every rank draws the same batches as one process would; each takes its
-/// contiguous share of every batch (share()) and scales its summed loss so that the gradients averaged
-/// over the ranks are the whole batch's mean gradient, an uneven last batch included. With world 1 the
-/// training is the single-process one, bit for bit.
-struct Replicas {
-  int rank = 0;
-  int world = 1;
-  /// Sums values elementwise over the ranks, in place, the same result on every rank (MPI_Allreduce).
-  std::function<void(std::span<double>)> sum;
-  /// Between backward() and step(): leaves every gradient the average over the ranks.
-  std::function<void()> average_gradients;
-};
-
-/// Rank r's rows [first, last) of n rows shared by `world` ranks: contiguous, sizes differing by at most 1.
-struct Share {
-  std::int64_t first = 0;
-  std::int64_t last = 0;
-};
-[[nodiscard]] Share share(std::int64_t n, int rank, int world);
-
 struct RunOptions {
   int epochs = 50;
   std::int64_t batch = 64;
@@ -104,7 +84,7 @@ struct RunOptions {
   /// with the seed, epoch, accuracy and optimizer in its metadata, and `model` (what network it is).
   std::filesystem::path best_model;
   tg::nn::Metadata model;
-  Replicas replicas;
+  examples::Replicas replicas{};  // compare_optimizers --distributed
 };
 
 /// What train() reports while it runs; either may be empty.
@@ -126,15 +106,5 @@ struct Callbacks {
 
 /// The best validation accuracy over the epochs so far (0 before the first).
 [[nodiscard]] double best_accuracy(const History& history);
-
-/// Mean cross-entropy and accuracy of model on data, without recording; the forward pass takes at most
-/// kEvaluationRows samples at a time (the cnn's first activations for 10,000 images would take 1.2 GB).
-inline constexpr std::int64_t kEvaluationRows = 1000;
-struct Evaluation {
-  double loss = 0;
-  double accuracy = 0;
-};
-/// With replicas.world > 1 each rank scores its share() of data and the sums are reduced over the ranks.
-[[nodiscard]] Evaluation evaluate(tg::nn::Layer& model, const tg::nn::Dataset& data, const Replicas& replicas = {});
 
 }  // namespace compare
